@@ -1,0 +1,29 @@
+// The environment-variable names, mapped onto config keys. Conventional names first
+// (PORT, ISSUER, DATABASE_URL, REDIS_URL, DATA_DIR); Tessera-specific ones are prefixed.
+export const envMapping: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  ISSUER: 'issuer',
+  DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
+  TESSERA_REDIS_PREFIX: 'redisPrefix',
+  TRUST_PROXY: 'trustProxy',
+  TESSERA_MASTER_KEY: 'masterKey',
+  TESSERA_MASTER_KEY_FILE: 'masterKeyFile',
+  LOG_LEVEL: 'logLevel',
+  TESSERA_WORKERS: 'workers',
+  TESSERA_KEYS_REFRESH_SECONDS: 'keysRefreshSeconds',
+  TESSERA_KEY_PUBLISH_LEAD_SECONDS: 'keyPublishLeadSeconds',
+  TESSERA_ACCESS_TOKEN_TTL: 'accessTokenTTL',
+  TESSERA_ID_TOKEN_TTL: 'idTokenTTL',
+  TESSERA_REFRESH_TOKEN_TTL: 'refreshTokenTTL',
+  TESSERA_SESSION_TTL: 'sessionTTL',
+  TESSERA_INTERACTION_TTL: 'interactionTTL',
+  TESSERA_CLIENT_CREDENTIALS_TTL: 'clientCredentialsTTL',
+  TESSERA_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
+  TESSERA_RESOURCE_SERVERS: 'resourceServers',
+};
+
+// Variables whose value is JSON rather than a scalar.
+export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);

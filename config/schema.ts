@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+// One validated object holds every setting; the env mapping and the optional
+// config file both feed it, so a bad value gets the same clear message either way.
+
+const url = (what: string) =>
+  z.string().refine((v) => URL.canParse(v), { message: `${what} must be an absolute URL` });
+
+const positiveInt = z.coerce.number().int().positive();
+
+// z.coerce.boolean() would read "false" as true; accept the usual spellings only.
+const flag = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  return v;
+}, z.boolean({ message: 'must be true or false' }));
+
+export const resourceServerSchema = z.object({
+  // Resource indicator (RFC 8707): an absolute URI identifying the API.
+  indicator: url('resourceServers[].indicator'),
+  scope: z.string().default(''),
+  audience: z.string().optional(),
+  accessTokenFormat: z.enum(['jwt', 'opaque']).default('jwt'),
+  signingAlg: z.enum(['ES256', 'RS256', 'EdDSA']).default('ES256'),
+  accessTokenTTL: positiveInt.default(3600),
+});
+
+export const configSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    host: z.string().default('0.0.0.0'),
+    issuer: url('ISSUER').optional(),
+    dataDir: z.string().min(1).default('./data'),
+    databaseUrl: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), {
+        message: 'DATABASE_URL must start with postgres:// or postgresql://',
+      })
+      .optional(),
+    redisUrl: z
+      .string()
+      .refine((v) => /^rediss?:\/\//.test(v), { message: 'REDIS_URL must start with redis:// or rediss://' })
+      .optional(),
+    // Redis key prefix, so several deployments (or test runs) can share one server.
+    redisPrefix: z.string().default('tessera:'),
+    trustProxy: flag.default(false),
+    // Base64 of 32 random bytes; encrypts signing keys and client secrets at rest.
+    masterKey: z.string().optional(),
+    masterKeyFile: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    workers: z.union([z.literal('auto'), positiveInt]).default(1),
+    // How often each process re-reads the signing keys (picks up `tessera keys rotate`).
+    keysRefreshSeconds: positiveInt.default(30),
+    // A new key is published this long before it may start signing.
+    keyPublishLeadSeconds: z.coerce.number().int().min(0).default(3600),
+    accessTokenTTL: positiveInt.default(3600),
+    idTokenTTL: positiveInt.default(3600),
+    refreshTokenTTL: positiveInt.default(14 * 24 * 3600),
+    sessionTTL: positiveInt.default(14 * 24 * 3600),
+    interactionTTL: positiveInt.default(3600),
+    clientCredentialsTTL: positiveInt.default(600),
+    shutdownGraceSeconds: positiveInt.default(10),
+    login: z
+      .object({
+        maxFailuresPerAccount: positiveInt.default(5),
+        maxFailuresPerIp: positiveInt.default(50),
+        windowSeconds: positiveInt.default(900),
+        lockoutSeconds: positiveInt.default(900),
+      })
+      .strict()
+      .prefault({}),
+    resourceServers: z.array(resourceServerSchema).default([]),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema> & {
+  issuer: string;
+  storage: { sql: 'sqlite' | 'postgres'; shortLived: 'redis' | 'sql' };
+};
+export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;

@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import * as core from './20261126_001_core.js';
+
+// Migrations are listed here rather than discovered on disk, so the compiled build,
+// tsx and the CLI all run exactly the same set in the same order.
+const migrations: Record<string, Knex.Migration> = {
+  '20261126_001_core': core,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return migration;
+  },
+};

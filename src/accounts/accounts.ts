@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import { toNumber } from '../db/database.js';
+import { hashPassword, schemeOf } from './password-hash.js';
+
+export interface Account {
+  id: string;
+  username: string;
+  email?: string;
+  emailVerified: boolean;
+  name?: string;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewAccount {
+  username: string;
+  email?: string;
+  emailVerified?: boolean;
+  name?: string;
+  password?: string;
+  // An existing hash imported from another system (bcrypt, PBKDF2 or argon2id).
+  passwordHash?: string;
+}
+
+export class AccountError extends Error {
+  override name = 'AccountError';
+}
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const MIN_PASSWORD_LENGTH = 8;
+const MAX_PASSWORD_LENGTH = 1024;
+
+// Usernames are matched case-insensitively; stored folded so the unique index enforces it.
+export const normaliseUsername = (u: string) => u.trim().toLowerCase();
+
+export function checkNewPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new AccountError(`password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH) throw new AccountError(`password must be at most ${MAX_PASSWORD_LENGTH} characters`);
+}
+
+const fromRow = (r: Record<string, unknown>): Account => ({
+  id: String(r.id),
+  username: String(r.username),
+  email: (r.email as string | null) ?? undefined,
+  emailVerified: Boolean(r.email_verified),
+  name: (r.name as string | null) ?? undefined,
+  disabled: Boolean(r.disabled),
+  createdAt: toNumber(r.created_at)!,
+  updatedAt: toNumber(r.updated_at)!,
+});
+
+const PUBLIC_COLUMNS = ['id', 'username', 'email', 'email_verified', 'name', 'disabled', 'created_at', 'updated_at'];
+
+export class AccountService {
+  constructor(private readonly db: Database) {}
+
+  async create(input: NewAccount): Promise<Account> {
+    const username = normaliseUsername(input.username);
+    if (!USERNAME.test(username)) throw new AccountError('username must be 1–128 characters: letters, digits and . _ @ + -');
+    if (input.email !== undefined && !EMAIL.test(input.email)) throw new AccountError(`not an email address: ${input.email}`);
+    if (input.password !== undefined && input.passwordHash !== undefined) throw new AccountError('give a password or a password hash, not both');
+    let hash: string | null = null;
+    if (input.password !== undefined) {
+      checkNewPassword(input.password);
+      hash = await hashPassword(input.password);
+    } else if (input.passwordHash !== undefined) {
+      schemeOf(input.passwordHash);
+      hash = input.passwordHash;
+    }
+    const now = Date.now();
+    const row = {
+      id: randomUUID(),
+      username,
+      email: input.email ?? null,
+      email_verified: input.emailVerified ?? false,
+      name: input.name ?? null,
+      password_hash: hash,
+      disabled: false,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.db('accounts').insert(row);
+    } catch (err) {
+      if (/unique|duplicate/i.test((err as Error).message)) throw new AccountError(`username ${username} is taken`);
+      throw err;
+    }
+    return fromRow(row);
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    const row = await this.db('accounts').select(PUBLIC_COLUMNS).where({ id }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async findByUsername(username: string): Promise<Account | undefined> {
+    const row = await this.db('accounts').select(PUBLIC_COLUMNS).where({ username: normaliseUsername(username) }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Finds by id or username, for CLI arguments that accept either. */
+  async resolve(ref: string): Promise<Account> {
+    const account = (await this.findByUsername(ref)) ?? (await this.findById(ref));
+    if (!account) throw new AccountError(`no such user: ${ref}`);
+    return account;
+  }
+
+  async list(): Promise<Account[]> {
+    return (await this.db('accounts').select(PUBLIC_COLUMNS).orderBy('username')).map(fromRow);
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.db('accounts').where({ id }).update({ disabled, updated_at: Date.now() });
+  }
+
+  async setPassword(id: string, password: string): Promise<void> {
+    checkNewPassword(password);
+    await this.db('accounts').where({ id }).update({ password_hash: await hashPassword(password), updated_at: Date.now() });
+  }
+
+  async passwordHashOf(username: string): Promise<{ account: Account; hash: string | null } | undefined> {
+    const row = await this.db('accounts').select([...PUBLIC_COLUMNS, 'password_hash']).where({ username: normaliseUsername(username) }).first();
+    return row ? { account: fromRow(row), hash: row.password_hash ?? null } : undefined;
+  }
+
+  /** Upgrades an imported or outdated hash after a successful login, unless it changed meanwhile. */
+  async upgradeHash(id: string, oldHash: string, password: string): Promise<void> {
+    await this.db('accounts')
+      .where({ id, password_hash: oldHash })
+      .update({ password_hash: await hashPassword(password), updated_at: Date.now() });
+  }
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientMetadata } from 'oidc-provider';
+import type { Database } from '../db/database.js';
+import type { SealedBox } from '../security/sealed-box.js';
+
+export interface ClientRecord {
+  clientId: string;
+  metadata: ClientMetadata;
+  hasSecret: boolean;
+  createdAt: number;
+}
+
+export interface NewClient {
+  clientId?: string;
+  name?: string;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: string[];
+  authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+  jwksUri?: string;
+  jwks?: { keys: unknown[] };
+  scope?: string;
+  backchannelLogoutUri?: string;
+  firstParty?: boolean;
+  // Applied to the metadata last, for settings the flags above do not cover.
+  extra?: Record<string, unknown>;
+}
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
+
+/** Relying parties and API clients, stored in SQL with their secret sealed. */
+export class ClientService {
+  constructor(
+    private readonly db: Database,
+    private readonly box: SealedBox,
+  ) {}
+
+  async create(input: NewClient): Promise<{ client: ClientRecord; secret?: string }> {
+    const clientId = input.clientId ?? randomBytes(12).toString('base64url');
+    if (!CLIENT_ID.test(clientId)) throw new ClientError('client id must be 3–128 characters of A-Z a-z 0-9 . _ ~ -');
+    const authMethod = input.authMethod ?? 'client_secret_basic';
+    const grantTypes = input.grantTypes ?? ['authorization_code', 'refresh_token'];
+    const interactive = grantTypes.includes('authorization_code');
+    if (interactive && !input.redirectUris?.length) throw new ClientError('a client using authorization_code needs at least one redirect URI');
+    for (const uri of [...(input.redirectUris ?? []), ...(input.postLogoutRedirectUris ?? [])]) {
+      if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
+    }
+    if (authMethod === 'private_key_jwt' && !input.jwksUri && !input.jwks) {
+      throw new ClientError('private_key_jwt needs --jwks-uri or --jwks');
+    }
+    if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
+      throw new ClientError('a public client (auth method none) cannot use client_credentials');
+    }
+    const metadata: ClientMetadata = {
+      client_id: clientId,
+      client_name: input.name,
+      grant_types: grantTypes,
+      response_types: interactive ? ['code'] : [],
+      redirect_uris: input.redirectUris ?? [],
+      post_logout_redirect_uris: input.postLogoutRedirectUris,
+      token_endpoint_auth_method: authMethod,
+      jwks_uri: input.jwksUri,
+      jwks: input.jwks as ClientMetadata['jwks'],
+      scope: input.scope,
+      backchannel_logout_uri: input.backchannelLogoutUri,
+      backchannel_logout_session_required: input.backchannelLogoutUri ? true : undefined,
+      tessera_first_party: input.firstParty ?? false,
+      ...input.extra,
+    };
+    const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
+    const secret = needsSecret ? randomBytes(32).toString('base64url') : undefined;
+    const now = Date.now();
+    const clean = JSON.parse(JSON.stringify(metadata)) as ClientMetadata;
+    try {
+      await this.db('clients').insert({
+        client_id: clientId,
+        metadata: JSON.stringify(clean),
+        secret_sealed: secret ? this.box.seal(secret, clientId) : null,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (err) {
+      if (/unique|duplicate/i.test((err as Error).message)) throw new ClientError(`client ${clientId} already exists`);
+      throw err;
+    }
+    return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), createdAt: now }, secret };
+  }
+
+  async list(): Promise<ClientRecord[]> {
+    const rows = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').orderBy('client_id');
+    return rows.map((r) => ({
+      clientId: r.client_id,
+      metadata: JSON.parse(r.metadata),
+      hasSecret: Boolean(r.secret_sealed),
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    return (await this.db('clients').where({ client_id: clientId }).delete()) === 1;
+  }
+
+  /** Metadata as oidc-provider loads it, secret included. */
+  async findForProvider(clientId: string): Promise<ClientMetadata | undefined> {
+    const row = await this.db('clients').select('metadata', 'secret_sealed').where({ client_id: clientId }).first();
+    if (!row) return undefined;
+    const metadata = JSON.parse(row.metadata) as ClientMetadata;
+    if (row.secret_sealed) metadata.client_secret = this.box.open(row.secret_sealed, clientId).toString('utf8');
+    return metadata;
+  }
+}

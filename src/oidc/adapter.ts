@@ -1,0 +1,113 @@
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { ClientService } from '../accounts/clients.js';
+import { grantBoundModels, type RecordStore } from './stores/record-store.js';
+
+// Records that must survive a Redis restart stay in SQL even when Redis is configured.
+const durableModels = new Set(['Grant', 'RefreshToken']);
+
+export interface AdapterStores {
+  sql: RecordStore;
+  shortLived: RecordStore;
+  clients: ClientService;
+  onReplay(model: string, grantId: string | undefined): void;
+}
+
+/** Chooses the backend per model kind and revokes a whole grant across backends. */
+export class Storage {
+  constructor(private readonly stores: AdapterStores) {}
+
+  storeFor(model: string): RecordStore {
+    return durableModels.has(model) ? this.stores.sql : this.stores.shortLived;
+  }
+
+  async revokeGrant(grantId: string): Promise<void> {
+    await Promise.all([
+      ...[...grantBoundModels].map((model) => this.storeFor(model).revokeByGrantId(model, grantId)),
+      this.storeFor('Grant').destroy('Grant', grantId),
+    ]);
+  }
+
+  adapterFor = (model: string): Adapter =>
+    model === 'Client' ? new ClientAdapter(this.stores.clients) : new RecordAdapter(model, this);
+
+  replayed(model: string, grantId: string | undefined) {
+    this.stores.onReplay(model, grantId);
+  }
+}
+
+class RecordAdapter implements Adapter {
+  private readonly store: RecordStore;
+
+  constructor(
+    private readonly model: string,
+    private readonly storage: Storage,
+  ) {
+    this.store = storage.storeFor(model);
+  }
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    return this.store.upsert(this.model, id, payload, expiresIn);
+  }
+
+  find(id: string) {
+    return this.store.find(this.model, id);
+  }
+
+  findByUid(uid: string) {
+    return this.store.findByUid(this.model, uid);
+  }
+
+  findByUserCode(userCode: string) {
+    return this.store.findByUserCode(this.model, userCode);
+  }
+
+  async consume(id: string) {
+    if (await this.store.consume(this.model, id)) return;
+    // Lost the race to another request (possibly another process) redeeming the same
+    // code or refresh token: treat it as the replay it is and revoke the whole grant.
+    const record = await this.store.find(this.model, id);
+    if (record?.grantId) await this.storage.revokeGrant(record.grantId);
+    this.storage.replayed(this.model, record?.grantId);
+    throw new errors.InvalidGrant(`${this.model === 'AuthorizationCode' ? 'authorization code' : 'token'} already used`);
+  }
+
+  destroy(id: string) {
+    return this.store.destroy(this.model, id);
+  }
+
+  revokeByGrantId(grantId: string) {
+    return this.store.revokeByGrantId(this.model, grantId);
+  }
+}
+
+/** Clients are managed by the CLI/admin API; the provider only reads them. */
+class ClientAdapter implements Adapter {
+  constructor(private readonly clients: ClientService) {}
+
+  async find(id: string) {
+    return (await this.clients.findForProvider(id)) as AdapterPayload | undefined;
+  }
+
+  private readOnly(): never {
+    throw new Error('clients are managed with `tessera client …`, not through the provider');
+  }
+
+  async upsert() {
+    this.readOnly();
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {
+    this.readOnly();
+  }
+  async destroy() {
+    this.readOnly();
+  }
+  async revokeByGrantId() {
+    return undefined;
+  }
+}

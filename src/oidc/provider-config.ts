@@ -1,0 +1,192 @@
+import type { JsonWebKey } from 'node:crypto';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import type { Config, ResourceServerConfig } from '../../config/schema.js';
+import type { AccountService } from '../accounts/accounts.js';
+import type { Views } from '../http/views.js';
+import type { Storage } from './adapter.js';
+
+// The assurance a password-only login reaches (the step engine maps more of them).
+export const ACR_PASSWORD = 'urn:tessera:acr:password';
+
+export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+
+export interface ProviderDeps {
+  config: Config;
+  storage: Storage;
+  accounts: AccountService;
+  views: Views;
+  cookieKeys: string[];
+}
+
+export const isFirstParty = (client: { metadata(): ClientMetadata } | undefined) => client?.metadata().tessera_first_party === true;
+
+function resourceServerInfo(rs: ResourceServerConfig) {
+  return {
+    scope: rs.scope,
+    audience: rs.audience ?? rs.indicator,
+    accessTokenTTL: rs.accessTokenTTL,
+    ...(rs.accessTokenFormat === 'jwt'
+      ? { accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: rs.signingAlg } } }
+      : { accessTokenFormat: 'opaque' as const }),
+  };
+}
+
+/**
+ * First-party clients skip consent: their grant is created (or widened) to cover exactly
+ * what was requested. Everyone else gets the grant the consent page saved.
+ */
+async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const client = oidc.client!;
+  const session = oidc.session!;
+  const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!isFirstParty(client)) return existing;
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
+  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+  if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const scopes = [...oidc.requestParamScopes].filter((s) => server.scopes.has(s));
+    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  await grant.save();
+  return grant;
+}
+
+export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider {
+  const { config, accounts, views } = deps;
+  const resourceServers = new Map(config.resourceServers.map((rs) => [rs.indicator, rs]));
+  const resourceScopes = config.resourceServers.flatMap((rs) => rs.scope.split(' ').filter(Boolean));
+  const grantTTL = Math.max(config.sessionTTL, config.refreshTokenTTL);
+
+  const configuration: Configuration = {
+    adapter: deps.storage.adapterFor,
+    jwks: { keys: jwks as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
+    cookies: { keys: deps.cookieKeys },
+    acrValues: [ACR_PASSWORD],
+    // Authorization code (with PKCE) only: no implicit or hybrid flows.
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    scopes: [...new Set([...STANDARD_SCOPES, ...resourceScopes])],
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      iss: null,
+      openid: ['sub'],
+      profile: ['name', 'preferred_username', 'updated_at'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(_ctx, sub) {
+      const account = await accounts.findById(sub);
+      // A disabled account stops working everywhere: userinfo, refresh, new logins.
+      if (!account || account.disabled) return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            name: account.name,
+            preferred_username: account.username,
+            updated_at: Math.floor(account.updatedAt / 1000),
+            email: account.email,
+            email_verified: account.email ? account.emailVerified : undefined,
+          };
+        },
+      };
+    },
+    loadExistingGrant,
+    extraClientMetadata: {
+      properties: ['tessera_first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'tessera_first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
+        }
+      },
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      // Browsers may call userinfo/token only from an origin of the client's own redirect URIs.
+      return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Confidential clients (resource servers) may introspect any token; public clients only their own.
+        async allowedPolicy(ctx, client, token) {
+          return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId;
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      backchannelLogout: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          views.render(ctx, 'logout', { title: 'Sign out', form, client: ctx.oidc.client?.clientName });
+        },
+        async postLogoutSuccessSource(ctx) {
+          views.render(ctx, 'logged-out', { title: 'Signed out', client: ctx.oidc.client?.clientName });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(_ctx, _client, oneOf) {
+          return oneOf;
+        },
+        async useGrantedResource() {
+          return false;
+        },
+        async getResourceServerInfo(_ctx, indicator) {
+          const rs = resourceServers.get(indicator);
+          if (!rs) throw new errors.InvalidTarget(`unknown resource indicator: ${indicator}`);
+          return resourceServerInfo(rs);
+        },
+      },
+    },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTTL,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.clientCredentialsTTL,
+      AuthorizationCode: 60,
+      IdToken: config.idTokenTTL,
+      Interaction: config.interactionTTL,
+      Session: config.sessionTTL,
+      Grant: grantTTL,
+      RefreshToken: (ctx, _token, client) => {
+        // A rotated public-client token inherits the remaining lifetime, so rotation never extends it.
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        if (rotated && client.clientAuthMethod === 'none') return rotated.remainingTTL;
+        return config.refreshTokenTTL;
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    async renderError(ctx, out) {
+      const status = ctx.status >= 400 ? ctx.status : 400;
+      views.render(
+        ctx,
+        'error',
+        {
+          title: 'Something went wrong',
+          heading: status >= 500 ? 'Something went wrong on our side' : 'This request cannot be completed',
+          message: out.error_description ?? 'The application sent an invalid request.',
+          code: out.error,
+          requestId: ctx.state.requestId,
+        },
+        status,
+      );
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

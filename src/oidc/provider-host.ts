@@ -1,0 +1,114 @@
+import type { EventEmitter } from 'node:events';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditLog } from '../security/audit-log.js';
+import type { Logger } from '../log.js';
+import { buildProvider, type ProviderDeps } from './provider-config.js';
+import type { SigningKeyStore } from './signing-keys.js';
+
+const ERROR_EVENTS = [
+  'authorization.error',
+  'grant.error',
+  'introspection.error',
+  'revocation.error',
+  'userinfo.error',
+  'end_session.error',
+  'pushed_authorization_request.error',
+  'jwks.error',
+  'discovery.error',
+];
+
+const metaOf = (ctx: KoaContextWithOIDC | undefined) => ({
+  ip: ctx?.ip,
+  userAgent: ctx?.get('user-agent') || undefined,
+  clientId: ctx?.oidc?.client?.clientId,
+});
+
+/**
+ * Holds the live oidc-provider instance. oidc-provider fixes its keystore at construction,
+ * so a key rotation (by any process sharing the database) is picked up by polling the key
+ * table and swapping in a provider built with the new key set; requests in flight finish
+ * on the old one.
+ */
+export class ProviderHost {
+  private provider!: Provider;
+  private fingerprint = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: ProviderDeps,
+    private readonly keys: SigningKeyStore,
+    private readonly audit: AuditLog,
+    private readonly log: Logger,
+  ) {}
+
+  get current(): Provider {
+    return this.provider;
+  }
+
+  async start(refreshSeconds: number): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((err: Error) => this.log.error({ err }, 'signing key refresh failed'));
+    }, refreshSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Rebuilds the provider if the key set changed; returns whether it did. */
+  async refresh(): Promise<boolean> {
+    const fingerprint = await this.keys.fingerprint();
+    if (fingerprint === this.fingerprint) return false;
+    const provider = buildProvider(this.deps, await this.keys.loadPrivateJwks());
+    this.observe(provider);
+    const first = !this.provider;
+    this.provider = provider;
+    this.fingerprint = fingerprint;
+    if (!first) this.log.info({ keys: fingerprint.split(',').length }, 'signing keys changed; provider reloaded');
+    return true;
+  }
+
+  private observe(provider: Provider): void {
+    const { audit, log } = this;
+    // Event names are built from model kinds; the typings only list literal names.
+    const events = provider as unknown as EventEmitter;
+    events.on('grant.success', (ctx: KoaContextWithOIDC) => {
+      audit.note({
+        type: 'token.issued',
+        outcome: 'success',
+        subject: ctx.oidc.entities.Account?.accountId ?? ctx.oidc.entities.Grant?.accountId,
+        ...metaOf(ctx),
+        details: { grant_type: ctx.oidc.params?.grant_type },
+      });
+    });
+    for (const kind of ['access_token', 'refresh_token', 'client_credentials']) {
+      events.on(`${kind}.destroyed`, (token: { accountId?: string; clientId?: string }) => {
+        const ctx = (provider.constructor as typeof Provider).ctx;
+        audit.note({ type: 'token.revoked', outcome: 'success', subject: token.accountId, ...metaOf(ctx), clientId: token.clientId, details: { kind } });
+      });
+    }
+    events.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+      audit.note({ type: 'grant.revoked', outcome: 'success', ...metaOf(ctx), details: { grant_id: grantId, route: ctx.oidc.route } });
+    });
+    events.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      audit.note({ type: 'logout', outcome: 'success', subject: ctx.oidc.session?.accountId, ...metaOf(ctx) });
+    });
+    events.on('backchannel.error', (ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }) => {
+      log.warn({ requestId: ctx.state.requestId, clientId: client.clientId, err: err.message }, 'back-channel logout delivery failed');
+    });
+    events.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+      log.error({ requestId: ctx.state.requestId, err }, 'provider server error');
+    });
+    for (const event of ERROR_EVENTS) {
+      events.on(event, (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string }) => {
+        log.info(
+          { requestId: ctx.state.requestId, event, error: err.error, description: err.error_description, clientId: ctx.oidc?.client?.clientId },
+          'request rejected',
+        );
+      });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { Redis } from 'ioredis';
+import type { AdapterPayload } from 'oidc-provider';
+import { epochSeconds, type RecordStore } from './record-store.js';
+
+// Marks a record consumed exactly once and gives the marker the record's remaining TTL.
+// Returns 1 for the first caller, 0 if already consumed, -1 if the record is gone.
+const CONSUME = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return -1 end
+local ok
+if ttl > 0 then
+  ok = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ttl)
+else
+  ok = redis.call('SET', KEYS[2], ARGV[1], 'NX')
+end
+if ok then return 1 end
+return 0`;
+
+// Deletes the members of a grant's index that belong to one model (prefix match).
+const REVOKE = `
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, key in ipairs(members) do
+  if string.sub(key, 1, string.len(ARGV[1])) == ARGV[1] then
+    redis.call('DEL', key, key .. ':consumed')
+    redis.call('SREM', KEYS[1], key)
+  end
+end
+return #members`;
+
+export class RedisRecordStore implements RecordStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(model: string, id: string) {
+    return `${this.prefix}${model}:${id}`;
+  }
+
+  private grantKey(grantId: string) {
+    return `${this.prefix}grant:${grantId}`;
+  }
+
+  private indexKey(model: string, kind: 'uid' | 'userCode', value: string) {
+    return `${this.prefix}${model}:${kind}:${value}`;
+  }
+
+  async upsert(model: string, id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const key = this.key(model, id);
+    const tx = this.redis.multi();
+    const ttl = expiresIn && expiresIn > 0 ? expiresIn : undefined;
+    const set = (k: string, v: string) => (ttl ? tx.set(k, v, 'EX', ttl) : tx.set(k, v));
+    set(key, JSON.stringify(payload));
+    if (payload.uid) set(this.indexKey(model, 'uid', payload.uid), id);
+    if (payload.userCode) set(this.indexKey(model, 'userCode', payload.userCode), id);
+    if (payload.grantId) {
+      const grantKey = this.grantKey(payload.grantId);
+      tx.sadd(grantKey, key);
+      // The index lives as long as its longest member, never forever.
+      if (ttl) {
+        tx.expire(grantKey, ttl, 'NX');
+        tx.expire(grantKey, ttl, 'GT');
+      }
+    }
+    await tx.exec();
+  }
+
+  async find(model: string, id: string) {
+    const key = this.key(model, id);
+    const [payload, consumed] = await this.redis.mget(key, `${key}:consumed`);
+    if (!payload) return undefined;
+    const parsed = JSON.parse(payload) as AdapterPayload;
+    if (consumed) parsed.consumed = Number(consumed);
+    return parsed;
+  }
+
+  private async findByIndex(model: string, kind: 'uid' | 'userCode', value: string) {
+    const id = await this.redis.get(this.indexKey(model, kind, value));
+    return id ? this.find(model, id) : undefined;
+  }
+
+  findByUid(model: string, uid: string) {
+    return this.findByIndex(model, 'uid', uid);
+  }
+
+  findByUserCode(model: string, userCode: string) {
+    return this.findByIndex(model, 'userCode', userCode);
+  }
+
+  async consume(model: string, id: string): Promise<boolean> {
+    const key = this.key(model, id);
+    const result = await this.redis.eval(CONSUME, 2, key, `${key}:consumed`, String(epochSeconds()));
+    return result === 1;
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    const key = this.key(model, id);
+    await this.redis.del(key, `${key}:consumed`);
+  }
+
+  async revokeByGrantId(model: string, grantId: string): Promise<void> {
+    await this.redis.eval(REVOKE, 1, this.grantKey(grantId), this.key(model, ''));
+  }
+}

@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { AccountService } from './accounts/accounts.js';
+import { ClientService } from './accounts/clients.js';
+import { migrate, openDatabase, type Database } from './db/database.js';
+import type { Logger } from './log.js';
+import { Storage } from './oidc/adapter.js';
+import { SigningKeyStore } from './oidc/signing-keys.js';
+import { RedisRecordStore } from './oidc/stores/redis-records.js';
+import { SqlRecordStore } from './oidc/stores/sql-records.js';
+import { AuditLog } from './security/audit-log.js';
+import { loadMasterKey, type MasterKeySource } from './security/master-key.js';
+import { RedisRateCounter, SqlRateCounter, type RateCounter } from './security/rate-counter.js';
+import { SealedBox } from './security/sealed-box.js';
+
+/** Everything with a connection or a key behind it, shared by the server and the CLI. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  db: Database;
+  redis?: Redis;
+  masterKey: MasterKeySource;
+  accounts: AccountService;
+  clients: ClientService;
+  keys: SigningKeyStore;
+  audit: AuditLog;
+  rateCounter: RateCounter;
+  storage: Storage;
+  sqlRecords: SqlRecordStore;
+  close(): Promise<void>;
+}
+
+function connectRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+  redis.on('error', (err: Error) => log.error({ err: err.message }, 'redis error'));
+  return redis;
+}
+
+export async function openServices(config: Config, log: Logger, opts: { migrate?: boolean; createMasterKey?: boolean } = {}): Promise<Services> {
+  const masterKey = loadMasterKey(config, { create: opts.createMasterKey ?? true });
+  const db = openDatabase(config);
+  if (opts.migrate ?? true) await migrate(db);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  if (redis) await redis.ping();
+
+  const audit = new AuditLog(db, log);
+  const clients = new ClientService(db, new SealedBox(masterKey.key, 'client-secret'));
+  const sqlRecords = new SqlRecordStore(db);
+  const storage = new Storage({
+    sql: sqlRecords,
+    shortLived: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords,
+    clients,
+    onReplay(model, grantId) {
+      audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
+    },
+  });
+
+  return {
+    config,
+    log,
+    db,
+    redis,
+    masterKey,
+    accounts: new AccountService(db),
+    clients,
+    keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
+    audit,
+    rateCounter: redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db),
+    storage,
+    sqlRecords,
+    async close() {
+      await audit.flush();
+      redis?.disconnect();
+      await db.destroy();
+    },
+  };
+}
+
+/** How long a retired key stays published: the longest-lived token it can have signed, plus skew. */
+export function retireAfterSeconds(config: Config): number {
+  const ttls = [config.accessTokenTTL, config.idTokenTTL, config.clientCredentialsTTL, ...config.resourceServers.map((r) => r.accessTokenTTL)];
+  return Math.max(...ttls) + 60;
+}

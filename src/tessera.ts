@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/schema.js';
+import { createApp } from './http/app.js';
+import { healthRouter } from './http/health.js';
+import { Views } from './http/views.js';
+import { interactionRouter } from './interaction/routes.js';
+import type { Logger } from './log.js';
+import { VIEWS_DIR } from './paths.js';
+import { ProviderHost } from './oidc/provider-host.js';
+import { CredentialThrottle } from './security/credential-throttle.js';
+import { Csrf } from './security/csrf.js';
+import { deriveSecret } from './security/sealed-box.js';
+import { openServices, type Services } from './services.js';
+import { PasswordStep } from './steps/password/password-step.js';
+
+const PURGE_INTERVAL_MS = 60_000;
+
+export interface Tessera {
+  services: Services;
+  host: ProviderHost;
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts one server process: stores, keys, provider, routes, HTTP listener.
+ * `stop` drains in-flight requests (up to the grace period) before closing the stores.
+ */
+export async function startTessera(config: Config, log: Logger, opts: { services?: Services } = {}): Promise<Tessera> {
+  const services = opts.services ?? (await openServices(config, log));
+  const { keys, accounts, audit, db, redis } = services;
+  await keys.ensure();
+
+  const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
+  const views = new Views(VIEWS_DIR);
+  const host = new ProviderHost({ config, storage: services.storage, accounts, views, cookieKeys }, keys, audit, log);
+  await host.start(config.keysRefreshSeconds);
+
+  const throttle = new CredentialThrottle(services.rateCounter, config.login);
+  const password = await PasswordStep.create(accounts, throttle, audit, log);
+  let stopping = false;
+  const app = createApp({
+    host,
+    views,
+    log,
+    trustProxy: config.trustProxy,
+    cookieKeys,
+    routers: [
+      healthRouter(db, redis, () => stopping),
+      interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), password, accounts }),
+    ],
+  });
+
+  const server = createServer(app.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const purge = setInterval(() => {
+    services.sqlRecords.purgeExpired().catch((err: Error) => log.error({ err }, 'purge failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+
+  return {
+    services,
+    host,
+    server,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      stopping = true;
+      clearInterval(purge);
+      host.stop();
+      // Stop accepting, let in-flight requests finish, then cut idle keep-alive sockets.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
+      await Promise.race([closed, grace]);
+      server.closeAllConnections();
+      await services.close();
+    },
+  };
+}
