@@ -4,9 +4,9 @@ import { AccountService } from './accounts/accounts.js';
 import { ClientService } from './accounts/clients.js';
 import { migrate, openDatabase, type Database } from './db/database.js';
 import type { Logger } from './log.js';
-import { Storage } from './oidc/adapter.js';
 import { SigningKeyStore } from './oidc/signing-keys.js';
 import { RedisRecordStore } from './oidc/stores/redis-records.js';
+import type { RecordStore } from './oidc/stores/record-store.js';
 import { SqlRecordStore } from './oidc/stores/sql-records.js';
 import { AuditLog } from './security/audit-log.js';
 import { loadMasterKey, type MasterKeySource } from './security/master-key.js';
@@ -25,8 +25,9 @@ export interface Services {
   keys: SigningKeyStore;
   audit: AuditLog;
   rateCounter: RateCounter;
-  storage: Storage;
   sqlRecords: SqlRecordStore;
+  // Where short-lived provider records go: Redis when configured, else the SQL store.
+  shortLivedRecords: RecordStore;
   close(): Promise<void>;
 }
 
@@ -46,14 +47,6 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
   const audit = new AuditLog(db, log);
   const clients = new ClientService(db, new SealedBox(masterKey.key, 'client-secret'));
   const sqlRecords = new SqlRecordStore(db);
-  const storage = new Storage({
-    sql: sqlRecords,
-    shortLived: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords,
-    clients,
-    onReplay(model, grantId) {
-      audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
-    },
-  });
 
   return {
     config,
@@ -66,8 +59,8 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
     audit,
     rateCounter: redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db),
-    storage,
     sqlRecords,
+    shortLivedRecords: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords,
     async close() {
       await audit.flush();
       redis?.disconnect();

@@ -7,6 +7,7 @@ import { Views } from './http/views.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
+import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
@@ -33,9 +34,17 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const { keys, accounts, audit, db, redis } = services;
   await keys.ensure();
 
+  const storage = new Storage({
+    sql: services.sqlRecords,
+    shortLived: services.shortLivedRecords,
+    clients: services.clients,
+    onReplay(model, grantId) {
+      audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
+    },
+  });
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
-  const host = new ProviderHost({ config, storage: services.storage, accounts, views, cookieKeys }, keys, audit, log);
+  const host = new ProviderHost({ config, storage, accounts, views, cookieKeys }, keys, audit, log);
   await host.start(config.keysRefreshSeconds);
 
   const throttle = new CredentialThrottle(services.rateCounter, config.login);

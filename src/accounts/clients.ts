@@ -40,7 +40,8 @@ export class ClientService {
   ) {}
 
   async create(input: NewClient): Promise<{ client: ClientRecord; secret?: string }> {
-    const clientId = input.clientId ?? randomBytes(12).toString('base64url');
+    // Hex, so a generated id never starts with '-' and reads safely as a CLI argument.
+    const clientId = input.clientId ?? randomBytes(12).toString('hex');
     if (!CLIENT_ID.test(clientId)) throw new ClientError('client id must be 3–128 characters of A-Z a-z 0-9 . _ ~ -');
     const authMethod = input.authMethod ?? 'client_secret_basic';
     const grantTypes = input.grantTypes ?? ['authorization_code', 'refresh_token'];

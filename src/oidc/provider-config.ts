@@ -70,11 +70,12 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     scopes: [...new Set([...STANDARD_SCOPES, ...resourceScopes])],
     claims: {
       acr: null,
-      amr: null,
       auth_time: null,
       sid: null,
       iss: null,
-      openid: ['sub'],
+      // acr and amr with openid: every ID token says how, and how strongly, the user
+      // authenticated (RFC 8176), not only when the RP asks through the claims parameter.
+      openid: ['sub', 'acr', 'amr'],
       profile: ['name', 'preferred_username', 'updated_at'],
       email: ['email', 'email_verified'],
     },

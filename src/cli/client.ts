@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import type { NewClient } from '../accounts/clients.js';
+import type { Services } from '../services.js';
+import { parse, required, UsageError } from './args.js';
+import { iso, print } from './output.js';
+
+const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
+                      [--grant-type authorization_code|refresh_token|client_credentials]...
+                      [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
+                      [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
+                      [--first-party] [--id CLIENT_ID]
+tessera client list
+tessera client delete CLIENT_ID`;
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+function readJwks(path: string): { keys: unknown[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--jwks-file: cannot read JSON from ${path} (${(err as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as { keys?: unknown }).keys)) {
+    throw new UsageError('--jwks-file must hold a JWK Set ({"keys": [...]})');
+  }
+  return parsed as { keys: unknown[] };
+}
+
+export async function clientCommand(s: Services, [sub, ...args]: string[]): Promise<void> {
+  switch (sub) {
+    case 'create': {
+      const { values } = parse(args, {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'post-logout-redirect-uri': { type: 'string', multiple: true },
+        'grant-type': { type: 'string', multiple: true },
+        'auth-method': { type: 'string' },
+        'jwks-uri': { type: 'string' },
+        'jwks-file': { type: 'string' },
+        scope: { type: 'string' },
+        'backchannel-logout-uri': { type: 'string' },
+        'first-party': { type: 'boolean' },
+      });
+      const authMethod = values['auth-method'] ?? 'client_secret_basic';
+      if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
+        throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`);
+      }
+      const grantTypes = values['grant-type'];
+      for (const g of grantTypes ?? []) if (!GRANT_TYPES.includes(g)) throw new UsageError(`--grant-type must be one of ${GRANT_TYPES.join(', ')}`);
+      const input: NewClient = {
+        clientId: values.id,
+        name: required(values.name, '--name'),
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        grantTypes,
+        authMethod: authMethod as NewClient['authMethod'],
+        jwksUri: values['jwks-uri'],
+        jwks: values['jwks-file'] ? readJwks(values['jwks-file']) : undefined,
+        scope: values.scope,
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        firstParty: values['first-party'],
+      };
+      const { client, secret } = await s.clients.create(input);
+      await s.audit.record({ type: 'admin.client_created', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
+      // The secret is shown this once; only its sealed form is stored.
+      return print(Boolean(values.json), { client_id: client.clientId, client_secret: secret, metadata: client.metadata }, () => [
+        [`client_id:     ${client.clientId}`],
+        ...(secret ? [[`client_secret: ${secret}`], ['(the secret is shown only now; store it safely)']] : []),
+      ]);
+    }
+    case 'list': {
+      const { values } = parse(args, {});
+      const clients = await s.clients.list();
+      return print(Boolean(values.json), clients, () => [
+        ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'CREATED'],
+        ...clients.map((c) => [
+          c.clientId,
+          String(c.metadata.client_name ?? '-'),
+          String(c.metadata.token_endpoint_auth_method),
+          (c.metadata.grant_types ?? []).join(','),
+          iso(c.createdAt),
+        ]),
+      ]);
+    }
+    case 'delete': {
+      const { values, positionals } = parse(args, {}, 1);
+      const clientId = required(positionals[0], 'CLIENT_ID');
+      if (!(await s.clients.delete(clientId))) throw new UsageError(`no such client: ${clientId}`);
+      await s.audit.record({ type: 'admin.client_deleted', outcome: 'success', clientId, details: { via: 'cli' } });
+      return print(Boolean(values.json), { client_id: clientId, deleted: true }, () => [[`deleted client ${clientId}`]]);
+    }
+    default:
+      throw new UsageError(sub ? `unknown command: client ${sub}\n${HELP}` : HELP);
+  }
+}

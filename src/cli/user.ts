@@ -1,0 +1,69 @@
+import type { Services } from '../services.js';
+import { parse, readStdinSecret, required, UsageError } from './args.js';
+import { iso, print } from './output.js';
+
+const HELP = `tessera user create --username NAME [--email ADDR] [--email-verified] [--name "Full Name"]
+                    [--password-stdin | --password-hash-stdin]   (or TESSERA_PASSWORD in the environment)
+tessera user list
+tessera user disable|enable USER
+tessera user set-password USER [--password-stdin]                (or TESSERA_PASSWORD)`;
+
+async function passwordFrom(flags: { 'password-stdin'?: boolean }): Promise<string | undefined> {
+  if (flags['password-stdin']) return readStdinSecret('--password-stdin');
+  return process.env.TESSERA_PASSWORD || undefined;
+}
+
+export async function userCommand(s: Services, [sub, ...args]: string[]): Promise<void> {
+  const via = { via: 'cli' };
+  switch (sub) {
+    case 'create': {
+      const { values } = parse(args, {
+        username: { type: 'string' },
+        email: { type: 'string' },
+        'email-verified': { type: 'boolean' },
+        name: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        'password-hash-stdin': { type: 'boolean' },
+      });
+      if (values['password-stdin'] && values['password-hash-stdin']) throw new UsageError('use --password-stdin or --password-hash-stdin, not both');
+      const passwordHash = values['password-hash-stdin'] ? await readStdinSecret('--password-hash-stdin') : undefined;
+      const account = await s.accounts.create({
+        username: required(values.username, '--username'),
+        email: values.email,
+        emailVerified: values['email-verified'],
+        name: values.name,
+        password: passwordHash ? undefined : await passwordFrom(values),
+        passwordHash,
+      });
+      await s.audit.record({ type: 'admin.user_created', outcome: 'success', subject: account.id, details: via });
+      return print(Boolean(values.json), account, () => [[`created user ${account.username} (${account.id})`]]);
+    }
+    case 'list': {
+      const { values } = parse(args, {});
+      const accounts = await s.accounts.list();
+      return print(Boolean(values.json), accounts, () => [
+        ['ID', 'USERNAME', 'EMAIL', 'NAME', 'STATUS', 'CREATED'],
+        ...accounts.map((a) => [a.id, a.username, a.email ?? '-', a.name ?? '-', a.disabled ? 'disabled' : 'active', iso(a.createdAt)]),
+      ]);
+    }
+    case 'disable':
+    case 'enable': {
+      const { values, positionals } = parse(args, {}, 1);
+      const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      await s.accounts.setDisabled(account.id, sub === 'disable');
+      await s.audit.record({ type: sub === 'disable' ? 'admin.user_disabled' : 'admin.user_enabled', outcome: 'success', subject: account.id, details: via });
+      return print(Boolean(values.json), { id: account.id, disabled: sub === 'disable' }, () => [[`${sub}d user ${account.username}`]]);
+    }
+    case 'set-password': {
+      const { values, positionals } = parse(args, { 'password-stdin': { type: 'boolean' } }, 1);
+      const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      const password = await passwordFrom(values);
+      if (!password) throw new UsageError('give the new password with --password-stdin or TESSERA_PASSWORD');
+      await s.accounts.setPassword(account.id, password);
+      await s.audit.record({ type: 'admin.password_set', outcome: 'success', subject: account.id, details: via });
+      return print(Boolean(values.json), { id: account.id, passwordSet: true }, () => [[`password set for ${account.username}`]]);
+    }
+    default:
+      throw new UsageError(sub ? `unknown command: user ${sub}\n${HELP}` : HELP);
+  }
+}

@@ -1,0 +1,78 @@
+// A minimal cookie-keeping HTTP "browser" for driving the HTML login flow without Chromium:
+// it follows redirects on the provider's origin and stops at the first hop elsewhere (the RP).
+
+export interface Page {
+  status: number;
+  url: string;
+  html: string;
+  headers: Headers;
+  /** Set when a redirect left the provider: where the browser would go next. */
+  leftTo?: string;
+}
+
+const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').replace(/&amp;/g, '&');
+
+export class Browser {
+  private readonly jar = new Map<string, string>();
+
+  constructor(private readonly origin: string) {}
+
+  private store(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attrs.some((a) => /max-age=0/i.test(a.trim()) || (/^expires=/i.test(a.trim()) && Date.parse(a.trim().slice(8)) < Date.now()));
+      if (expired || value === '') this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+  }
+
+  cookie(name: string): string | undefined {
+    return this.jar.get(name);
+  }
+
+  clearCookies(): void {
+    this.jar.clear();
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+    let target = new URL(url, this.origin).href;
+    let method = init.method ?? (init.form ? 'POST' : 'GET');
+    let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
+    for (let hops = 0; hops < 20; hops++) {
+      const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
+      if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+      if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      const res = await fetch(target, { method, headers, body, redirect: 'manual' });
+      this.store(res);
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        const next = new URL(location, target);
+        await res.arrayBuffer();
+        if (next.origin !== this.origin) return { status: res.status, url: target, html: '', headers: res.headers, leftTo: next.href };
+        target = next.href;
+        method = 'GET';
+        body = undefined;
+        continue;
+      }
+      return { status: res.status, url: target, html: await res.text(), headers: res.headers };
+    }
+    throw new Error('too many redirects');
+  }
+
+  /** Submits the page's form whose action contains `actionPart`, hidden fields included. */
+  submit(page: Page, actionPart: string, fields: Record<string, string> = {}): Promise<Page> {
+    const forms = [...page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
+    const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
+    if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 500)}`);
+    const hidden: Record<string, string> = {};
+    for (const input of (form[2] ?? '').matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
+      const name = /name="([^"]*)"/.exec(input[0])?.[1];
+      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+      if (name) hidden[name] = decode(value);
+    }
+    return this.request(new URL(decode(form[1] ?? ''), page.url).href, { form: { ...hidden, ...fields } });
+  }
+}
