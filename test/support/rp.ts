@@ -22,6 +22,7 @@ export interface LoginResult {
   tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   browser: Browser;
   callback: URL;
+  verifier: string;
 }
 
 /** Runs authorize → login form (→ consent) → callback → token exchange, checking state, nonce and PKCE. */
@@ -61,5 +62,5 @@ export async function loginWithPassword(
     expectedNonce: nonce,
     idTokenExpected: true,
   });
-  return { tokens, browser, callback };
+  return { tokens, browser, callback, verifier };
 }
