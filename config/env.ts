@@ -23,7 +23,11 @@ export const envMapping: Record<string, string> = {
   TESSERA_CLIENT_CREDENTIALS_TTL: 'clientCredentialsTTL',
   TESSERA_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TESSERA_RESOURCE_SERVERS: 'resourceServers',
+  TESSERA_OUTBOUND_ALLOWED_HOSTS: 'outboundAllowedHosts',
 };
 
 // Variables whose value is JSON rather than a scalar.
 export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
+
+// Variables holding a comma-separated list.
+export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS']);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { envMapping, jsonEnv } from './env.js';
+import { envMapping, jsonEnv, listEnv } from './env.js';
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -24,6 +24,8 @@ function fromEnv(env: NodeJS.ProcessEnv): { values: Record<string, unknown>; pro
       } catch {
         problems.push(`${name}: is not valid JSON`);
       }
+    } else if (listEnv.has(name)) {
+      values[key] = raw.split(',').map((v) => v.trim()).filter(Boolean);
     } else {
       values[key] = raw;
     }

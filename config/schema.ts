@@ -72,6 +72,9 @@ export const configSchema = z
       .strict()
       .prefault({}),
     resourceServers: z.array(resourceServerSchema).default([]),
+    // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
+    // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
+    outboundAllowedHosts: z.array(z.string().min(1)).default([]),
   })
   .strict();
 

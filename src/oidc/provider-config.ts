@@ -58,6 +58,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
   const resourceServers = new Map(config.resourceServers.map((rs) => [rs.indicator, rs]));
   const resourceScopes = config.resourceServers.flatMap((rs) => rs.scope.split(' ').filter(Boolean));
   const grantTTL = Math.max(config.sessionTTL, config.refreshTokenTTL);
+  const allowedHosts = new Set(config.outboundAllowedHosts);
 
   const configuration: Configuration = {
     adapter: deps.storage.adapterFor,
@@ -105,6 +106,12 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
           throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
         }
       },
+    },
+    fetch(url, options) {
+      // Drop the SSRF guard only for hosts the operator listed (e.g. RPs on an internal network).
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      if (allowedHosts.has(host)) delete (options as { dispatcher?: unknown }).dispatcher;
+      return globalThis.fetch(url, options);
     },
     clientBasedCORS(_ctx, origin, client) {
       // Browsers may call userinfo/token only from an origin of the client's own redirect URIs.
