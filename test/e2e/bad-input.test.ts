@@ -47,7 +47,6 @@ describeOnEachBackend(
     });
 
     test('unregistered redirect_uri is never redirected to', async () => {
-      const { server } = ctx();
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: 'https://evil.example/cb', scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       const res = await fetch(url, { redirect: 'manual', headers: { accept: 'text/html' } });
       assert.equal(res.status, 400);
@@ -70,7 +69,6 @@ describeOnEachBackend(
     });
 
     test('PKCE plain is not accepted', async () => {
-      const { server } = ctx();
       const url = oidc.buildAuthorizationUrl(spa.config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' });
       const res = await fetch(url, { redirect: 'manual' });
       assert.equal(new URL(res.headers.get('location')!).searchParams.get('error'), 'invalid_request');

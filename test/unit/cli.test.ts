@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../support/spawn.js';
+
+const env = () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cli-')) });
+
+test('invalid arguments exit 2 with a clear message', async () => {
+  const e = env();
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command: frobnicate/],
+    [['user', 'create'], /missing --username/],
+    [['user', 'create', '--username', 'x', '--bogus'], /Unknown option '--bogus'/],
+    [['client', 'create', '--name', 'x', '--auth-method', 'magic'], /--auth-method must be one of/],
+    [['keys', 'rotate', '--alg', 'HS256'], /--alg must be one of/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args, e);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const badEnv = await runCli(['user', 'list'], { ...e, PORT: 'x' });
+  assert.equal(badEnv.code, 2);
+  assert.match(badEnv.stderr, /PORT \(port\)/);
+});
+
+test('scriptable: password from stdin, JSON output, secrets printed once', async () => {
+  const e = env();
+  const created = await runCli(['user', 'create', '--username', 'Zoe', '--email', 'zoe@example.com', '--password-stdin', '--json'], e, 'a long enough password\n');
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(JSON.parse(created.stdout).username, 'zoe');
+  const short = await runCli(['user', 'set-password', 'zoe'], { ...e, TESSERA_PASSWORD: 'short' });
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /at least 8 characters/);
+  const client = await runCli(['client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--json'], e);
+  const { client_id, client_secret } = JSON.parse(client.stdout);
+  assert.match(client_secret, /^[A-Za-z0-9_-]{43}$/);
+  const list = await runCli(['client', 'list', '--json'], e);
+  assert.ok(!list.stdout.includes(client_secret), 'the secret is never listed');
+  assert.equal(JSON.parse(list.stdout)[0].clientId, client_id);
+  const del = await runCli(['client', 'delete', client_id], e);
+  assert.equal(del.code, 0);
+  const again = await runCli(['client', 'delete', client_id], e);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /no such client/);
+});

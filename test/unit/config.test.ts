@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../config/load.js';
+
+test('defaults: embedded SQLite issuer on port 3000', () => {
+  const c = loadConfig({});
+  assert.equal(c.issuer, 'http://localhost:3000');
+  assert.deepEqual(c.storage, { sql: 'sqlite', shortLived: 'sql' });
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.trustProxy, false);
+});
+
+test('environment variables map onto settings; PostgreSQL + Redis switch storage', () => {
+  const c = loadConfig({
+    PORT: '8443',
+    ISSUER: 'https://id.example.com/',
+    DATABASE_URL: 'postgres://u@db/tessera',
+    REDIS_URL: 'redis://cache:6379',
+    TESSERA_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+    TRUST_PROXY: 'yes',
+    TESSERA_OUTBOUND_ALLOWED_HOSTS: 'rp.internal, 10.0.0.5',
+  });
+  assert.equal(c.port, 8443);
+  assert.equal(c.issuer, 'https://id.example.com');
+  assert.deepEqual(c.storage, { sql: 'postgres', shortLived: 'redis' });
+  assert.equal(c.trustProxy, true);
+  assert.deepEqual(c.outboundAllowedHosts, ['rp.internal', '10.0.0.5']);
+});
+
+test('bad values are all reported at once, named by their variable', () => {
+  assert.throws(
+    () => loadConfig({ PORT: 'eighty', TRUST_PROXY: 'maybe', REDIS_URL: 'http://x', LOG_LEVEL: 'loud' }),
+    (err: ConfigError) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 4);
+      assert.match(err.message, /PORT \(port\)/);
+      assert.match(err.message, /TRUST_PROXY \(trustProxy\): must be true or false/);
+      assert.match(err.message, /REDIS_URL must start with redis:\/\//);
+      assert.match(err.message, /LOG_LEVEL/);
+      return true;
+    },
+  );
+});
+
+test('PostgreSQL requires an explicit master key', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/x' }), /TESSERA_MASTER_KEY or TESSERA_MASTER_KEY_FILE is required/);
+});
+
+test('a config file is read, and the environment overrides it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cfg-'));
+  const file = join(dir, 'tessera.json');
+  writeFileSync(file, JSON.stringify({ port: 4000, resourceServers: [{ indicator: 'https://api.example', scope: 'read' }] }));
+  const c = loadConfig({ TESSERA_CONFIG: file, PORT: '5000' });
+  assert.equal(c.port, 5000);
+  assert.equal(c.resourceServers[0]?.accessTokenFormat, 'jwt');
+  writeFileSync(file, '{"port": 4000, "bogus": 1}');
+  assert.throws(() => loadConfig({ TESSERA_CONFIG: file }), /Unrecognized key.*bogus/);
+  writeFileSync(file, '{not json');
+  assert.throws(() => loadConfig({ TESSERA_CONFIG: file }), /is not valid JSON/);
+  assert.throws(() => loadConfig({ TESSERA_CONFIG: join(dir, 'missing.json') }), /cannot read/);
+});
