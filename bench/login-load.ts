@@ -1,0 +1,51 @@
+// Load generator for full password logins, run in its own process by bench/run.ts:
+// authorize → login form → POST credentials → code → token, each flow in a fresh browser.
+import { createHash, randomBytes } from 'node:crypto';
+import { Browser } from '../test/support/browser.js';
+
+const [issuer, clientId, secret, username, password, concurrencyArg, secondsArg] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const deadline = Date.now() + Number(secondsArg) * 1000;
+const redirectUri = 'http://127.0.0.1:9/callback';
+const basic = `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+
+async function flow(): Promise<void> {
+  const browser = new Browser(issuer!);
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const auth = new URL(`${issuer}/auth`);
+  auth.search = new URLSearchParams({ client_id: clientId!, response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: 'x' }).toString();
+  const login = await browser.request(auth.href);
+  const back = await browser.submit(login, '/login', { username: username!, password: password! });
+  const code = new URL(back.leftTo ?? 'http://x/').searchParams.get('code');
+  if (!code) throw new Error(`no code (status ${back.status})`);
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }),
+  });
+  if (res.status !== 200) throw new Error(`token status ${res.status}`);
+  await res.arrayBuffer();
+}
+
+const durations: number[] = [];
+let failures = 0;
+const started = Date.now();
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (Date.now() < deadline) {
+      const t = process.hrtime.bigint();
+      try {
+        await flow();
+        durations.push(Number(process.hrtime.bigint() - t) / 1e6);
+      } catch (err) {
+        failures++;
+        if (failures < 3) console.error(String(err));
+      }
+    }
+  }),
+);
+const elapsed = (Date.now() - started) / 1000;
+durations.sort((a, b) => a - b);
+const pct = (p: number) => Number((durations[Math.min(durations.length - 1, Math.floor(p * durations.length))] ?? NaN).toFixed(1));
+process.stdout.write(JSON.stringify({ concurrency, flows: durations.length, failures, flowsPerSec: Number((durations.length / elapsed).toFixed(1)), p50ms: pct(0.5), p99ms: pct(0.99) }));
