@@ -63,7 +63,7 @@ export class Browser {
   }
 
   /** Submits the page's form whose action contains `actionPart`, hidden fields included. */
-  submit(page: Page, actionPart: string, fields: Record<string, string> = {}): Promise<Page> {
+  submit(page: Page, actionPart: string, fields: Record<string, string> = {}, headers?: Record<string, string>): Promise<Page> {
     const forms = [...page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
     const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 500)}`);
@@ -73,6 +73,6 @@ export class Browser {
       const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
       if (name) hidden[name] = decode(value);
     }
-    return this.request(new URL(decode(form[1] ?? ''), page.url).href, { form: { ...hidden, ...fields } });
+    return this.request(new URL(decode(form[1] ?? ''), page.url).href, { form: { ...hidden, ...fields }, headers });
   }
 }
