@@ -41,6 +41,36 @@ describeOnEachBackend(
       assert.equal(revoked.active, false);
     });
 
+    test('private_key_jwt client authentication (ES256 key registered as a JWKS)', async () => {
+      const { server } = ctx();
+      const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+      const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+      const c = await server.services.clients.create({ name: 'PKJWT job', grantTypes: ['client_credentials'], authMethod: 'private_key_jwt', jwks: { keys: [jwk] } });
+      assert.equal(c.secret, undefined, 'no shared secret is issued');
+      const rp = await discoverRp(server.issuer, c.client.clientId, { method: oidc.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }) });
+      const tokens = await oidc.clientCredentialsGrant(rp.config, { resource: API, scope: 'api:read' });
+      assert.ok(tokens.access_token);
+      // A key the client did not register is refused.
+      const stranger = await jose.generateKeyPair('ES256');
+      const forged = await discoverRp(server.issuer, c.client.clientId, { method: oidc.PrivateKeyJwt({ key: stranger.privateKey, kid: 'rp-key-1' }) });
+      await assert.rejects(oidc.clientCredentialsGrant(forged.config, {}), (err: oidc.WWWAuthenticateChallengeError) => err.status === 401);
+    });
+
+    test('issued and revoked tokens are in the audit log with client, grant type and IP', async () => {
+      const { server } = ctx();
+      const tokens = await oidc.clientCredentialsGrant(machine.config, {});
+      await oidc.tokenRevocation(machine.config, tokens.access_token);
+      await server.services.audit.flush();
+      const clientId = machine.config.clientMetadata().client_id;
+      const issued = await server.services.audit.query({ type: 'token.issued', clientId });
+      assert.ok(issued.length >= 1);
+      assert.equal(issued[0]!.details?.grant_type, 'client_credentials');
+      assert.match(issued[0]!.ip ?? '', /127\.0\.0\.1/);
+      const revoked = await server.services.audit.query({ type: 'token.revoked', clientId });
+      assert.equal(revoked[0]?.details?.kind, 'client_credentials');
+      assert.ok(!JSON.stringify([...issued, ...revoked]).includes(tokens.access_token), 'no token values in the audit log');
+    });
+
     test('a wrong client secret is refused with invalid_client', async () => {
       const { server } = ctx();
       const wrong = await discoverRp(server.issuer, machine.config.clientMetadata().client_id, { secret: 'not-the-secret' });
