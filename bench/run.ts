@@ -52,7 +52,9 @@ await services.accounts.create({ username: 'bench', password: 'bench password 12
 await services.close();
 
 log(`starting server (${WORKERS} workers) on PostgreSQL + Redis`);
-const server = spawn(process.execPath, ['dist/src/main.js'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+// BENCH_SERVER_NODE_ARGS passes flags such as --cpu-prof to the server process for profiling.
+const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...serverArgs, 'dist/src/main.js'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 for (let i = 0; i < 100; i++) {
   try {
     if ((await fetch(`${issuer}/readyz`)).ok) break;
