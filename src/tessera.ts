@@ -57,8 +57,11 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     trustProxy: config.trustProxy,
     cookieKeys,
     routers: [
-      healthRouter(db, redis, () => stopping),
-      interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), password, accounts }),
+      { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
+      {
+        prefixes: ['/interaction/'],
+        router: interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), password, accounts }),
+      },
     ],
   });
 

@@ -30,6 +30,9 @@ export function openDatabase(config: Config): Database {
         // WAL lets readers proceed during writes; busy_timeout covers a CLI writing
         // while the server runs.
         conn.pragma('journal_mode = WAL');
+        // In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last
+        // commits, and it saves an fsync per write on the login path.
+        conn.pragma('synchronous = NORMAL');
         conn.pragma('busy_timeout = 5000');
         conn.pragma('foreign_keys = ON');
         done(null, conn);

@@ -79,7 +79,8 @@ export interface AppDeps {
   log: Logger;
   trustProxy: boolean;
   cookieKeys: string[];
-  routers: Router[];
+  // Each router with the path prefixes it serves, so protocol requests skip route matching.
+  routers: { prefixes: string[]; router: Router }[];
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -99,9 +100,9 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = css;
   });
-  for (const router of deps.routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
+  for (const { prefixes, router } of deps.routers) {
+    const handle = compose([router.routes(), router.allowedMethods()] as compose.Middleware<Context>[]);
+    app.use((ctx, next) => (prefixes.some((p) => ctx.path.startsWith(p)) ? handle(ctx, next) : next()));
   }
   app.use(providerMount(deps.host));
   return app;

@@ -14,7 +14,11 @@ export interface AdapterStores {
 
 /** Chooses the backend per model kind and revokes a whole grant across backends. */
 export class Storage {
-  constructor(private readonly stores: AdapterStores) {}
+  private readonly clientAdapter: ClientAdapter;
+
+  constructor(private readonly stores: AdapterStores) {
+    this.clientAdapter = new ClientAdapter(stores.clients);
+  }
 
   storeFor(model: string): RecordStore {
     return durableModels.has(model) ? this.stores.sql : this.stores.shortLived;
@@ -28,7 +32,7 @@ export class Storage {
   }
 
   adapterFor = (model: string): Adapter =>
-    model === 'Client' ? new ClientAdapter(this.stores.clients) : new RecordAdapter(model, this);
+    model === 'Client' ? this.clientAdapter : new RecordAdapter(model, this);
 
   replayed(model: string, grantId: string | undefined) {
     this.stores.onReplay(model, grantId);
@@ -80,12 +84,27 @@ class RecordAdapter implements Adapter {
   }
 }
 
+// Client metadata is read on every token request; a one-second cache takes the database
+// off that path while a deleted or changed client still stops working within a second.
+const CLIENT_CACHE_MS = 1000;
+const CLIENT_CACHE_MAX = 10_000;
+
 /** Clients are managed by the CLI/admin API; the provider only reads them. */
 class ClientAdapter implements Adapter {
+  private readonly cache = new Map<string, { at: number; value: Promise<AdapterPayload | undefined> }>();
+
   constructor(private readonly clients: ClientService) {}
 
   async find(id: string) {
-    return (await this.clients.findForProvider(id)) as AdapterPayload | undefined;
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.at < CLIENT_CACHE_MS) return hit.value;
+    if (this.cache.size >= CLIENT_CACHE_MAX) this.cache.clear();
+    // Caching the promise lets concurrent lookups of one client share a single query.
+    const value = this.clients.findForProvider(id) as Promise<AdapterPayload | undefined>;
+    this.cache.set(id, { at: now, value });
+    value.catch(() => this.cache.delete(id));
+    return value;
   }
 
   private readOnly(): never {

@@ -43,12 +43,22 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (!isFirstParty(client)) return existing;
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
-  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-  if (oidc.requestParamClaims.size) grant.addOIDCClaims([...oidc.requestParamClaims]);
-  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
-    const scopes = [...oidc.requestParamScopes].filter((s) => server.scopes.has(s));
-    if (scopes.length) grant.addResourceScope(indicator, scopes.join(' '));
-  }
+  const scopes = [...oidc.requestParamOIDCScopes];
+  const claims = [...oidc.requestParamClaims];
+  const resources = Object.entries(oidc.resourceServers ?? {}).map(([indicator, server]) => ({
+    indicator,
+    scopes: [...oidc.requestParamScopes].filter((s) => server.scopes.has(s)),
+  }));
+  const covered =
+    existing &&
+    grant.getOIDCScopeFiltered(new Set(scopes)).split(' ').filter(Boolean).length === scopes.length &&
+    grant.getOIDCClaimsFiltered(new Set(claims)).length === claims.length &&
+    resources.every((r) => grant.getResourceScopeFiltered(r.indicator, new Set(r.scopes)).split(' ').filter(Boolean).length === r.scopes.length);
+  // A returning user's grant usually covers the request already: skip the write.
+  if (covered) return grant;
+  grant.addOIDCScope(scopes.join(' '));
+  if (claims.length) grant.addOIDCClaims(claims);
+  for (const r of resources) if (r.scopes.length) grant.addResourceScope(r.indicator, r.scopes.join(' '));
   await grant.save();
   return grant;
 }

@@ -40,14 +40,19 @@ interface Pending {
   done: (err?: Error) => void;
 }
 
+// Fire-and-forget events (token issuance under load) wait this long to share one INSERT.
+const NOTE_BATCH_MS = 50;
+
 /**
- * Append-only audit trail. Writes are batched (one INSERT per tick under load) so issuing
- * thousands of tokens per second does not cost a round trip each; `record` resolves once
- * the event is durable, and `flush` drains everything on shutdown.
+ * Append-only audit trail. Writes are batched so issuing thousands of tokens per second does
+ * not cost a round trip each: `record` resolves once its event is durable (flushed on the
+ * next tick), `note` rides along with the next batch, and `flush` drains everything on shutdown.
  */
 export class AuditLog {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private draining: Promise<void> | undefined;
+  private soon: NodeJS.Immediate | undefined;
+  private later: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Database,
@@ -55,6 +60,24 @@ export class AuditLog {
   ) {}
 
   record(event: AuditEvent): Promise<void> {
+    const written = this.enqueue(event);
+    this.soon ??= setImmediate(() => {
+      this.soon = undefined;
+      void this.drain();
+    });
+    return written;
+  }
+
+  /** Fire-and-forget variant for hot paths: failures are logged, never thrown at the caller. */
+  note(event: AuditEvent): void {
+    this.enqueue(event).catch((err: Error) => this.log.error({ err, type: event.type }, 'audit write failed'));
+    this.later ??= setTimeout(() => {
+      this.later = undefined;
+      void this.drain();
+    }, NOTE_BATCH_MS);
+  }
+
+  private enqueue(event: AuditEvent): Promise<void> {
     const row = {
       at: Date.now(),
       type: event.type,
@@ -67,30 +90,32 @@ export class AuditLog {
     };
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ row, done: (err) => (err ? reject(err) : resolve()) });
-      this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
     });
   }
 
-  /** Fire-and-forget variant for hot paths: failures are logged, never thrown at the caller. */
-  note(event: AuditEvent): void {
-    this.record(event).catch((err: Error) => this.log.error({ err, type: event.type }, 'audit write failed'));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, 500);
-      try {
-        await this.db.batchInsert('audit_events', batch.map((p) => p.row), 500);
-        for (const p of batch) p.done();
-      } catch (err) {
-        for (const p of batch) p.done(err as Error);
+  /** Writes everything queued; a single writer at a time, so batches stay in order. */
+  private drain(): Promise<void> {
+    this.draining ??= (async () => {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, 500);
+        try {
+          // One multi-row INSERT: atomic on its own, no transaction round trips.
+          await this.db('audit_events').insert(batch.map((p) => p.row));
+          for (const p of batch) p.done();
+        } catch (err) {
+          for (const p of batch) p.done(err as Error);
+        }
       }
-    }
-    this.flushing = undefined;
+    })().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
   }
 
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    clearTimeout(this.later);
+    this.later = undefined;
+    while (this.queue.length || this.draining) await this.drain();
   }
 
   async query(filter: { subject?: string; clientId?: string; type?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
