@@ -16,7 +16,7 @@ async function flow(): Promise<void> {
   const auth = new URL(`${issuer}/auth`);
   auth.search = new URLSearchParams({ client_id: clientId!, response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: 'x' }).toString();
   const login = await browser.request(auth.href);
-  const back = await browser.submit(login, '/login', { username: username!, password: password! });
+  const back = await browser.submit(login, '/step/password', { username: username!, password: password! });
   const code = new URL(back.leftTo ?? 'http://x/').searchParams.get('code');
   if (!code) throw new Error(`no code (status ${back.status})`);
   const res = await fetch(`${issuer}/token`, {

@@ -27,6 +27,12 @@ export const resourceServerSchema = z.object({
   accessTokenTTL: positiveInt.default(3600),
 });
 
+// A flow requirement: one step, or any `count` of several (e.g. 2 of totp, face, neural).
+export const requirementSchema = z.union([
+  z.object({ step: z.string().min(1) }).strict(),
+  z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
+]);
+
 export const configSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -72,6 +78,12 @@ export const configSchema = z
       .strict()
       .prefault({}),
     resourceServers: z.array(resourceServerSchema).default([]),
+    // Named sign-in flows: ordered requirements on authentication steps.
+    flows: z.record(z.string().min(1), z.array(requirementSchema).min(1)).default({ password: [{ step: 'password' }] }),
+    // Flow used when neither the request (acr) nor the client (tessera_flow) picks one.
+    defaultFlow: z.string().min(1).default('password'),
+    // acr values this server supports (advertised in discovery), each mapped to the flow that achieves it.
+    acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password' }),
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),
@@ -83,3 +95,4 @@ export type Config = z.infer<typeof configSchema> & {
   storage: { sql: 'sqlite' | 'postgres'; shortLived: 'redis' | 'sql' };
 };
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
+export type Requirement = z.infer<typeof requirementSchema>;

@@ -14,6 +14,8 @@ import { Csrf } from './security/csrf.js';
 import { deriveSecret } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
 import { PasswordStep } from './steps/password/password-step.js';
+import { StepRegistry } from './steps/registry.js';
+import { FlowPolicy } from './interaction/flow-policy.js';
 
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -48,7 +50,8 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   await host.start(config.keysRefreshSeconds);
 
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
-  const password = await PasswordStep.create(accounts, throttle, audit, log);
+  const steps = new StepRegistry([await PasswordStep.create(accounts, throttle, audit, log)]);
+  const policy = new FlowPolicy(config, steps);
   let stopping = false;
   const app = createApp({
     host,
@@ -60,7 +63,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
       {
         prefixes: ['/interaction/'],
-        router: interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), password, accounts }),
+        router: interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), accounts, steps, policy }),
       },
     ],
   });

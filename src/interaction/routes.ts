@@ -5,16 +5,19 @@ import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { readForm } from '../http/form-body.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
-import { ACR_PASSWORD } from '../oidc/provider-config.js';
 import type { Csrf } from '../security/csrf.js';
-import { PASSWORD_AMR, type PasswordStep } from '../steps/password/password-step.js';
+import type { StepRegistry } from '../steps/registry.js';
+import type { Step, StepState } from '../steps/step.js';
+import type { FlowPolicy } from './flow-policy.js';
+import { readProgress, withProgress, type Progress } from './progress.js';
 
 export interface InteractionDeps {
   host: ProviderHost;
   views: Views;
   csrf: Csrf;
-  password: PasswordStep;
   accounts: AccountService;
+  steps: StepRegistry;
+  policy: FlowPolicy;
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -24,15 +27,14 @@ const SCOPE_TEXT: Record<string, string> = {
   offline_access: 'Keep access while you are away (refresh tokens)',
 };
 
-const minutes = (s: number) => Math.max(1, Math.ceil(s / 60));
+type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>>;
 
-const FAILURE_TEXT = {
-  invalid: 'The username or password is incorrect.',
-  disabled: 'This account is disabled. Contact your administrator.',
-};
-
+/**
+ * The interaction engine: asks the flow policy what comes next and dispatches to that step.
+ * Nothing here knows how any particular step works.
+ */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, password, accounts } = deps;
+  const { host, views, csrf, accounts, steps, policy } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -40,9 +42,22 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const details = await host.current.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== ctx.params.uid) ctx.throw(400, 'This sign-in page is out of date. Return to the application and start again.');
     const clientId = String(details.params.client_id);
-    const client = await host.current.Client.find(clientId);
-    const clientName = (client?.metadata() as ClientMetadata | undefined)?.client_name ?? clientId;
-    return { details, clientName };
+    const client = (await host.current.Client.find(clientId))?.metadata() as ClientMetadata | undefined;
+    return { details, client, clientName: client?.client_name ?? clientId };
+  }
+
+  function progressOf(details: Details, client: ClientMetadata | undefined): Progress {
+    const saved = readProgress(details.result);
+    if (saved && policy.has(saved.flow)) return saved;
+    const requested = typeof details.params.acr_values === 'string' ? details.params.acr_values.split(' ').filter(Boolean) : [];
+    const flow = policy.resolve(requested, client);
+    return { flow: flow.name, acr: flow.acr, done: [] };
+  }
+
+  async function stateOf(details: Details, progress: Progress): Promise<StepState> {
+    const account = progress.accountId ? await accounts.findById(progress.accountId) : undefined;
+    if (progress.accountId && (!account || account.disabled)) throw Object.assign(new Error('This account can no longer sign in.'), { status: 403, expose: true });
+    return { account, loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined };
   }
 
   async function postedForm(ctx: Context) {
@@ -59,18 +74,44 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.redirect(returnTo);
   }
 
-  function renderLogin(ctx: Context, data: { clientName: string; username?: string; error?: string }, status = 200) {
+  function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const uid = String(ctx.params.uid);
-    views.render(ctx, 'login', { title: 'Sign in', uid, csrf: csrf.token(ctx, uid), client: data.clientName, ...data }, status);
+    views.render(
+      ctx,
+      step.view,
+      { uid, csrf: csrf.token(ctx, uid), client: clientName, action: `/interaction/${uid}/step/${step.id}`, ...step.prompt(state), ...extra },
+      status,
+    );
+  }
+
+  function renderBlocked(ctx: Context, missing: string[]) {
+    views.render(
+      ctx,
+      'error',
+      {
+        title: 'Sign-in not possible',
+        heading: 'This sign-in needs a method you have not set up',
+        message: `The application requires ${missing.join(' or ')}, which is not set up for your account. Set it up in your account settings or ask your administrator.`,
+        requestId: ctx.state.requestId,
+      },
+      403,
+    );
+  }
+
+  // Either shows the next step or, when the flow is complete, finishes the login prompt.
+  async function advance(ctx: Context, details: Details, progress: Progress, clientName: string) {
+    const state = await stateOf(details, progress);
+    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
+    if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
+    const amr = progress.done.map((id) => steps.require(id).amr);
+    await finish(ctx, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
   }
 
   router.get('/:uid', async (ctx) => {
-    const { details, clientName } = await interactionOf(ctx);
+    const { details, client, clientName } = await interactionOf(ctx);
     const uid = String(ctx.params.uid);
-    if (details.prompt.name === 'login') {
-      const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
-      return renderLogin(ctx, { clientName, username: hint });
-    }
+    if (details.prompt.name === 'login') return advance(ctx, details, progressOf(details, client), clientName);
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = await accounts.findById(String(details.session?.accountId));
@@ -87,28 +128,29 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.throw(400, `unsupported interaction prompt ${details.prompt.name}`);
   });
 
-  router.post('/:uid/login', async (ctx) => {
+  router.post('/:uid/step/:step', async (ctx) => {
     const form = await postedForm(ctx);
-    const { details, clientName } = await interactionOf(ctx);
+    const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
-    const username = (form.username ?? '').trim();
-    if (!username || !form.password) {
-      return renderLogin(ctx, { clientName, username, error: 'Enter your username and password.' }, 400);
+    const progress = progressOf(details, client);
+    const state = await stateOf(details, progress);
+    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    // Only the step the flow asks for now may be submitted.
+    if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
+    const step = next.step;
+    const outcome = await step.verify(form, state, { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id });
+    if (!outcome.ok) {
+      if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      return renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status);
     }
-    const result = await password.verify(username, form.password, {
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
-      clientId: String(details.params.client_id),
-    });
-    if (!result.ok) {
-      if (result.reason === 'locked') {
-        ctx.set('Retry-After', String(result.retryAfterSeconds));
-        const error = `Too many failed sign-in attempts. Try again in ${minutes(result.retryAfterSeconds)} minute(s).`;
-        return renderLogin(ctx, { clientName, username, error }, 429);
-      }
-      return renderLogin(ctx, { clientName, username, error: FAILURE_TEXT[result.reason] }, result.reason === 'disabled' ? 403 : 401);
+    if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
+    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
+    if ((await policy.next(policy.byName(updated.flow), new Set(updated.done), outcome.account)).kind === 'complete') {
+      return advance(ctx, details, updated, clientName);
     }
-    await finish(ctx, { login: { accountId: result.account.id, acr: ACR_PASSWORD, amr: [PASSWORD_AMR], remember: true } }, false);
+    await host.current.interactionResult(ctx.req, ctx.res, withProgress(details.result, updated), { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${ctx.params.uid}`);
   });
 
   router.post('/:uid/consent', async (ctx) => {

@@ -5,9 +5,6 @@ import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import type { Storage } from './adapter.js';
 
-// The assurance a password-only login reaches (the step engine maps more of them).
-export const ACR_PASSWORD = 'urn:tessera:acr:password';
-
 export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
 export interface ProviderDeps {
@@ -74,7 +71,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     adapter: deps.storage.adapterFor,
     jwks: { keys: jwks as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
     cookies: { keys: deps.cookieKeys },
-    acrValues: [ACR_PASSWORD],
+    // Every acr a configured flow achieves (the interaction engine sets the one reached).
+    acrValues: Object.keys(config.acr),
     // Authorization code (with PKCE) only: no implicit or hybrid flows.
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
@@ -110,10 +108,14 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     },
     loadExistingGrant,
     extraClientMetadata: {
-      properties: ['tessera_first_party'],
+      // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow.
+      properties: ['tessera_first_party', 'tessera_flow'],
       validator(_ctx, key, value) {
         if (key === 'tessera_first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
+        }
+        if (key === 'tessera_flow' && value !== undefined && !(typeof value === 'string' && value in config.flows)) {
+          throw new errors.InvalidClientMetadata(`tessera_flow must name a configured flow (${Object.keys(config.flows).join(', ')})`);
         }
       },
     },

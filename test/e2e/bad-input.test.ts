@@ -27,7 +27,7 @@ async function tokenRequest(issuer: string, body: string, headers: Record<string
 async function codeFor(issuer: string, verifier: string): Promise<string> {
   const browser = new Browser(issuer);
   const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-  const page = await browser.submit(await browser.request(url.href), '/login', { username: 'dave', password: PASSWORD });
+  const page = await browser.submit(await browser.request(url.href), '/step/password', { username: 'dave', password: PASSWORD });
   return new URL(page.leftTo!).searchParams.get('code')!;
 }
 
@@ -113,7 +113,7 @@ describeOnEachBackend(
       const browser = new Browser(server.issuer);
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       const login = await browser.request(url.href);
-      const page = await browser.submit(login, '/login', { username: 'dave', password: 'p'.repeat(40 * 1024) });
+      const page = await browser.submit(login, '/step/password', { username: 'dave', password: 'p'.repeat(40 * 1024) });
       assert.equal(page.status, 413);
     });
 
@@ -122,7 +122,7 @@ describeOnEachBackend(
       const browser = new Browser(server.issuer);
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       const login = await browser.request(url.href);
-      const page = await browser.submit(login, '/login', { username: 'dave', password: PASSWORD, csrf: 'forged' });
+      const page = await browser.submit(login, '/step/password', { username: 'dave', password: PASSWORD, csrf: 'forged' });
       assert.equal(page.status, 403);
       assert.match(page.html, /This form has expired or was not sent by this site/);
     });
@@ -141,9 +141,9 @@ describeOnEachBackend(
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       const login = await browser.request(url.href);
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) statuses.push((await browser.submit(login, '/login', { username: 'erin', password: `wrong-${i}` })).status);
+      for (let i = 0; i < 5; i++) statuses.push((await browser.submit(login, '/step/password', { username: 'erin', password: `wrong-${i}` })).status);
       assert.deepEqual(statuses, [401, 401, 401, 401, 401]);
-      const locked = await browser.submit(login, '/login', { username: 'erin', password: PASSWORD });
+      const locked = await browser.submit(login, '/step/password', { username: 'erin', password: PASSWORD });
       assert.equal(locked.status, 429);
       assert.match(locked.html, /Too many failed sign-in attempts\. Try again in 15 minute/);
       assert.ok(Number(locked.headers.get('retry-after')) > 800);

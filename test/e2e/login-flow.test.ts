@@ -85,8 +85,8 @@ for (const makeBackend of BACKENDS) {
       const browser = new Browser(server.issuer);
       const url = oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
       const login = await browser.request(url.href);
-      const wrong = await browser.submit(login, '/login', { username: 'alice', password: 'not the password' });
-      const unknown = await browser.submit(login, '/login', { username: 'mallory', password: 'not the password' });
+      const wrong = await browser.submit(login, '/step/password', { username: 'alice', password: 'not the password' });
+      const unknown = await browser.submit(login, '/step/password', { username: 'mallory', password: 'not the password' });
       assert.equal(wrong.status, 401);
       assert.equal(unknown.status, 401);
       const message = (p: { html: string }) => /<p class="alert"[^>]*>([^<]*)</.exec(p.html)?.[1];

@@ -53,7 +53,7 @@ describe('operations: headers, proxies, health, logs, shutdown', () => {
     const browser = new Browser(server.issuer);
     const proxied = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' };
     const page = await loginPage(browser, proxied);
-    const res = await browser.submit(page, '/login', { username: 'opal', password: 'wrong password' }, proxied);
+    const res = await browser.submit(page, '/step/password', { username: 'opal', password: 'wrong password' }, proxied);
     assert.equal(res.status, 401);
     await server.services.audit.flush();
     const [failed] = await server.services.audit.query({ type: 'login.failed' });

@@ -109,7 +109,7 @@ describeOnEachBackend(
       const { Browser } = await import('../support/browser.js');
       const browser = new Browser(server.issuer);
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: web.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-      const page = await browser.submit(await browser.request(url.href), '/login', { username: 'bob', password: PASSWORD });
+      const page = await browser.submit(await browser.request(url.href), '/step/password', { username: 'bob', password: PASSWORD });
       const code = new URL(page.leftTo!).searchParams.get('code')!;
       const redeem = () =>
         fetch(`${server.issuer}/token`, {

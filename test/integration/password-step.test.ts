@@ -30,25 +30,27 @@ for (const makeBackend of BACKENDS) {
 
     test('an imported bcrypt hash logs in and is re-hashed to argon2id', async () => {
       const account = await s.accounts.create({ username: 'legacy', passwordHash: bcrypt.hashSync('old-system-password', 4) });
-      const result = await step.verify('Legacy', 'old-system-password', at);
+      const result = await step.verify({ username: 'Legacy', password: 'old-system-password' }, {}, at);
       assert.equal(result.ok, true);
       const stored = await s.accounts.passwordHashOf('legacy');
       assert.match(stored!.hash!, /^\$argon2id\$/);
-      assert.equal((await step.verify('legacy', 'old-system-password', at)).ok, true, 'still logs in after the upgrade');
+      assert.equal((await step.verify({ username: 'legacy', password: 'old-system-password' }, {}, at)).ok, true, 'still logs in after the upgrade');
       assert.equal(stored!.account.id, account.id);
     });
 
     test('disabled accounts are refused after the password check', async () => {
       const account = await s.accounts.create({ username: 'gone', password: 'long enough pw' });
       await s.accounts.setDisabled(account.id, true);
-      assert.deepEqual(await step.verify('gone', 'long enough pw', at), { ok: false, reason: 'disabled' });
+      const refused = await step.verify({ username: 'gone', password: 'long enough pw' }, {}, at);
+      assert.equal(refused.ok, false);
+      assert.equal(!refused.ok && refused.status, 403);
     });
 
     test('unknown users take as long as wrong passwords (same argon2id work)', async () => {
       await s.accounts.create({ username: 'timing', password: 'long enough pw' });
       const time = async (u: string) => {
         const t = process.hrtime.bigint();
-        await step.verify(u, 'incorrect password', { ip: `198.51.100.${Math.floor(Math.random() * 250)}` });
+        await step.verify({ username: u, password: 'incorrect password' }, {}, { ip: `198.51.100.${Math.floor(Math.random() * 250)}` });
         return Number(process.hrtime.bigint() - t) / 1e6;
       };
       const wrong: number[] = [];
@@ -64,13 +66,13 @@ for (const makeBackend of BACKENDS) {
 
     test('lockout after the configured failures; success resets the count', async () => {
       await s.accounts.create({ username: 'frank', password: 'long enough pw' });
-      await step.verify('frank', 'bad-1', at);
-      await step.verify('frank', 'bad-2', at);
-      assert.equal((await step.verify('frank', 'long enough pw', at)).ok, true, 'two failures then success');
-      for (let i = 0; i < 3; i++) await step.verify('frank', `bad-${i}`, at);
-      const locked = await step.verify('frank', 'long enough pw', at);
+      await step.verify({ username: 'frank', password: 'bad-1' }, {}, at);
+      await step.verify({ username: 'frank', password: 'bad-2' }, {}, at);
+      assert.equal((await step.verify({ username: 'frank', password: 'long enough pw' }, {}, at)).ok, true, 'two failures then success');
+      for (let i = 0; i < 3; i++) await step.verify({ username: 'frank', password: `bad-${i}` }, {}, at);
+      const locked = await step.verify({ username: 'frank', password: 'long enough pw' }, {}, at);
       assert.equal(locked.ok, false);
-      assert.equal(!locked.ok && locked.reason, 'locked');
+      assert.equal(!locked.ok && locked.status, 429);
     });
 
     test('the audit trail records attempts without secrets and cannot be altered', async () => {

@@ -48,7 +48,7 @@ export async function loginWithPassword(
   let page: Page = await browser.request(url.href);
   if (!page.leftTo) {
     if (page.status !== 200 || !page.html.includes('name="password"')) throw new Error(`expected the login page, got ${page.status}: ${page.html.slice(0, 300)}`);
-    page = await browser.submit(page, '/login', creds);
+    page = await browser.submit(page, '/step/password', creds);
   }
   if (!page.leftTo && page.html.includes('/consent')) {
     if (opts.consent === false) throw new Error('unexpected consent page');

@@ -1,30 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Account, AccountService } from '../../accounts/accounts.js';
-import { normaliseUsername } from '../../accounts/accounts.js';
+import type { AccountService } from '../../accounts/accounts.js';
+import { normaliseUsername, type Account } from '../../accounts/accounts.js';
 import { hashPassword, verifyPassword } from '../../accounts/password-hash.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { Logger } from '../../log.js';
+import type { Attempt, Step, StepOutcome, StepState } from '../step.js';
 
-export const PASSWORD_AMR = 'pwd';
-
-export interface AttemptContext {
-  ip: string;
-  userAgent?: string;
-  clientId?: string;
-}
-
-export type PasswordResult =
-  | { ok: true; account: Account }
-  | { ok: false; reason: 'invalid' | 'disabled' }
-  | { ok: false; reason: 'locked'; retryAfterSeconds: number };
+const minutes = (s: number) => Math.max(1, Math.ceil(s / 60));
 
 /**
- * Username + password check with brute-force limits and audit. Unknown users and wrong
- * passwords take the same path (an argon2id verification against a decoy hash) and give
- * the same answer, so neither timing nor wording tells which usernames exist.
+ * Username + password, the identifying step. Brute-force limits per account and IP; unknown
+ * users and wrong passwords take the same path (an argon2id verification against a decoy
+ * hash) and get the same answer, so neither timing nor wording tells which usernames exist.
  */
-export class PasswordStep {
+export class PasswordStep implements Step {
+  readonly id = 'password';
+  readonly amr = 'pwd';
+  readonly identifies = true;
+  readonly view = 'password';
+
   private constructor(
     private readonly accounts: AccountService,
     private readonly throttle: CredentialThrottle,
@@ -37,19 +32,31 @@ export class PasswordStep {
     return new PasswordStep(accounts, throttle, audit, log, await hashPassword(randomBytes(16).toString('hex')));
   }
 
-  async verify(usernameInput: string, password: string, at: AttemptContext): Promise<PasswordResult> {
-    const username = normaliseUsername(usernameInput);
+  async isEnrolled(account: Account): Promise<boolean> {
+    return Boolean((await this.accounts.passwordHashOf(account.username))?.hash);
+  }
+
+  prompt(state: StepState): Record<string, unknown> {
+    return { title: 'Sign in', username: state.account?.username ?? state.loginHint };
+  }
+
+  async verify(input: Record<string, string>, _state: StepState, at: Attempt): Promise<StepOutcome> {
+    const typed = (input.username ?? '').trim();
+    if (!typed || !input.password) return { ok: false, status: 400, message: 'Enter your username and password.', keepInput: { username: typed } };
+    const username = normaliseUsername(typed);
+    const keepInput = { username: typed };
     const meta = { ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
     try {
       await this.throttle.check(username, at.ip);
     } catch (err) {
       if (!(err instanceof LockedOut)) throw err;
       await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { username, reason: `locked_${err.scope}` } });
-      return { ok: false, reason: 'locked', retryAfterSeconds: err.retryAfterSeconds };
+      const message = `Too many failed sign-in attempts. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`;
+      return { ok: false, status: 429, message, retryAfterSeconds: err.retryAfterSeconds, keepInput };
     }
 
     const found = await this.accounts.passwordHashOf(username);
-    const { ok, rehash } = await verifyPassword(found?.hash ?? this.decoyHash, password);
+    const { ok, rehash } = await verifyPassword(found?.hash ?? this.decoyHash, input.password);
     if (!found?.hash || !ok) {
       const locked = await this.throttle.fail(username, at.ip);
       await this.audit.record({
@@ -62,19 +69,19 @@ export class PasswordStep {
       if (locked) {
         await this.audit.record({ type: 'login.locked_out', outcome: 'failure', subject: found?.account.id, ...meta, details: { username, scope: locked } });
       }
-      return { ok: false, reason: 'invalid' };
+      return { ok: false, status: 401, message: 'The username or password is incorrect.', keepInput };
     }
     const { account, hash } = found;
     if (account.disabled) {
       await this.audit.record({ type: 'login.failed', outcome: 'failure', subject: account.id, ...meta, details: { reason: 'disabled' } });
-      return { ok: false, reason: 'disabled' };
+      return { ok: false, status: 403, message: 'This account is disabled. Contact your administrator.', keepInput };
     }
     await this.throttle.succeed(username);
     if (rehash) {
       // Imported bcrypt/PBKDF2 (or weaker argon2) hashes become argon2id on first use.
-      await this.accounts.upgradeHash(account.id, hash, password).catch((err: Error) => this.log.error({ err }, 'password rehash failed'));
+      await this.accounts.upgradeHash(account.id, hash, input.password).catch((err: Error) => this.log.error({ err }, 'password rehash failed'));
     }
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: account.id, ...meta, details: { amr: [PASSWORD_AMR] } });
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: account.id, ...meta, details: { step: this.id, amr: this.amr } });
     return { ok: true, account };
   }
 }

@@ -1,0 +1,21 @@
+import type { InteractionResults } from 'oidc-provider';
+
+/** How far a sign-in has come, kept server-side in the oidc-provider interaction record. */
+export interface Progress {
+  flow: string;
+  acr?: string;
+  accountId?: string;
+  // Step ids completed in this interaction, in order.
+  done: string[];
+}
+
+const KEY = 'tessera';
+
+export function readProgress(result: InteractionResults | undefined): Progress | undefined {
+  const value = result?.[KEY] as Progress | undefined;
+  return value && typeof value.flow === 'string' && Array.isArray(value.done) ? value : undefined;
+}
+
+export function withProgress(result: InteractionResults | undefined, progress: Progress): InteractionResults {
+  return { ...result, [KEY]: progress };
+}

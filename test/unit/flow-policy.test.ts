@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../../config/load.js';
+import type { Account } from '../../src/accounts/accounts.js';
+import { FlowPolicy } from '../../src/interaction/flow-policy.js';
+import { StepRegistry } from '../../src/steps/registry.js';
+import type { Step } from '../../src/steps/step.js';
+
+// Policy decisions depend only on each step's id, amr, identifies flag and enrolment.
+function stepDouble(id: string, identifies: boolean, enrolled: Set<string>): Step {
+  return {
+    id,
+    amr: id,
+    identifies,
+    view: id,
+    isEnrolled: async (account) => enrolled.has(`${account.username}:${id}`),
+    prompt: () => ({}),
+    verify: async () => ({ ok: false, status: 401, message: 'unused' }),
+  };
+}
+
+const alice = { id: 'a1', username: 'alice' } as Account;
+const enrolled = new Set(['alice:password', 'alice:totp', 'alice:face']);
+const registry = new StepRegistry(['password', 'totp', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled)));
+const config = {
+  flows: {
+    password: [{ step: 'password' }],
+    mfa: [{ step: 'password' }, { step: 'totp' }],
+    strong: [{ step: 'password' }, { anyOf: ['totp', 'face', 'neural'], count: 2 }],
+    bio: [{ step: 'password' }, { step: 'neural' }],
+  },
+  defaultFlow: 'password',
+  acr: { 'urn:x:pwd': 'password', 'urn:x:mfa': 'mfa', 'urn:x:strong': 'strong' },
+};
+const policy = new FlowPolicy(config, registry);
+
+test('resolves the flow by requested acr, then the client, then the default', () => {
+  assert.equal(policy.resolve(['urn:unknown', 'urn:x:mfa'], undefined).name, 'mfa');
+  assert.equal(policy.resolve(['urn:x:mfa'], undefined).acr, 'urn:x:mfa');
+  assert.equal(policy.resolve([], { client_id: 'c', tessera_flow: 'strong' }).name, 'strong');
+  assert.equal(policy.resolve([], undefined).name, 'password');
+  assert.equal(policy.resolve([], undefined).acr, 'urn:x:pwd');
+  assert.deepEqual(policy.acrValues, ['urn:x:pwd', 'urn:x:mfa', 'urn:x:strong']);
+});
+
+test('walks the requirements in order, skipping what is done', async () => {
+  const mfa = policy.byName('mfa');
+  assert.equal(((await policy.next(mfa, new Set(), undefined)) as { step: Step }).step.id, 'password');
+  assert.equal(((await policy.next(mfa, new Set(['password']), alice)) as { step: Step }).step.id, 'totp');
+  assert.equal((await policy.next(mfa, new Set(['password', 'totp']), alice)).kind, 'complete');
+});
+
+test('"any 2 of" offers only enrolled steps and completes after two', async () => {
+  const strong = policy.byName('strong');
+  assert.equal(((await policy.next(strong, new Set(['password']), alice)) as { step: Step }).step.id, 'totp');
+  assert.equal(((await policy.next(strong, new Set(['password', 'totp']), alice)) as { step: Step }).step.id, 'face');
+  assert.equal((await policy.next(strong, new Set(['password', 'totp', 'face']), alice)).kind, 'complete');
+});
+
+test('a required step the account has not enrolled blocks the sign-in', async () => {
+  assert.deepEqual(await policy.next(policy.byName('bio'), new Set(['password']), alice), { kind: 'blocked', missing: ['neural'] });
+  const bob = { id: 'b1', username: 'bob' } as Account;
+  assert.deepEqual(await policy.next(policy.byName('strong'), new Set(['password']), bob), { kind: 'blocked', missing: ['totp', 'face', 'neural'] });
+});
+
+test('flows naming unknown steps, or not starting with an identifying step, are configuration errors', () => {
+  assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'webauthn' }] }, defaultFlow: 'x', acr: {} }, registry), (e: ConfigError) => /unknown step webauthn/.test(e.message));
+  assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'totp' }] }, defaultFlow: 'x', acr: {} }, registry), /must identify the user/);
+});
