@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, requirementsOf, type Config } from './schema.js';
 import { envMapping, jsonEnv, listEnv } from './env.js';
 
 export class ConfigError extends Error {
@@ -72,8 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...Object.entries(c.acr)
       .filter(([, flow]) => !c.flows[flow])
       .map(([acr, flow]) => `acr.${acr}: no flow named ${flow}`),
-    ...Object.entries(c.flows).flatMap(([name, reqs]) =>
-      reqs.flatMap((r, i) => ('anyOf' in r && r.count > r.anyOf.length ? [`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`] : [])),
+    ...Object.entries(c.flows).flatMap(([name, flow]) =>
+      requirementsOf(flow).flatMap((r, i) => ('anyOf' in r && r.count > r.anyOf.length ? [`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`] : [])),
     ),
   ];
   if (flowProblems.length) throw new ConfigError(flowProblems);

@@ -33,6 +33,12 @@ export const requirementSchema = z.union([
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
 ]);
 
+// A flow: its requirements in order, and whether a missing step may be set up during sign-in.
+export const flowSchema = z.union([
+  z.array(requirementSchema).min(1),
+  z.object({ requirements: z.array(requirementSchema).min(1), enrollAtLogin: z.boolean().default(false) }).strict(),
+]);
+
 export const configSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -79,11 +85,14 @@ export const configSchema = z
       .prefault({}),
     resourceServers: z.array(resourceServerSchema).default([]),
     // Named sign-in flows: ordered requirements on authentication steps.
-    flows: z.record(z.string().min(1), z.array(requirementSchema).min(1)).default({ password: [{ step: 'password' }] }),
+    flows: z.record(z.string().min(1), flowSchema).default({
+      password: [{ step: 'password' }],
+      mfa: { requirements: [{ step: 'password' }, { step: 'totp' }], enrollAtLogin: true },
+    }),
     // Flow used when neither the request (acr) nor the client (tessera_flow) picks one.
     defaultFlow: z.string().min(1).default('password'),
     // acr values this server supports (advertised in discovery), each mapped to the flow that achieves it.
-    acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password' }),
+    acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),
@@ -96,3 +105,5 @@ export type Config = z.infer<typeof configSchema> & {
 };
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
+export type FlowConfig = z.infer<typeof flowSchema>;
+export const requirementsOf = (flow: FlowConfig) => (Array.isArray(flow) ? flow : flow.requirements);

@@ -11,10 +11,12 @@ import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
-import { deriveSecret } from './security/sealed-box.js';
+import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
 import { PasswordStep } from './steps/password/password-step.js';
 import { StepRegistry } from './steps/registry.js';
+import { TotpCredentials } from './steps/totp/totp-credentials.js';
+import { TotpStep } from './steps/totp/totp-step.js';
 import { FlowPolicy } from './interaction/flow-policy.js';
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -50,7 +52,13 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   await host.start(config.keysRefreshSeconds);
 
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
-  const steps = new StepRegistry([await PasswordStep.create(accounts, throttle, audit, log)]);
+  const master = services.masterKey.key;
+  const totpCredentials = new TotpCredentials(services.db, new SealedBox(master, 'totp-secret'), deriveSecret(master, 'recovery-codes'));
+  // One line per step: the engine discovers everything else through the Step interface.
+  const steps = new StepRegistry([
+    await PasswordStep.create(accounts, throttle, audit, log),
+    new TotpStep(totpCredentials, throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+  ]);
   const policy = new FlowPolicy(config, steps);
   let stopping = false;
   const app = createApp({

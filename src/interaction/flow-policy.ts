@@ -1,5 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
-import type { Config, Requirement } from '../../config/schema.js';
+import { requirementsOf, type Config, type Requirement } from '../../config/schema.js';
 import { ConfigError } from '../../config/load.js';
 import type { Account } from '../accounts/accounts.js';
 import type { StepRegistry } from '../steps/registry.js';
@@ -8,6 +8,8 @@ import type { Step } from '../steps/step.js';
 export interface Flow {
   name: string;
   requirements: Requirement[];
+  // Whether a required step the account lacks may be set up during this sign-in.
+  enrollAtLogin: boolean;
   // The acr a completed flow is reported with (the first acr value mapped to it).
   acr?: string;
 }
@@ -15,6 +17,8 @@ export interface Flow {
 export type NextStep =
   | { kind: 'step'; step: Step }
   | { kind: 'complete' }
+  // The account lacks a required step it may set up now.
+  | { kind: 'enroll'; step: Step }
   // The account lacks a step the flow insists on.
   | { kind: 'blocked'; missing: string[] };
 
@@ -33,14 +37,15 @@ export class FlowPolicy {
     private readonly registry: StepRegistry,
   ) {
     const problems: string[] = [];
-    for (const [name, requirements] of Object.entries(config.flows)) {
+    for (const [name, flowConfig] of Object.entries(config.flows)) {
+      const requirements = requirementsOf(flowConfig);
       for (const id of requirements.flatMap(stepsOf)) if (!registry.get(id)) problems.push(`flows.${name}: unknown step ${id} (known: ${registry.ids().join(', ')})`);
       const first = requirements[0];
       if (first && stepsOf(first).some((id) => registry.get(id) && !registry.require(id).identifies)) {
         problems.push(`flows.${name}: the first requirement must identify the user (e.g. password)`);
       }
       const acr = Object.entries(config.acr).find(([, flow]) => flow === name)?.[0];
-      this.flows.set(name, { name, requirements, acr });
+      this.flows.set(name, { name, requirements, acr, enrollAtLogin: !Array.isArray(flowConfig) && flowConfig.enrollAtLogin });
     }
     if (problems.length) throw new ConfigError(problems);
   }
@@ -80,7 +85,11 @@ export class FlowPolicy {
         const step = this.registry.require(id);
         if (!account || (await step.isEnrolled(account))) open.push(step);
       }
-      if (open.length < need) return { kind: 'blocked', missing: ids.filter((id) => !done.has(id)) };
+      if (open.length < need) {
+        const missing = ids.filter((id) => !done.has(id));
+        const enrollable = flow.enrollAtLogin ? missing.map((id) => this.registry.require(id)).find((s) => s.enrollment) : undefined;
+        return enrollable ? { kind: 'enroll', step: enrollable } : { kind: 'blocked', missing };
+      }
       return { kind: 'step', step: open[0]! };
     }
     return { kind: 'complete' };

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
-import type { AccountService } from '../accounts/accounts.js';
+import type { Account, AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { readForm } from '../http/form-body.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
@@ -98,12 +98,31 @@ export function interactionRouter(deps: InteractionDeps): Router {
     );
   }
 
-  // Either shows the next step or, when the flow is complete, finishes the login prompt.
+  async function saveProgress(ctx: Context, details: Details, progress: Progress) {
+    await host.current.interactionResult(ctx.req, ctx.res, withProgress(details.result, progress), { mergeWithLastSubmission: false });
+  }
+
+  async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+    const uid = String(ctx.params.uid);
+    const prompt = await step.enrollment!.prompt(account, pending);
+    views.render(ctx, step.enrollment!.view, { uid, csrf: csrf.token(ctx, uid), client: clientName, action: `/interaction/${uid}/enroll/${step.id}`, ...prompt, ...extra }, status);
+  }
+
+  // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
   async function advance(ctx: Context, details: Details, progress: Progress, clientName: string) {
     const state = await stateOf(details, progress);
     const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
     if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
+    if (next.kind === 'enroll') {
+      const account = state.account!;
+      let pending = progress.pending?.[next.step.id];
+      if (!pending) {
+        pending = await next.step.enrollment!.begin(account);
+        await saveProgress(ctx, details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
+      }
+      return renderEnrollment(ctx, next.step, account, pending, clientName);
+    }
     const amr = progress.done.map((id) => steps.require(id).amr);
     await finish(ctx, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
   }
@@ -148,9 +167,34 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if ((await policy.next(policy.byName(updated.flow), new Set(updated.done), outcome.account)).kind === 'complete') {
       return advance(ctx, details, updated, clientName);
     }
-    await host.current.interactionResult(ctx.req, ctx.res, withProgress(details.result, updated), { mergeWithLastSubmission: false });
+    await saveProgress(ctx, details, updated);
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.params.uid}`);
+  });
+
+  router.post('/:uid/enroll/:step', async (ctx) => {
+    const form = await postedForm(ctx);
+    const { details, client, clientName } = await interactionOf(ctx);
+    if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
+    const progress = progressOf(details, client);
+    const state = await stateOf(details, progress);
+    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    const pending = progress.pending?.[String(ctx.params.step)];
+    if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || !pending || !state.account) return advance(ctx, details, progress, clientName);
+    const step = next.step;
+    const outcome = await step.enrollment!.confirm(form, state.account, pending, { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id });
+    if (!outcome.ok) {
+      if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      return renderEnrollment(ctx, step, state.account, pending, clientName, { error: outcome.message }, outcome.status);
+    }
+    // Confirming with a valid first use counts as performing the step in this sign-in.
+    const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
+    await saveProgress(ctx, details, { ...progress, done: [...progress.done, step.id], pending: stillPending });
+    if (!outcome.show) {
+      ctx.status = 303;
+      return ctx.redirect(`/interaction/${ctx.params.uid}`);
+    }
+    views.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: `/interaction/${ctx.params.uid}` });
   });
 
   router.post('/:uid/consent', async (ctx) => {

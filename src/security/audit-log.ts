@@ -6,6 +6,8 @@ export type AuditType =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked_out'
+  | 'credential.enrolled'
+  | 'credential.removed'
   | 'logout'
   | 'token.issued'
   | 'token.revoked'

@@ -18,6 +18,20 @@ export type StepOutcome =
   | { ok: true; account: Account }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number; keepInput?: Record<string, string> };
 
+export type EnrollOutcome =
+  | { ok: true; show?: { view: string; data: Record<string, unknown> } }
+  | { ok: false; status: number; message: string; retryAfterSeconds?: number };
+
+/** Setting a step up for an account: started, shown, then confirmed by a first use. */
+export interface StepEnrollment {
+  readonly view: string;
+  /** Starts an enrollment; the result is opaque (sealed if secret) and kept server-side until confirmed. */
+  begin(account: Account): Promise<string>;
+  prompt(account: Account, pending: string): Promise<Record<string, unknown>>;
+  /** Checks the confirming submission and stores the credential; may return a page to show once. */
+  confirm(input: Record<string, string>, account: Account, pending: string, attempt: Attempt): Promise<EnrollOutcome>;
+}
+
 /**
  * One authentication method (after Keycloak's Authenticator SPI and Kratos's
  * one-folder-per-strategy layout). The interaction engine only ever talks to steps
@@ -37,4 +51,6 @@ export interface Step {
   prompt(state: StepState): Record<string, unknown>;
   /** Checks one submission of the step's form. */
   verify(input: Record<string, string>, state: StepState, attempt: Attempt): Promise<StepOutcome>;
+  /** Present when the step can be set up during sign-in (if the flow allows it). */
+  readonly enrollment?: StepEnrollment;
 }

@@ -1,0 +1,150 @@
+import { generateSecret, generateURI, verify } from 'otplib';
+import QRCode from 'qrcode';
+import type { Account } from '../../accounts/accounts.js';
+import type { AuditLog } from '../../security/audit-log.js';
+import { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import type { SealedBox } from '../../security/sealed-box.js';
+import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepOutcome, StepState } from '../step.js';
+import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
+
+// RFC 6238 defaults every authenticator app understands.
+const DEFAULTS = { algorithm: 'sha1', digits: 6, period: 30 } as const;
+const SIX_DIGITS = /^\d{6}$/;
+const RECOVERY = /^[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}$/;
+
+const minutes = (s: number) => Math.max(1, Math.ceil(s / 60));
+
+/** Checks a code against a secret with ±1 time step of clock drift. */
+async function check(credential: TotpCredential, code: string) {
+  const result = await verify({
+    secret: credential.secret,
+    token: code,
+    algorithm: credential.algorithm,
+    digits: credential.digits as 6,
+    period: credential.period,
+    epochTolerance: credential.period,
+  });
+  return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+}
+
+/**
+ * Time-based one-time passwords (otplib). A code is accepted once: its time step must be
+ * newer than the last accepted one, claimed with a conditional write shared by every
+ * process. Ten single-use recovery codes stand in when the authenticator is lost.
+ */
+export class TotpStep implements Step {
+  readonly id = 'totp';
+  readonly amr = 'otp';
+  readonly identifies = false;
+  readonly view = 'totp';
+  readonly enrollment: StepEnrollment;
+
+  constructor(
+    private readonly credentials: TotpCredentials,
+    private readonly throttle: CredentialThrottle,
+    private readonly audit: AuditLog,
+    pendingBox: SealedBox,
+    issuerName: string,
+  ) {
+    this.enrollment = new TotpEnrollment(credentials, throttle, audit, pendingBox, issuerName);
+  }
+
+  isEnrolled(account: Account): Promise<boolean> {
+    return this.credentials.exists(account.id);
+  }
+
+  prompt(): Record<string, unknown> {
+    return { title: 'Two-step verification' };
+  }
+
+  async verify(input: Record<string, string>, state: StepState, at: Attempt): Promise<StepOutcome> {
+    const account = state.account;
+    if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
+    const code = (input.code ?? '').replace(/\s+/g, '');
+    if (!SIX_DIGITS.test(code) && !RECOVERY.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code from your authenticator app, or a recovery code.' };
+    const key = `totp:${account.id}`;
+    const meta = { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
+    try {
+      await this.throttle.check(key, at.ip);
+    } catch (err) {
+      if (!(err instanceof LockedOut)) throw err;
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason: `locked_${err.scope}` } });
+      return { ok: false, status: 429, message: `Too many wrong codes. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`, retryAfterSeconds: err.retryAfterSeconds };
+    }
+
+    let reason: string | undefined;
+    let method = 'totp';
+    if (SIX_DIGITS.test(code)) {
+      const credential = await this.credentials.get(account.id);
+      const timeStep = credential ? await check(credential, code) : undefined;
+      if (timeStep === undefined) reason = 'wrong_code';
+      else if (!(await this.credentials.claimTimeStep(account.id, timeStep))) reason = 'replayed_code';
+    } else {
+      method = 'recovery_code';
+      if (!(await this.credentials.useRecoveryCode(account.id, code))) reason = 'wrong_recovery_code';
+    }
+
+    if (reason) {
+      const locked = await this.throttle.fail(key, at.ip);
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason } });
+      if (locked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta, details: { step: this.id, scope: locked } });
+      const message = reason === 'replayed_code' ? 'That code has already been used. Wait for the next code and try again.' : 'That code is not correct.';
+      return { ok: false, status: 401, message };
+    }
+    await this.throttle.succeed(key);
+    const details: Record<string, unknown> = { step: this.id, amr: this.amr, method };
+    if (method === 'recovery_code') details.recovery_codes_left = await this.credentials.remainingRecoveryCodes(account.id);
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details });
+    return { ok: true, account };
+  }
+}
+
+class TotpEnrollment implements StepEnrollment {
+  readonly view = 'totp-enroll';
+
+  constructor(
+    private readonly credentials: TotpCredentials,
+    private readonly throttle: CredentialThrottle,
+    private readonly audit: AuditLog,
+    private readonly box: SealedBox,
+    private readonly issuerName: string,
+  ) {}
+
+  async begin(account: Account): Promise<string> {
+    return this.box.seal(generateSecret(), account.id);
+  }
+
+  async prompt(account: Account, pending: string): Promise<Record<string, unknown>> {
+    const secret = this.box.open(pending, account.id).toString('utf8');
+    const uri = generateURI({ issuer: this.issuerName, label: account.username, secret, ...DEFAULTS });
+    return {
+      title: 'Set up two-step verification',
+      qr: await QRCode.toDataURL(uri, { margin: 1, width: 220 }),
+      // Grouped in fours for typing into an app by hand.
+      manualKey: secret.replace(/(.{4})/g, '$1 ').trim(),
+    };
+  }
+
+  async confirm(input: Record<string, string>, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
+    const code = (input.code ?? '').replace(/\s+/g, '');
+    if (!SIX_DIGITS.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code your authenticator app shows.' };
+    const key = `totp:${account.id}`;
+    try {
+      await this.throttle.check(key, at.ip);
+    } catch (err) {
+      if (!(err instanceof LockedOut)) throw err;
+      return { ok: false, status: 429, message: `Too many wrong codes. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`, retryAfterSeconds: err.retryAfterSeconds };
+    }
+    const credential: TotpCredential = { secret: this.box.open(pending, account.id).toString('utf8'), ...DEFAULTS };
+    const timeStep = await check(credential, code);
+    if (timeStep === undefined) {
+      await this.throttle.fail(key, at.ip);
+      return { ok: false, status: 401, message: 'That code is not correct. Check the time on your phone and try the current code.' };
+    }
+    await this.throttle.succeed(key);
+    await this.credentials.save(account.id, credential, timeStep);
+    const codes = await this.credentials.issueRecoveryCodes(account.id);
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    return { ok: true, show: { view: 'recovery-codes', data: { title: 'Save your recovery codes', codes } } };
+  }
+}
