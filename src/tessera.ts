@@ -46,11 +46,6 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
     },
   });
-  const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
-  const views = new Views(VIEWS_DIR);
-  const host = new ProviderHost({ config, storage, accounts, views, cookieKeys }, keys, audit, log);
-  await host.start(config.keysRefreshSeconds);
-
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
   const totpCredentials = new TotpCredentials(services.db, new SealedBox(master, 'totp-secret'), deriveSecret(master, 'recovery-codes'));
@@ -60,6 +55,15 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     new TotpStep(totpCredentials, throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
   ]);
   const policy = new FlowPolicy(config, steps);
+  async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
+    const account = await accounts.findById(accountId);
+    return !(await policy.satisfiedBy(acrValues, amr, account));
+  }
+  const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
+  const views = new Views(VIEWS_DIR);
+  const host = new ProviderHost({ config, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
+  await host.start(config.keysRefreshSeconds);
+
   let stopping = false;
   const app = createApp({
     host,

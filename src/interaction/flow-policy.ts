@@ -74,6 +74,16 @@ export class FlowPolicy {
     return flow;
   }
 
+  /** Whether steps already done (by their amr values) complete the flow of any of these acr values. */
+  async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined): Promise<boolean> {
+    const done = new Set(this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr)));
+    for (const acr of acrValues) {
+      const name = this.config.acr[acr];
+      if (name && (await this.next(this.byName(name), done, account)).kind === 'complete') return true;
+    }
+    return false;
+  }
+
   /** The first step still needed, given the steps done so far and what the account has enrolled. */
   async next(flow: Flow, done: Set<string>, account: Account | undefined): Promise<NextStep> {
     for (const requirement of flow.requirements) {

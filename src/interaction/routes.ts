@@ -10,6 +10,7 @@ import type { StepRegistry } from '../steps/registry.js';
 import type { Step, StepState } from '../steps/step.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
+import { requestedAcr } from './requested-acr.js';
 
 export interface InteractionDeps {
   host: ProviderHost;
@@ -19,6 +20,9 @@ export interface InteractionDeps {
   steps: StepRegistry;
   policy: FlowPolicy;
 }
+
+// Prompt reasons after which earlier steps of the session no longer count.
+const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
 
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Sign you in with your Tessera account',
@@ -46,12 +50,28 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { details, client, clientName: client?.client_name ?? clientId };
   }
 
+  /**
+   * Where this sign-in stands. A new one starts from the browser's existing session when there
+   * is one (step-up: only the missing steps are asked), unless the request demands a fresh
+   * authentication (no session, max_age passed, prompt=login, another subject).
+   */
   function progressOf(details: Details, client: ClientMetadata | undefined): Progress {
     const saved = readProgress(details.result);
     if (saved && policy.has(saved.flow)) return saved;
-    const requested = typeof details.params.acr_values === 'string' ? details.params.acr_values.split(' ').filter(Boolean) : [];
-    const flow = policy.resolve(requested, client);
-    return { flow: flow.name, acr: flow.acr, done: [] };
+    const flow = policy.resolve(requestedAcr(details.params).values, client);
+    const session = details.session;
+    const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
+    if (fresh || !session?.accountId) return { flow: flow.name, acr: flow.acr, done: [] };
+    const sessionAmr = new Set(session.amr ?? []);
+    const done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done };
+  }
+
+  /** An essential acr this server cannot provide ends the request with the protocol's error. */
+  function unmet(details: Details): string | undefined {
+    const requested = requestedAcr(details.params);
+    if (!requested.essential || requested.values.some((v) => policy.acrValues.includes(v))) return undefined;
+    return `none of the requested authentication context classes (${requested.values.join(', ')}) is available`;
   }
 
   async function stateOf(details: Details, progress: Progress): Promise<StepState> {
@@ -130,7 +150,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.get('/:uid', async (ctx) => {
     const { details, client, clientName } = await interactionOf(ctx);
     const uid = String(ctx.params.uid);
-    if (details.prompt.name === 'login') return advance(ctx, details, progressOf(details, client), clientName);
+    if (details.prompt.name === 'login') {
+      const problem = unmet(details);
+      if (problem) return finish(ctx, { error: 'unmet_authentication_requirements', error_description: problem }, false);
+      return advance(ctx, details, progressOf(details, client), clientName);
+    }
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = await accounts.findById(String(details.session?.accountId));

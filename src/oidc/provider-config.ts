@@ -1,5 +1,5 @@
 import type { JsonWebKey } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
@@ -9,6 +9,8 @@ export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
 export interface ProviderDeps {
   config: Config;
+  // Whether the session's completed steps already meet one of the requested acr values.
+  stepUpNeeded(acrValues: string[], amr: string[], accountId: string): Promise<boolean>;
   storage: Storage;
   accounts: AccountService;
   views: Views;
@@ -58,6 +60,25 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   for (const r of resources) if (r.scopes.length) grant.addResourceScope(r.indicator, r.scopes.join(' '));
   await grant.save();
   return grant;
+}
+
+/**
+ * The default prompts plus step-up: a session that lacks the steps a requested acr_values
+ * value needs goes back to the login prompt, where only the missing steps are asked.
+ * (Essential acr requests are already checked by oidc-provider itself.)
+ */
+function loginPolicy(deps: ProviderDeps) {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('acr_step_up', 'the session does not meet the requested assurance', async (ctx) => {
+      const { oidc } = ctx;
+      const requested = typeof oidc.params?.acr_values === 'string' ? oidc.params.acr_values.split(' ').filter(Boolean) : [];
+      const accountId = oidc.session?.accountId;
+      if (!requested.length || !accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return deps.stepUpNeeded(requested, oidc.session?.amr ?? [], accountId);
+    }),
+  );
+  return policy;
 }
 
 export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider {
@@ -188,7 +209,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
         return config.refreshTokenTTL;
       },
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy(deps) },
     async renderError(ctx, out) {
       const status = ctx.status >= 400 ? ctx.status : 400;
       views.render(

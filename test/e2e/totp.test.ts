@@ -16,6 +16,20 @@ let recoveryCodes: string[] = [];
 
 const codeAt = (offsetSteps: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
 
+/** Sends the browser to the authorization endpoint with extra parameters; returns where it stops. */
+async function authorize(browser: Browser, extra: Record<string, string>) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 'st',
+    ...extra,
+  });
+  return { verifier, page: await browser.request(url.href) };
+}
+
 /** Starts a sign-in with the given acr and submits the password; returns the page that follows. */
 async function startLogin(issuer: string, acr: string, browser = new Browser(issuer)) {
   const verifier = oidc.randomPKCECodeVerifier();
@@ -104,6 +118,42 @@ describeOnEachBackend(
       const tokens = await tokensFrom(page, verifier);
       assert.deepEqual(tokens.claims()!.amr, ['pwd']);
       assert.equal(tokens.claims()!.acr, 'urn:tessera:acr:password');
+    });
+
+    test('step-up: a password session asked for mfa gets only the TOTP step', async () => {
+      const { browser, verifier, page } = await startLogin(ctx().server.issuer, 'urn:tessera:acr:password');
+      assert.deepEqual((await tokensFrom(page, verifier)).claims()!.amr, ['pwd']);
+      const up = await authorize(browser, { acr_values: MFA });
+      assert.match(up.page.html, /Two-step verification/);
+      assert.doesNotMatch(up.page.html, /name="password"/, 'the password is not asked again');
+      const done = await browser.submit(up.page, '/step/totp', { code: recoveryCodes[1]! });
+      const claims = (await tokensFrom(done, up.verifier)).claims()!;
+      assert.deepEqual(claims.amr, ['pwd', 'otp']);
+      assert.equal(claims.acr, MFA);
+      // The session now meets mfa: the next request signs in without any page.
+      const sso = await authorize(browser, { acr_values: MFA });
+      assert.deepEqual((await tokensFrom(sso.page, sso.verifier)).claims()!.amr, ['pwd', 'otp']);
+      // An essential request for the password level is met by the stronger session as well.
+      const essential = await authorize(browser, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:password' } } }) });
+      assert.equal((await tokensFrom(essential.page, essential.verifier)).claims()!.acr, 'urn:tessera:acr:password');
+    });
+
+    test('max_age forces a fresh sign-in even with a session', async () => {
+      const { browser, verifier, page } = await startLogin(ctx().server.issuer, 'urn:tessera:acr:password');
+      await tokensFrom(page, verifier);
+      // auth_time has one-second resolution: wait until it is certainly more than a second old.
+      await new Promise((r) => setTimeout(r, 2100));
+      const again = await authorize(browser, { max_age: '1' });
+      assert.match(again.page.html, /name="password"/);
+    });
+
+    test('an essential acr the server cannot provide ends with unmet_authentication_requirements', async () => {
+      const res = await authorize(new Browser(ctx().server.issuer), {
+        claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:4'] } } }),
+      });
+      const back = new URL(res.page.leftTo!);
+      assert.equal(back.searchParams.get('error'), 'unmet_authentication_requirements');
+      assert.equal(back.searchParams.get('state'), 'st');
     });
 
     test('wrong codes count toward the lockout', async () => {
