@@ -6,7 +6,7 @@ import type { Detection } from './detector.js';
 import { FaceError } from './errors.js';
 
 /** A second face is tolerated while its prominence is below this fraction of the first's. */
-export const DOMINANCE_RATIO = 0.35;
+export const DOMINANCE_RATIO = 0.5;
 
 export function chooseFace(detections: readonly Detection[], frame: { width: number; height: number }, dominanceRatio = DOMINANCE_RATIO): Detection {
   const ranked = detections

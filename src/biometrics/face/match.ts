@@ -4,7 +4,7 @@
  * Default decision threshold on the euclidean distance of L2-normalised embeddings, calibrated on
  * faces-lfw-dev (see models/face-recognition.md); deployments may configure their own.
  */
-export const DEFAULT_MATCH_THRESHOLD = 0.5;
+export const DEFAULT_MATCH_THRESHOLD = 0.38;
 
 export interface MatchDecision {
   /** Smallest distance to any enrolled embedding (0 identical … 2 opposite). */

@@ -8,6 +8,9 @@ export async function openSession(path: string, threads: number): Promise<ort.In
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Idle pool threads sleep instead of spinning: on a busy 2-core host, spinning threads steal
+    // the cores that the other sessions and requests need.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 }
 

@@ -7,7 +7,7 @@ import { chooseFace, DOMINANCE_RATIO } from './choose-face.js';
 import { Embedder } from './embedder.js';
 import { FaceError } from './errors.js';
 import { padImage, type Box, type Point, type RgbImage } from './image.js';
-import { boundingBox, Landmarker } from './landmarker.js';
+import { Landmarker } from './landmarker.js';
 import { assessQuality, type QualityReport, type QualityThresholds } from './quality.js';
 
 export const MODEL_FILES = {
@@ -35,8 +35,8 @@ export interface FacePipelineOptions {
  */
 export const DEFAULT_QUALITY: QualityThresholds = {
   minEyeDistance: 20,
-  minSharpness: 10,
-  maxYaw: 0.5,
+  minSharpness: 7,
+  maxYaw: 0.6,
   maxRollDegrees: 40,
   minBrightness: 45,
   maxBrightness: 210,
@@ -44,7 +44,7 @@ export const DEFAULT_QUALITY: QualityThresholds = {
 };
 
 export const DEFAULT_PIPELINE_OPTIONS: FacePipelineOptions = {
-  detectorInputSize: 320,
+  detectorInputSize: 256,
   minDetectionScore: 0.5,
   fallbackDetectionScore: 0.2,
   dominanceRatio: DOMINANCE_RATIO,
@@ -88,10 +88,7 @@ export class FacePipeline {
   async analyse(bytes: Uint8Array): Promise<FaceAnalysis> {
     const image = await decodeImage(bytes, this.options.decode);
     const face = await this.findFace(image);
-    // Second landmark pass on the box the first pass found: the detector's box is loose and
-    // varies with the detector's resolution; the landmark box is consistent.
-    const rough = await this.landmarker.locate(image, face.box);
-    const landmarks = await this.landmarker.locate(image, squareAround(rough));
+    const landmarks = await this.landmarker.locate(image, face.box);
     const chip = alignedChip(image, landmarks);
     const quality = assessQuality(landmarks, chip, this.options.quality);
     const [failure] = quality.failures;
@@ -112,11 +109,4 @@ export class FacePipeline {
     const { x, y, width, height } = chosen.box;
     return { score: chosen.score, box: { x: x - padded.offset, y: y - padded.offset, width, height } };
   }
-}
-
-/** Detector-like box from landmarks: the points' bounding box is tighter than a face box. */
-function squareAround(points: readonly Point[]): Box {
-  const b = boundingBox(points);
-  const side = Math.max(b.width, b.height) * 1.1;
-  return { x: b.x + b.width / 2 - side / 2, y: b.y + b.height / 2 - side / 2, width: side, height: side };
 }

@@ -26,7 +26,7 @@ export interface QualityReport {
   readonly rollDegrees: number;
   readonly brightness: number;
   readonly clipped: number;
-  /** Failed checks in the order above; empty when the capture is usable. */
+  /** Failed checks, most fundamental first (size, exposure, pose, sharpness); empty when usable. */
   readonly failures: readonly Extract<FaceErrorReason, 'face_too_small' | 'blurry' | 'bad_pose' | 'bad_exposure'>[];
 }
 
@@ -44,10 +44,11 @@ export function assessQuality(landmarks: readonly Point[], chip: Float32Array, t
   const sharpness = laplacianVariance(grey);
 
   const failures: QualityReport['failures'][number][] = [];
+  // Root causes first: a dark or washed-out face also has little detail, so exposure precedes blur.
   if (eyeDistance < t.minEyeDistance) failures.push('face_too_small');
-  if (sharpness < t.minSharpness) failures.push('blurry');
-  if (Math.abs(yaw) > t.maxYaw || Math.abs(rollDegrees) > t.maxRollDegrees) failures.push('bad_pose');
   if (brightness < t.minBrightness || brightness > t.maxBrightness || clipped > t.maxClipped) failures.push('bad_exposure');
+  if (Math.abs(yaw) > t.maxYaw || Math.abs(rollDegrees) > t.maxRollDegrees) failures.push('bad_pose');
+  if (sharpness < t.minSharpness) failures.push('blurry');
   return { eyeDistance, sharpness, yaw, rollDegrees, brightness, clipped, failures };
 }
 
