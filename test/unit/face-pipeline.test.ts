@@ -6,7 +6,7 @@ import { deflateSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/biometrics/face/decode.js';
-import { DEFAULT_MATCH_THRESHOLD, embeddingDistance, FaceError, type FaceAnalysis, type FaceErrorReason, type FacePipeline } from '../../src/biometrics/face/index.js';
+import { DEFAULT_MATCH_THRESHOLD, DEFAULT_QUALITY, embeddingDistance, FaceError, type FaceAnalysis, type FaceErrorReason, type FacePipeline } from '../../src/biometrics/face/index.js';
 import { identityImages, SAMPLE_PHOTOS, sharedPipeline } from './face-support.js';
 
 async function rejects(promise: Promise<unknown>, reason: FaceErrorReason): Promise<void> {
@@ -137,6 +137,13 @@ describe('face pipeline', () => {
 
   test('a blurred face is refused', async () => {
     await rejects(pipeline.analyse(await sharp(lfwPortrait).blur(3).jpeg().toBuffer()), 'blurry');
+  });
+
+  test('quality thresholds can be relaxed per call, and the report says what was measured', async () => {
+    const blurred = await sharp(lfwPortrait).blur(3).jpeg().toBuffer();
+    const analysis = await pipeline.analyse(blurred, { ...DEFAULT_QUALITY, minSharpness: 0 });
+    assert.ok(analysis.quality.sharpness < DEFAULT_QUALITY.minSharpness);
+    assert.deepEqual(analysis.quality.failures, []);
   });
 
   test('an underexposed face is refused', async () => {

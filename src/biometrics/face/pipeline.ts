@@ -84,17 +84,21 @@ export class FacePipeline {
     return new FacePipeline(detector, landmarker, embedder, o);
   }
 
-  /** Analyses one photo or frame; throws FaceError (with a reason code) if it cannot be used. */
-  async analyse(bytes: Uint8Array): Promise<FaceAnalysis> {
+  /**
+   * Analyses one photo or frame; throws FaceError (with a reason code) if it cannot be used.
+   * `quality` overrides the configured thresholds for this call, e.g. to accept the turned heads
+   * of a liveness challenge's frames.
+   */
+  async analyse(bytes: Uint8Array, quality: QualityThresholds = this.options.quality): Promise<FaceAnalysis> {
     const image = await decodeImage(bytes, this.options.decode);
     const face = await this.findFace(image);
     const landmarks = await this.landmarker.locate(image, face.box);
     const chip = alignedChip(image, landmarks);
-    const quality = assessQuality(landmarks, chip, this.options.quality);
-    const [failure] = quality.failures;
-    if (failure) throw new FaceError(failure, `capture rejected: ${quality.failures.join(', ')}`, { quality });
+    const report = assessQuality(landmarks, chip, quality);
+    const [failure] = report.failures;
+    if (failure) throw new FaceError(failure, `capture rejected: ${report.failures.join(', ')}`, { quality: report });
     const embedding = await this.embedder.embed(chip);
-    return { embedding, landmarks, box: face.box, score: face.score, quality, imageSize: { width: image.width, height: image.height } };
+    return { embedding, landmarks, box: face.box, score: face.score, quality: report, imageSize: { width: image.width, height: image.height } };
   }
 
   private async findFace(image: RgbImage): Promise<Detection> {
