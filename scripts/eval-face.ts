@@ -1,7 +1,7 @@
 // `npm run eval:face -- --data <dir> [--threshold t] [--models dir]`: verification accuracy and
 // latency of the face pipeline on a folder holding one sub-folder of images per identity.
 // Prints JSON on stdout; progress goes to stderr.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const pipeline = await FacePipeline.create(modelsDir, values['detector-size'] ? { detectorInputSize: Number(values['detector-size']) } : {});
 
   const root = resolve(values.data);
-  const identities = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  // stat, not the dirent type, so symlinked identity folders count too.
+  const entries = (await readdir(root)).sort();
+  const identities: string[] = [];
+  for (const name of entries) if ((await stat(join(root, name))).isDirectory()) identities.push(name);
   const files: Array<{ identity: string; file: string }> = [];
   for (const identity of identities) {
     const names = (await readdir(join(root, identity))).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
