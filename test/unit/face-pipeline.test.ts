@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { decodeImage } from '../../src/biometrics/face/decode.js';
+import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../src/biometrics/face/decode.js';
 import { DEFAULT_MATCH_THRESHOLD, DEFAULT_QUALITY, embeddingDistance, FaceError, type FaceAnalysis, type FaceErrorReason, type FacePipeline } from '../../src/biometrics/face/index.js';
 import { identityImages, SAMPLE_PHOTOS, sharedPipeline } from './face-support.js';
 
@@ -169,7 +169,14 @@ describe('face pipeline', () => {
   });
 
   test('oversized input is refused by byte count', async () => {
-    await rejects(decodeImage(lfwPortrait, { maxBytes: 1000, maxPixels: 1e6 }), 'image_too_large');
+    await rejects(decodeImage(lfwPortrait, { ...DEFAULT_DECODE_LIMITS, maxBytes: 1000 }), 'image_too_large');
+  });
+
+  test('large photos are decoded at the working size, upright', async () => {
+    const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#777' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const image = await decodeImage(big, { ...DEFAULT_DECODE_LIMITS, maxSide: 1000 });
+    // Orientation 6 is a portrait stored sideways: upright it is 2000 wide, 3000 high.
+    assert.deepEqual([image.width, image.height, image.data.length], [667, 1000, 667 * 1000 * 3]);
   });
 
   test('the pipeline keeps serving after refusals, also concurrently', async () => {

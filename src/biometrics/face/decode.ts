@@ -9,11 +9,19 @@ export interface DecodeLimits {
   readonly maxBytes: number;
   /** Largest accepted width × height (decompression bombs declare huge sizes in tiny files). */
   readonly maxPixels: number;
+  /**
+   * Larger photos are scaled down to this longer side while decoding (JPEG shrink-on-load), which
+   * bounds memory and time per request; a face filling a tenth of such a frame still has ~200 px.
+   */
+  readonly maxSide: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 10 * 1024 * 1024, maxPixels: 24_000_000 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxBytes: 10 * 1024 * 1024, maxPixels: 24_000_000, maxSide: 2048 };
 
-/** Decodes JPEG, PNG, WebP (anything sharp reads) or binary PGM/PPM into upright 8-bit sRGB. */
+/**
+ * Decodes JPEG, PNG, WebP (anything sharp reads) or binary PGM/PPM into upright 8-bit sRGB, at most
+ * maxSide on its longer side (PGM/PPM, a camera-tool format, is taken as is within maxPixels).
+ */
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RgbImage> {
   if (bytes.length === 0) throw new FaceError('not_an_image', 'empty input');
   if (bytes.length > limits.maxBytes) {
@@ -40,6 +48,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated' })
       .rotate() // honour EXIF orientation: phones store portraits sideways
+      .resize({ width: limits.maxSide, height: limits.maxSide, fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .removeAlpha()
       .raw()
