@@ -10,3 +10,4 @@ export type { QualityReport, QualityThresholds } from './quality.js';
 export type { Box, Point } from './image.js';
 export { DEFAULT_DECODE_LIMITS } from './decode.js';
 export type { DecodeLimits } from './decode.js';
+export { FaceWorker } from './face-worker.js';
