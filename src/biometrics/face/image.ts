@@ -31,9 +31,10 @@ export interface Similarity {
  * Samples a size×size patch through a similarity transform with bilinear interpolation into a
  * float NHWC buffer (0..255), the layout the ONNX models take. Outside the image reads as black.
  */
-export function samplePatch(image: RgbImage, t: Similarity, size: number, out = new Float32Array(size * size * 3), offset = 0): Float32Array {
+export function samplePatch(image: RgbImage, t: Similarity, size: number): Float32Array {
   const { width, height, data } = image;
-  let o = offset;
+  const out = new Float32Array(size * size * 3);
+  let o = 0;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       const x = t.a * u - t.b * v + t.tx;

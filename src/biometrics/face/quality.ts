@@ -31,6 +31,7 @@ export interface QualityReport {
 }
 
 export function assessQuality(landmarks: readonly Point[], chip: Float32Array, t: QualityThresholds): QualityReport {
+  // Points 36–41 outline the eye on the image's left (the person's right eye), 42–47 the other.
   const leftEye = centroid(landmarks.slice(36, 42));
   const rightEye = centroid(landmarks.slice(42, 48));
   const nose = landmarks[30]!;
