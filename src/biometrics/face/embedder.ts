@@ -13,7 +13,7 @@ export class Embedder {
   }
 
   /** Raw descriptors of a batch of chips (NHWC, 0..255), as the reference net outputs them. */
-  async descriptors(chips: readonly Float32Array[]): Promise<Float32Array[]> {
+  private async descriptors(chips: readonly Float32Array[]): Promise<Float32Array[]> {
     const per = CHIP_SIZE * CHIP_SIZE * 3;
     const batch = new Float32Array(per * chips.length);
     chips.forEach((chip, i) => batch.set(chip, i * per));
@@ -33,7 +33,7 @@ export class Embedder {
   }
 }
 
-export function l2Normalise(v: Float32Array): Float32Array {
+function l2Normalise(v: Float32Array): Float32Array {
   let norm = 0;
   for (const x of v) norm += x * x;
   norm = Math.sqrt(norm);
