@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build stage: native modules (argon2, better-sqlite3) compile here, TypeScript builds via `prepare`.
+# Build stage: native modules (argon2, better-sqlite3) compile here; `prepare` builds the
+# TypeScript and converts the shipped face-api weights into ONNX models under models/.
 FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -7,6 +8,8 @@ COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY config ./config
 COPY migrations ./migrations
+COPY scripts ./scripts
+COPY models ./models
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: no compilers, non-root.
@@ -20,7 +23,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY views ./views
-COPY models ./models
+COPY --from=build /app/models ./models
 RUN mkdir -p /var/lib/tessera && chown node:node /var/lib/tessera && ln -s /app/bin/tessera.js /usr/local/bin/tessera
 USER node
 VOLUME ["/var/lib/tessera"]
