@@ -171,17 +171,24 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.throw(400, `unsupported interaction prompt ${details.prompt.name}`);
   });
 
-  router.post('/:uid/step/:step', async (ctx) => {
+  /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
+  async function submission(ctx: Context) {
     const form = await postedForm(ctx);
     const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
     const state = await stateOf(details, progress);
     const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id };
+    return { form, details, clientName, progress, state, next, attempt };
+  }
+
+  router.post('/:uid/step/:step', async (ctx) => {
+    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx);
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.verify(form, state, { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id });
+    const outcome = await step.verify(form, state, attempt);
     if (!outcome.ok) {
       if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
       return renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status);
@@ -197,16 +204,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/enroll/:step', async (ctx) => {
-    const form = await postedForm(ctx);
-    const { details, client, clientName } = await interactionOf(ctx);
-    if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
-    const progress = progressOf(details, client);
-    const state = await stateOf(details, progress);
-    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx);
     const pending = progress.pending?.[String(ctx.params.step)];
     if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || !pending || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.enrollment!.confirm(form, state.account, pending, { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id });
+    const outcome = await step.enrollment!.confirm(form, state.account, pending, attempt);
     if (!outcome.ok) {
       if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
       return renderEnrollment(ctx, step, state.account, pending, clientName, { error: outcome.message }, outcome.status);
