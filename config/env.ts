@@ -24,10 +24,13 @@ export const envMapping: Record<string, string> = {
   TESSERA_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TESSERA_RESOURCE_SERVERS: 'resourceServers',
   TESSERA_OUTBOUND_ALLOWED_HOSTS: 'outboundAllowedHosts',
+  TESSERA_RISK_STEP: 'riskStep',
+  TESSERA_RISK_SIGNALS: 'riskSignals',
+  TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
 };
 
 // Variables whose value is JSON rather than a scalar.
 export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
 
 // Variables holding a comma-separated list.
-export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS']);
+export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS']);

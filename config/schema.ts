@@ -92,6 +92,11 @@ export const configSchema = z
     // Flow used when neither the request (acr) nor the client (tessera_flow) picks one.
     defaultFlow: z.string().min(1).default('password'),
     // acr values this server supports (advertised in discovery), each mapped to the flow that achieves it.
+    // Risk-based step: after the identifying step, a sign-in showing any of these signals must
+    // also pass this step (when the account has it). Off unless a step is named.
+    riskStep: z.string().min(1).optional(),
+    riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
+    riskFailureWindowSeconds: positiveInt.default(24 * 3600),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
@@ -18,6 +19,7 @@ import { StepRegistry } from './steps/registry.js';
 import { TotpCredentials } from './steps/totp/totp-credentials.js';
 import { TotpStep } from './steps/totp/totp-step.js';
 import { FlowPolicy } from './interaction/flow-policy.js';
+import { RiskSignals } from './interaction/risk-signals.js';
 
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -55,6 +57,9 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     new TotpStep(totpCredentials, throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
   ]);
   const policy = new FlowPolicy(config, steps);
+  if (config.riskStep && !steps.get(config.riskStep)) {
+    throw new ConfigError([`TESSERA_RISK_STEP (riskStep): unknown step ${config.riskStep} (known: ${steps.ids().join(', ')})`]);
+  }
   async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
     const account = await accounts.findById(accountId);
     return !(await policy.satisfiedBy(acrValues, amr, account));
@@ -75,7 +80,21 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
       {
         prefixes: ['/interaction/'],
-        router: interactionRouter({ host, views, csrf: new Csrf(deriveSecret(services.masterKey.key, 'csrf')), accounts, steps, policy }),
+        router: interactionRouter({
+          host,
+          views,
+          csrf: new Csrf(deriveSecret(master, 'csrf')),
+          accounts,
+          steps,
+          policy,
+          audit,
+          risk: config.riskStep
+            ? {
+                step: steps.require(config.riskStep),
+                signals: new RiskSignals(services.db, deriveSecret(master, 'known-contexts'), config.riskSignals, config.riskFailureWindowSeconds),
+              }
+            : undefined,
+        }),
       },
     ],
   });

@@ -68,10 +68,12 @@ export class FlowPolicy {
     return this.flows.has(name);
   }
 
-  byName(name: string): Flow {
+  /** A named flow, with any extra steps required for this sign-in appended. */
+  byName(name: string, extra: string[] = []): Flow {
     const flow = this.flows.get(name);
     if (!flow) throw new Error(`unknown flow ${name}`);
-    return flow;
+    const added = extra.filter((id) => !flow.requirements.some((r) => stepsOf(r).includes(id)));
+    return added.length ? { ...flow, requirements: [...flow.requirements, ...added.map((step) => ({ step }))] } : flow;
   }
 
   /** Whether steps already done (by their amr values) complete the flow of any of these acr values. */

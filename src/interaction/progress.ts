@@ -7,6 +7,8 @@ export interface Progress {
   accountId?: string;
   // Step ids completed in this interaction, in order.
   done: string[];
+  // Steps added to the flow for this sign-in (by the risk signal).
+  extra?: string[];
   // Enrollments under way, by step id (opaque values the step sealed).
   pending?: Record<string, string>;
 }

@@ -5,20 +5,25 @@ import type { Account, AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { readForm } from '../http/form-body.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
+import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step, StepState } from '../steps/step.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
+import type { RiskSignals } from './risk-signals.js';
 
 export interface InteractionDeps {
+  // When configured: signals that add `step` to a sign-in after the identifying step.
+  risk?: { signals: RiskSignals; step: Step };
   host: ProviderHost;
   views: Views;
   csrf: Csrf;
   accounts: AccountService;
   steps: StepRegistry;
   policy: FlowPolicy;
+  audit: AuditLog;
 }
 
 // Prompt reasons after which earlier steps of the session no longer count.
@@ -38,7 +43,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -131,7 +136,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
   async function advance(ctx: Context, details: Details, progress: Progress, clientName: string) {
     const state = await stateOf(details, progress);
-    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
     if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
     if (next.kind === 'enroll') {
@@ -144,6 +149,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return renderEnrollment(ctx, next.step, account, pending, clientName);
     }
     const amr = progress.done.map((id) => steps.require(id).amr);
+    await risk?.signals.remember(ctx, progress.accountId!);
     await finish(ctx, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
   }
 
@@ -171,6 +177,21 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.throw(400, `unsupported interaction prompt ${details.prompt.name}`);
   });
 
+  /** Runs the risk signals once the user is known; returns the steps to add (audited with the reasons). */
+  async function riskSteps(ctx: Context, account: Account, attempt: { ip: string; userAgent?: string; clientId?: string }) {
+    const reasons = await risk!.signals.assess(ctx, account.id);
+    if (!reasons.length) return [];
+    const added = await risk!.step.isEnrolled(account);
+    await audit.record({
+      type: 'login.risk',
+      outcome: 'success',
+      subject: account.id,
+      ...attempt,
+      details: { reasons, step: risk!.step.id, added, ...(added ? {} : { note: 'step not enrolled for this account' }) },
+    });
+    return added ? [risk!.step.id] : [];
+  }
+
   /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
   async function submission(ctx: Context) {
     const form = await postedForm(ctx);
@@ -178,7 +199,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
     const state = await stateOf(details, progress);
-    const next = await policy.next(policy.byName(progress.flow), new Set(progress.done), state.account);
+    const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
     const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id };
     return { form, details, clientName, progress, state, next, attempt };
   }
@@ -195,7 +216,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
-    if ((await policy.next(policy.byName(updated.flow), new Set(updated.done), outcome.account)).kind === 'complete') {
+    if (step.identifies && risk) updated.extra = await riskSteps(ctx, outcome.account, attempt);
+    if ((await policy.next(policy.byName(updated.flow, updated.extra), new Set(updated.done), outcome.account)).kind === 'complete') {
       return advance(ctx, details, updated, clientName);
     }
     await saveProgress(ctx, details, updated);

@@ -6,6 +6,7 @@ export type AuditType =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.locked_out'
+  | 'login.risk'
   | 'credential.enrolled'
   | 'credential.removed'
   | 'logout'

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as oidc from 'openid-client';
 import { generate } from 'otplib';
-import { Browser, type Page } from '../support/browser.js';
+import { Browser } from '../support/browser.js';
+import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
@@ -16,42 +16,12 @@ let recoveryCodes: string[] = [];
 
 const codeAt = (offsetSteps: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
 
-/** Sends the browser to the authorization endpoint with extra parameters; returns where it stops. */
-async function authorize(browser: Browser, extra: Record<string, string>) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp.config, {
-    redirect_uri: rp.redirectUri,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: 'st',
-    ...extra,
-  });
-  return { verifier, page: await browser.request(url.href) };
-}
-
 /** Starts a sign-in with the given acr and submits the password; returns the page that follows. */
 async function startLogin(issuer: string, acr: string, browser = new Browser(issuer)) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp.config, {
-    redirect_uri: rp.redirectUri,
-    scope: 'openid',
-    acr_values: acr,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: 'st',
-  });
-  const login = await browser.request(url.href);
+  const { verifier, page: login } = await authorize(rp, browser, { acr_values: acr });
   const next = await browser.submit(login, '/step/password', { username: 'tina', password: PASSWORD });
   return { browser, verifier, page: next };
 }
-
-async function tokensFrom(page: Page, verifier: string) {
-  assert.ok(page.leftTo, `expected a redirect to the RP, got ${page.status}: ${page.html.slice(0, 300)}`);
-  return oidc.authorizationCodeGrant(rp.config, new URL(page.leftTo), { pkceCodeVerifier: verifier, expectedState: 'st' });
-}
-
-const alertOf = (page: Page) => /<p class="alert"[^>]*>([^<]*)</.exec(page.html)?.[1];
 
 describeOnEachBackend(
   'password + TOTP sign-in',
@@ -77,7 +47,7 @@ describeOnEachBackend(
       assert.equal(recoveryCodes.length, 10);
       const cont = /href="([^"]+)"/.exec(codes.html.slice(codes.html.indexOf('class="button"') - 200))![1]!;
       const done = await browser.request(cont);
-      const tokens = await tokensFrom(done, verifier);
+      const tokens = await tokensFrom(rp, done, verifier);
       assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp']);
       assert.equal(tokens.claims()!.acr, MFA);
     });
@@ -92,7 +62,7 @@ describeOnEachBackend(
       // The next time step's code is within the ±1 step tolerance.
       const next = await codeAt(1);
       const ok = await browser.submit(replay, '/step/totp', { code: next });
-      const tokens = await tokensFrom(ok, verifier);
+      const tokens = await tokensFrom(rp, ok, verifier);
       assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp']);
       // Accepted once, whichever sign-in (or process) presents it next.
       const again = await startLogin(ctx().server.issuer, MFA);
@@ -104,7 +74,7 @@ describeOnEachBackend(
     test('a recovery code works once', async () => {
       const first = await startLogin(ctx().server.issuer, MFA);
       const ok = await first.browser.submit(first.page, '/step/totp', { code: recoveryCodes[0]!.toLowerCase() });
-      assert.deepEqual((await tokensFrom(ok, first.verifier)).claims()!.amr, ['pwd', 'otp']);
+      assert.deepEqual((await tokensFrom(rp, ok, first.verifier)).claims()!.amr, ['pwd', 'otp']);
       const second = await startLogin(ctx().server.issuer, MFA);
       const refused = await second.browser.submit(second.page, '/step/totp', { code: recoveryCodes[0]! });
       assert.equal(refused.status, 401);
@@ -115,40 +85,40 @@ describeOnEachBackend(
 
     test('a password-level request is not asked for a code', async () => {
       const { verifier, page } = await startLogin(ctx().server.issuer, 'urn:tessera:acr:password');
-      const tokens = await tokensFrom(page, verifier);
+      const tokens = await tokensFrom(rp, page, verifier);
       assert.deepEqual(tokens.claims()!.amr, ['pwd']);
       assert.equal(tokens.claims()!.acr, 'urn:tessera:acr:password');
     });
 
     test('step-up: a password session asked for mfa gets only the TOTP step', async () => {
       const { browser, verifier, page } = await startLogin(ctx().server.issuer, 'urn:tessera:acr:password');
-      assert.deepEqual((await tokensFrom(page, verifier)).claims()!.amr, ['pwd']);
-      const up = await authorize(browser, { acr_values: MFA });
+      assert.deepEqual((await tokensFrom(rp, page, verifier)).claims()!.amr, ['pwd']);
+      const up = await authorize(rp, browser, { acr_values: MFA });
       assert.match(up.page.html, /Two-step verification/);
       assert.doesNotMatch(up.page.html, /name="password"/, 'the password is not asked again');
       const done = await browser.submit(up.page, '/step/totp', { code: recoveryCodes[1]! });
-      const claims = (await tokensFrom(done, up.verifier)).claims()!;
+      const claims = (await tokensFrom(rp, done, up.verifier)).claims()!;
       assert.deepEqual(claims.amr, ['pwd', 'otp']);
       assert.equal(claims.acr, MFA);
       // The session now meets mfa: the next request signs in without any page.
-      const sso = await authorize(browser, { acr_values: MFA });
-      assert.deepEqual((await tokensFrom(sso.page, sso.verifier)).claims()!.amr, ['pwd', 'otp']);
+      const sso = await authorize(rp, browser, { acr_values: MFA });
+      assert.deepEqual((await tokensFrom(rp, sso.page, sso.verifier)).claims()!.amr, ['pwd', 'otp']);
       // An essential request for the password level is met by the stronger session as well.
-      const essential = await authorize(browser, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:password' } } }) });
-      assert.equal((await tokensFrom(essential.page, essential.verifier)).claims()!.acr, 'urn:tessera:acr:password');
+      const essential = await authorize(rp, browser, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:password' } } }) });
+      assert.equal((await tokensFrom(rp, essential.page, essential.verifier)).claims()!.acr, 'urn:tessera:acr:password');
     });
 
     test('max_age forces a fresh sign-in even with a session', async () => {
       const { browser, verifier, page } = await startLogin(ctx().server.issuer, 'urn:tessera:acr:password');
-      await tokensFrom(page, verifier);
+      await tokensFrom(rp, page, verifier);
       // auth_time has one-second resolution: wait until it is certainly more than a second old.
       await new Promise((r) => setTimeout(r, 2100));
-      const again = await authorize(browser, { max_age: '1' });
+      const again = await authorize(rp, browser, { max_age: '1' });
       assert.match(again.page.html, /name="password"/);
     });
 
     test('an essential acr the server cannot provide ends with unmet_authentication_requirements', async () => {
-      const res = await authorize(new Browser(ctx().server.issuer), {
+      const res = await authorize(rp, new Browser(ctx().server.issuer), {
         claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:4'] } } }),
       });
       const back = new URL(res.page.leftTo!);

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import type { Browser, Page } from './browser.js';
+import type { RpClient } from './rp.js';
+
+/** Sends the browser to the authorization endpoint (PKCE, state "st"); returns where it stops. */
+export async function authorize(rp: RpClient, browser: Browser, extra: Record<string, string> = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 'st',
+    ...extra,
+  });
+  return { verifier, page: await browser.request(url.href) };
+}
+
+/** Exchanges the code the browser came back with. */
+export async function tokensFrom(rp: RpClient, page: Page, verifier: string) {
+  assert.ok(page.leftTo, `expected a redirect to the RP, got ${page.status}: ${page.html.slice(0, 300)}`);
+  return oidc.authorizationCodeGrant(rp.config, new URL(page.leftTo), { pkceCodeVerifier: verifier, expectedState: 'st' });
+}
+
+/** The error message shown on a page, if any. */
+export const alertOf = (page: Page) => /<p class="alert"[^>]*>([^<]*)</.exec(page.html)?.[1];
