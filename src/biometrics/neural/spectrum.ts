@@ -1,0 +1,115 @@
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/** cos/sin of −2πk/n for k < n/2, computed once per FFT length. */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = twiddleCache.get(n);
+  if (t === undefined) {
+    const half = n / 2;
+    t = { cos: new Float64Array(half), sin: new Float64Array(half) };
+    for (let k = 0; k < half; k++) {
+      t.cos[k] = Math.cos((-2 * Math.PI * k) / n);
+      t.sin[k] = Math.sin((-2 * Math.PI * k) / n);
+    }
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
+
+/** In-place iterative radix-2 complex FFT; `re.length` must be a power of two. */
+export function fft(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
+  if ((n & (n - 1)) !== 0) throw new RangeError(`FFT length ${n} is not a power of two`);
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      const tr = re[i] as number;
+      re[i] = re[j] as number;
+      re[j] = tr;
+      const ti = im[i] as number;
+      im[i] = im[j] as number;
+      im[j] = ti;
+    }
+  }
+  const { cos, sin } = twiddles(n);
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    const stride = n / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * stride] as number;
+        const wi = sin[k * stride] as number;
+        const a = start + k;
+        const b = a + half;
+        const br = re[b] as number;
+        const bi = im[b] as number;
+        const tr = wr * br - wi * bi;
+        const ti = wr * bi + wi * br;
+        const ar = re[a] as number;
+        const ai = im[a] as number;
+        re[b] = ar - tr;
+        im[b] = ai - ti;
+        re[a] = ar + tr;
+        im[a] = ai + ti;
+      }
+    }
+  }
+}
+
+export function hann(length: number): Float64Array {
+  return Float64Array.from({ length }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length));
+}
+
+/**
+ * Welch estimate of every channel's spectrum over the bins [firstBin, lastBin]:
+ * per Hann-windowed segment (50% overlap unless `hop` says otherwise) the FFT of each channel is kept, so that auto- and
+ * cross-spectra can be averaged by the caller. Result: [segment][channel] → {re, im} over bins.
+ */
+export interface SegmentSpectra {
+  bins: number;
+  /** re[segment * channels * bins + channel * bins + bin] */
+  re: Float64Array;
+  im: Float64Array;
+  segments: number;
+  channels: number;
+}
+
+export function segmentSpectra(
+  channels: readonly Float64Array[],
+  segmentLength: number,
+  firstBin: number,
+  lastBin: number,
+  hop = segmentLength / 2,
+): SegmentSpectra {
+  const length = channels[0]?.length ?? 0;
+  const segments = Math.floor((length - segmentLength) / hop) + 1;
+  if (segments < 1) throw new RangeError(`signal of ${length} samples is shorter than one ${segmentLength}-sample segment`);
+  const bins = lastBin - firstBin + 1;
+  const window = hann(segmentLength);
+  const re = new Float64Array(segments * channels.length * bins);
+  const im = new Float64Array(segments * channels.length * bins);
+  const bufRe = new Float64Array(segmentLength);
+  const bufIm = new Float64Array(segmentLength);
+  for (let s = 0; s < segments; s++) {
+    const start = s * hop;
+    for (let c = 0; c < channels.length; c++) {
+      const signal = channels[c] as Float64Array;
+      // Remove the segment mean so DC leakage does not reach the low bins.
+      let mean = 0;
+      for (let i = 0; i < segmentLength; i++) mean += signal[start + i] as number;
+      mean /= segmentLength;
+      for (let i = 0; i < segmentLength; i++) {
+        bufRe[i] = ((signal[start + i] as number) - mean) * (window[i] as number);
+        bufIm[i] = 0;
+      }
+      fft(bufRe, bufIm);
+      const base = (s * channels.length + c) * bins;
+      for (let b = 0; b < bins; b++) {
+        re[base + b] = bufRe[firstBin + b] as number;
+        im[base + b] = bufIm[firstBin + b] as number;
+      }
+    }
+  }
+  return { bins, re, im, segments, channels: channels.length };
+}
