@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { butterworth, filtfilt, notch, resample } from '../../src/biometrics/neural/filters.js';
-import { fft } from '../../src/biometrics/neural/spectrum.js';
+import { fft, hann, segmentSpectra } from '../../src/biometrics/neural/spectrum.js';
 import { sine } from './neural-fixtures.js';
 
 /** Amplitude of a (filtered) sinusoid, measured away from the ends. */
@@ -112,5 +112,29 @@ describe('FFT', () => {
       }
       assert.ok(Math.abs(dr - (re[k] as number)) < 1e-9 && Math.abs(di - (im[k] as number)) < 1e-9, `bin ${k}`);
     }
+  });
+
+  it('splits channels packed two per transform back into their own spectra', () => {
+    const n = 32;
+    const channels = [0.3, 1.1, 2.3].map((w) => Float64Array.from({ length: 48 }, (_, i) => Math.sin(i * w) + Math.cos(i * w * 0.37)));
+    const spectra = segmentSpectra(channels, n, 2, 9);
+    assert.equal(spectra.segments, 2);
+    const window = hann(n);
+    channels.forEach((x, c) => {
+      for (let s = 0; s < spectra.segments; s++) {
+        const seg = Array.from({ length: n }, (_, i) => x[s * 16 + i] as number);
+        const mean = seg.reduce((a, b) => a + b, 0) / n;
+        for (let k = 2; k <= 9; k++) {
+          let dr = 0;
+          let di = 0;
+          seg.forEach((v, t) => {
+            dr += (v - mean) * (window[t] as number) * Math.cos((-2 * Math.PI * k * t) / n);
+            di += (v - mean) * (window[t] as number) * Math.sin((-2 * Math.PI * k * t) / n);
+          });
+          const at = (s * 3 + c) * spectra.bins + (k - 2);
+          assert.ok(Math.abs(dr - (spectra.re[at] as number)) < 1e-9 && Math.abs(di - (spectra.im[at] as number)) < 1e-9, `channel ${c} segment ${s} bin ${k}`);
+        }
+      }
+    });
   });
 });

@@ -43,7 +43,7 @@ export function prepare(recording: Recording, config: SignalConfig, policy: Qual
   const selected = selectMontage(recording, config.montage);
   const shape = checkShape(selected, policy);
   if (shape.length > 0) fail(shape);
-  const raw = [...checkRawChannels(selected, policy), ...checkLineNoise(selected, policy)];
+  const raw = checkRawChannels(selected, policy);
   if (raw.length > 0) fail(raw);
 
   const rate = config.analysisRate;
@@ -54,8 +54,8 @@ export function prepare(recording: Recording, config: SignalConfig, policy: Qual
   ];
   const labels = selected.channels.map((c) => c.label);
   const channels = selected.channels.map((c) => filtfilt(sections, resample(c.samples, selected.sampleRate, rate), rate));
-  const disconnected = checkDisconnected(labels, channels, policy);
-  if (disconnected.length > 0) fail(disconnected);
+  const contact = [...checkLineNoise(selected, channels, policy), ...checkDisconnected(labels, channels, policy)];
+  if (contact.length > 0) fail(contact);
   return { sampleRate: rate, labels, channels };
 }
 

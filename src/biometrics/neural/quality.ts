@@ -1,6 +1,5 @@
 import type { NeuralRejection } from './errors.js';
 import { durationSeconds, type Recording } from './recording.js';
-import { segmentSpectra } from './spectrum.js';
 
 /**
  * Signal-quality policy. Defaults suit scalp EEG in microvolts: resting EEG has a standard
@@ -82,14 +81,19 @@ export function checkRawChannels(recording: Recording, policy: QualityPolicy): N
     }
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of samples) {
+    for (let i = 0; i < samples.length; i++) {
+      const v = samples[i] as number;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     // Clean EEG touches its extremes a handful of times; a clipped amplifier sits on them.
-    const tolerance = (hi - lo) * 1e-4;
+    const low = lo + (hi - lo) * 1e-4;
+    const high = hi - (hi - lo) * 1e-4;
     let atRail = 0;
-    for (const v of samples) if (v <= lo + tolerance || v >= hi - tolerance) atRail++;
+    for (let i = 0; i < samples.length; i++) {
+      const v = samples[i] as number;
+      if (v <= low || v >= high) atRail++;
+    }
     const fraction = atRail / samples.length;
     if (fraction > policy.saturatedFraction) {
       out.push({ code: 'channel_saturated', channel: label, message: `channel ${label} is clipped: ${(fraction * 100).toFixed(1)}% of samples at its extremes` });
@@ -98,32 +102,46 @@ export function checkRawChannels(recording: Recording, policy: QualityPolicy): N
   return out;
 }
 
-/** Mains interference per channel, measured at the native rate (before any notch or resampling). */
-export function checkLineNoise(recording: Recording, policy: QualityPolicy): NeuralRejection[] {
-  const rate = recording.sampleRate;
-  // 1 Hz resolution: the segment is one second rounded up to a power of two.
-  const segment = 2 ** Math.ceil(Math.log2(rate));
-  const channels = recording.channels.map((c) => Float64Array.from(c.samples));
-  if ((channels[0]?.length ?? 0) < segment) return [];
-  const binHz = rate / segment;
-  const lastBin = Math.min(segment / 2, Math.ceil(61 / binHz));
-  // Adjacent, not overlapping, segments: a mains estimate needs no more and this runs on every probe.
-  const spectra = segmentSpectra(channels, segment, 0, lastBin, segment);
-  const out: NeuralRejection[] = [];
-  recording.channels.forEach(({ label }, c) => {
-    let eeg = 0;
-    const mains = [0, 0];
-    for (let s = 0; s < spectra.segments; s++) {
-      const base = (s * spectra.channels + c) * spectra.bins;
-      for (let b = 0; b < spectra.bins; b++) {
-        const power = (spectra.re[base + b] as number) ** 2 + (spectra.im[base + b] as number) ** 2;
-        const f = b * binHz;
-        if (f >= 1 && f <= 40) eeg += power;
-        if (Math.abs(f - 50) <= 1) mains[0] = (mains[0] as number) + power;
-        if (Math.abs(f - 60) <= 1) mains[1] = (mains[1] as number) + power;
+/**
+ * Mains amplitude per 1 s block (Hann window, Goertzel at 50 and 60 Hz): the block's 2 Hz
+ * main lobe tolerates mains drift, and two single-bin DFTs cost far less than a spectrum.
+ * Returns the mean mains power (µV²) of the stronger of the two frequencies.
+ */
+function mainsPower(samples: ArrayLike<number>, rate: number): number {
+  const block = Math.round(rate);
+  const blocks = Math.floor(samples.length / block);
+  let best = 0;
+  for (const mains of [50, 60]) {
+    if (mains >= rate / 2) continue;
+    const coefficient = 2 * Math.cos((2 * Math.PI * mains) / rate);
+    let power = 0;
+    for (let b = 0; b < blocks; b++) {
+      let s1 = 0;
+      let s2 = 0;
+      for (let i = 0; i < block; i++) {
+        const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / block);
+        const s0 = w * (samples[b * block + i] as number) + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s0;
       }
+      const magnitude2 = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+      // Hann coherent gain is 1/2: amplitude = 4|X|/N, power = amplitude²/2.
+      power += (16 * magnitude2) / (block * block) / 2;
     }
-    const ratio = Math.max(...mains) / Math.max(eeg, Number.MIN_VALUE);
+    best = Math.max(best, blocks > 0 ? power / blocks : 0);
+  }
+  return best;
+}
+
+/**
+ * Mains interference per channel: mains power at the native rate (before notch or
+ * resampling) relative to the channel's 1–40 Hz EEG power after band-pass.
+ */
+export function checkLineNoise(raw: Recording, filtered: readonly Float64Array[], policy: QualityPolicy): NeuralRejection[] {
+  const out: NeuralRejection[] = [];
+  raw.channels.forEach(({ label, samples }, c) => {
+    const eeg = standardDeviation(filtered[c] as Float64Array) ** 2;
+    const ratio = mainsPower(samples, raw.sampleRate) / Math.max(eeg, Number.MIN_VALUE);
     if (ratio > policy.lineNoiseRatio) {
       out.push({ code: 'line_noise', channel: label, message: `channel ${label} is dominated by mains interference (${ratio.toFixed(1)}× the EEG power)` });
     }

@@ -57,59 +57,82 @@ export function fft(re: Float64Array, im: Float64Array): void {
   }
 }
 
+const hannCache = new Map<number, Float64Array>();
+
+/** Periodic Hann window, computed once per length. */
 export function hann(length: number): Float64Array {
-  return Float64Array.from({ length }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length));
+  let w = hannCache.get(length);
+  if (w === undefined) {
+    w = Float64Array.from({ length }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length));
+    hannCache.set(length, w);
+  }
+  return w;
 }
 
 /**
- * Welch estimate of every channel's spectrum over the bins [firstBin, lastBin]:
- * per Hann-windowed segment (50% overlap unless `hop` says otherwise) the FFT of each channel is kept, so that auto- and
- * cross-spectra can be averaged by the caller. Result: [segment][channel] → {re, im} over bins.
+ * Welch segments of every channel's spectrum over the bins [firstBin, lastBin]: per
+ * Hann-windowed segment (50% overlap) the FFT of each channel is kept, so that auto- and
+ * cross-spectra can be averaged by the caller.
  */
 export interface SegmentSpectra {
   bins: number;
-  /** re[segment * channels * bins + channel * bins + bin] */
+  /** re[(segment * channels + channel) * bins + bin] */
   re: Float64Array;
   im: Float64Array;
   segments: number;
   channels: number;
 }
 
-export function segmentSpectra(
-  channels: readonly Float64Array[],
-  segmentLength: number,
-  firstBin: number,
-  lastBin: number,
-  hop = segmentLength / 2,
-): SegmentSpectra {
+/** Copies one mean-removed, windowed segment of `signal` into `target`. */
+function windowed(signal: Float64Array, start: number, window: Float64Array, target: Float64Array): void {
+  const n = window.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += signal[start + i] as number;
+  mean /= n; // removing the mean keeps DC leakage out of the low bins
+  for (let i = 0; i < n; i++) target[i] = ((signal[start + i] as number) - mean) * (window[i] as number);
+}
+
+export function segmentSpectra(channels: readonly Float64Array[], segmentLength: number, firstBin: number, lastBin: number): SegmentSpectra {
   const length = channels[0]?.length ?? 0;
+  const hop = segmentLength / 2;
   const segments = Math.floor((length - segmentLength) / hop) + 1;
   if (segments < 1) throw new RangeError(`signal of ${length} samples is shorter than one ${segmentLength}-sample segment`);
   const bins = lastBin - firstBin + 1;
+  const count = channels.length;
   const window = hann(segmentLength);
-  const re = new Float64Array(segments * channels.length * bins);
-  const im = new Float64Array(segments * channels.length * bins);
-  const bufRe = new Float64Array(segmentLength);
-  const bufIm = new Float64Array(segmentLength);
+  const re = new Float64Array(segments * count * bins);
+  const im = new Float64Array(segments * count * bins);
+  const zr = new Float64Array(segmentLength);
+  const zi = new Float64Array(segmentLength);
   for (let s = 0; s < segments; s++) {
     const start = s * hop;
-    for (let c = 0; c < channels.length; c++) {
-      const signal = channels[c] as Float64Array;
-      // Remove the segment mean so DC leakage does not reach the low bins.
-      let mean = 0;
-      for (let i = 0; i < segmentLength; i++) mean += signal[start + i] as number;
-      mean /= segmentLength;
-      for (let i = 0; i < segmentLength; i++) {
-        bufRe[i] = ((signal[start + i] as number) - mean) * (window[i] as number);
-        bufIm[i] = 0;
-      }
-      fft(bufRe, bufIm);
-      const base = (s * channels.length + c) * bins;
-      for (let b = 0; b < bins; b++) {
-        re[base + b] = bufRe[firstBin + b] as number;
-        im[base + b] = bufIm[firstBin + b] as number;
+    // Two real channels per complex FFT (one as the real part, one as the imaginary part),
+    // separated afterwards by conjugate symmetry: half the transforms.
+    for (let c = 0; c < count; c += 2) {
+      const a = channels[c] as Float64Array;
+      const b = channels[c + 1];
+      windowed(a, start, window, zr);
+      if (b === undefined) zi.fill(0);
+      else windowed(b, start, window, zi);
+      fft(zr, zi);
+      const baseA = (s * count + c) * bins;
+      const baseB = baseA + bins;
+      for (let k = 0; k < bins; k++) {
+        const bin = firstBin + k;
+        const mirror = (segmentLength - bin) % segmentLength;
+        const pr = zr[bin] as number;
+        const pi = zi[bin] as number;
+        const qr = zr[mirror] as number;
+        const qi = zi[mirror] as number;
+        // A = (Z[k] + conj Z[N−k]) / 2, B = (Z[k] − conj Z[N−k]) / 2i
+        re[baseA + k] = (pr + qr) / 2;
+        im[baseA + k] = (pi - qi) / 2;
+        if (b !== undefined) {
+          re[baseB + k] = (pi + qi) / 2;
+          im[baseB + k] = (qr - pr) / 2;
+        }
       }
     }
   }
-  return { bins, re, im, segments, channels: channels.length };
+  return { bins, re, im, segments, channels: count };
 }
