@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { NeuralEmbedder, score } from '../../src/biometrics/neural/embedder.js';
+import { NeuralInputError } from '../../src/biometrics/neural/errors.js';
+import { coherenceFeatures, featureLength, type FeatureConfig } from '../../src/biometrics/neural/features.js';
+import type { ModelDescription } from '../../src/biometrics/neural/model-file.js';
+import { montages } from '../../src/biometrics/neural/montage.js';
+import { sliceRecording } from '../../src/biometrics/neural/recording.js';
+import { loadEdf, repoPath, sharedEegDir } from '../../scripts/neural/dataset.js';
+import { projectionModel } from '../../scripts/neural/onnx-export.js';
+import { applyProjection, fitProjection } from '../../scripts/neural/projection.js';
+import { seededRandom, syntheticRecording } from './neural-fixtures.js';
+
+const bands: FeatureConfig = { segmentSeconds: 2, bands: [{ name: 'alpha', lowHz: 8, highHz: 13 }] };
+
+describe('coherence features', () => {
+  it('is high for channels sharing a rhythm and low for independent noise', () => {
+    const random = seededRandom(3);
+    const n = 1280;
+    const shared = Float64Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * 10 * i) / 128) + 0.2 * (random() - 0.5));
+    const echo = shared.map((v) => 0.5 * v + 0.05 * (random() - 0.5));
+    const noise = Float64Array.from({ length: n }, () => random() - 0.5);
+    const f = coherenceFeatures([shared, echo, noise], 128, bands);
+    assert.equal(f.length, featureLength(3, bands));
+    // pairs in order (0,1), (0,2), (1,2); atanh(√MSC)
+    assert.ok(f[0]! > 1.2, `coherent pair ${f[0]}`);
+    assert.ok(f[1]! < 0.6 && f[2]! < 0.6, `independent pairs ${f[1]}, ${f[2]}`);
+  });
+});
+
+describe('learned projection and its ONNX export', () => {
+  const dir = mkdtemp(path.join(os.tmpdir(), 'tessera-neural-'));
+  after(async () => rm(await dir, { recursive: true, force: true }));
+
+  // 6 people × 2 conditions: identity lives in a few directions, the condition shift in others.
+  const random = seededRandom(11);
+  const d = 20;
+  const people = Array.from({ length: 6 }, () => Float32Array.from({ length: d }, () => random() * 2 - 1));
+  const conditionShift = Float32Array.from({ length: d }, (_, j) => (j % 2 === 0 ? 3 : 0));
+  const features: Float32Array[] = [];
+  const labels: string[] = [];
+  people.forEach((person, p) => {
+    for (let k = 0; k < 20; k++) {
+      const condition = k % 2;
+      features.push(person.map((v, j) => v + condition * (conditionShift[j] as number) * (random() + 0.5) + 0.2 * (random() - 0.5)));
+      labels.push(`p${p}`);
+    }
+  });
+
+  it('maps windows of one person closer together than windows of two people, across conditions', () => {
+    const projection = fitProjection(features, labels, { pcaDims: 12, shrinkage: 0.1 });
+    const e = features.map((f) => applyProjection(projection, f));
+    // window 0 = person 0 condition 0, window 1 = person 0 condition 1, window 21 = person 1 condition 1
+    assert.ok(score(e[0]!, e[1]!) > score(e[0]!, e[21]!) + 0.3);
+  });
+
+  it('exports a graph that onnxruntime runs to the same embeddings', async () => {
+    const projection = fitProjection(features, labels, { pcaDims: 8, shrinkage: 0.1 });
+    const description: ModelDescription = {
+      montage: 'consumer8',
+      analysisRate: 128,
+      highpassHz: 1,
+      lowpassHz: 40,
+      windowSeconds: 10,
+      features: bands,
+      featureLength: d,
+      embeddingLength: projection.outputLength,
+      threshold: 0.5,
+    };
+    const file = path.join(await dir, 'projection.onnx');
+    await writeFile(file, projectionModel(projection, description));
+    const embedder = await NeuralEmbedder.load(file);
+    assert.deepEqual(embedder.description, description);
+    const fromOnnx = await embedder.project(features.slice(0, 5));
+    fromOnnx.forEach((e, i) => {
+      const expected = applyProjection(projection, features[i]!);
+      e.forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-4, `window ${i} dim ${j}: ${v} vs ${expected[j]}`));
+    });
+    await assert.rejects(embedder.project([new Float32Array(3)]), NeuralInputError);
+  });
+
+  it('refuses a model file without a pipeline description', async () => {
+    const file = path.join(await dir, 'bare.onnx');
+    await writeFile(file, new Uint8Array([8, 8]));
+    await assert.rejects(NeuralEmbedder.load(file), (err: unknown) => err instanceof NeuralInputError && err.code === 'model_invalid');
+  });
+});
+
+describe('trained clinical19 model on held-out subjects (shared data)', () => {
+  const model = repoPath('models', 'neural-clinical19.onnx');
+
+  it('accepts the enrolled person across conditions and separates two people', async () => {
+    assert.ok(existsSync(model), `${model} is missing: run npm run models:train-neural`);
+    const embedder = await NeuralEmbedder.load(model);
+    const dir = sharedEegDir();
+    const [restA, taskA, restB, taskB] = await Promise.all(
+      ['Subject21_1', 'Subject21_2', 'Subject22_1', 'Subject22_2'].map((name) => loadEdf(path.join(dir, `${name}.edf`))),
+    );
+    const enroll = async (rest: typeof restA): Promise<Float32Array> => (await embedder.enroll([sliceRecording(rest!, 0, 60)])).vector;
+    const templateA = await enroll(restA);
+    const templateB = await enroll(restB);
+    for (const [task, own, other] of [
+      [taskA!, templateA, templateB],
+      [taskB!, templateB, templateA],
+    ] as const) {
+      const probe = await embedder.embed(sliceRecording(task, 20, 10));
+      assert.equal(probe.windowsUsed, 1);
+      const genuine = score(own, probe.vector);
+      const impostor = score(other, probe.vector);
+      assert.ok(genuine >= embedder.threshold, `genuine ${genuine} below threshold ${embedder.threshold}`);
+      assert.ok(impostor < embedder.threshold, `impostor ${impostor} reaches threshold ${embedder.threshold}`);
+    }
+  });
+
+  it('fails closed on a recording that lacks the montage or is too short', async () => {
+    const embedder = await NeuralEmbedder.load(model);
+    await assert.rejects(embedder.embed(syntheticRecording(montages.consumer8.electrodes, 256, 12)), (err: unknown) => err instanceof NeuralInputError && err.code === 'channels_missing');
+    await assert.rejects(embedder.embed(syntheticRecording(montages.clinical19.electrodes, 256, 8)), (err: unknown) => err instanceof NeuralInputError && err.code === 'recording_too_short');
+  });
+});
