@@ -2,8 +2,9 @@
  * npm run models:train-neural [-- --montage clinical19|consumer8] [--data <eeg-eegmat dir>]
  *
  * Trains the neural-signal embedding on subjects 00–15, selects its size on 16–20
- * (validation, by genuine/impostor separation d'), calibrates the threshold there, exports models/neural-<montage>.onnx and
- * reports validation and held-out (21–25) metrics measured through the exported model.
+ * (validation, by genuine/impostor separation d'), calibrates the threshold there, exports
+ * models/neural-<montage>.onnx, cross-validates over all 26 people and reports validation and
+ * held-out (21–25) metrics measured through the exported model.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -25,7 +26,7 @@ const { values: args } = parseArgs({
   options: { montage: { type: 'string', default: 'clinical19' }, data: { type: 'string' } },
 });
 
-export const split = {
+const split = {
   train: range(0, 15),
   validation: range(16, 20),
   heldOut: range(21, 25),
@@ -44,9 +45,14 @@ const features: FeatureConfig = {
   ],
 };
 
-const grid: ProjectionOptions[] = [32, 64, 96, 128, 192, 256, 320, 384].flatMap((pcaDims) =>
-  [0, 0.1, 0.3].map((shrinkage) => ({ pcaDims, shrinkage })),
-);
+const PCA_SIZES = [32, 64, 96, 128, 192, 256, 320, 384];
+const SHRINKAGES = [0, 0.1, 0.3];
+
+/** Hyper-parameter grid in ascending model size; PCA sizes are capped at the feature length. */
+function grid(featureCount: number): ProjectionOptions[] {
+  const sizes = [...new Set(PCA_SIZES.map((k) => Math.min(k, featureCount)))];
+  return sizes.flatMap((pcaDims) => SHRINKAGES.map((shrinkage) => ({ pcaDims, shrinkage })));
+}
 
 function pick<T>(byId: Map<string, T>, ids: readonly string[]): T[] {
   return ids.map((id) => {
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
   // Ascending model size; a larger one must beat the best so far by 1% of d' to be preferred.
   let best: { options: ProjectionOptions; projection: Projection; separation: number } | undefined;
   const fit = projectionFitter(samples, labels);
-  for (const options of grid) {
+  for (const options of grid(samples[0]?.length ?? 0)) {
     const projection = fit(options);
     const { cross, same, separation } = summarise(offlineTrials(validation, projection));
     log(`  pca ${options.pcaDims} shrink ${options.shrinkage}: validation EER cross ${pct(cross.eer)} same ${pct(same.eer)}, d' ${separation.toFixed(2)}`);

@@ -83,10 +83,18 @@ describe('learned projection and its ONNX export', () => {
     await assert.rejects(embedder.project([new Float32Array(3)]), NeuralInputError);
   });
 
-  it('refuses a model file without a pipeline description', async () => {
-    const file = path.join(await dir, 'bare.onnx');
-    await writeFile(file, new Uint8Array([8, 8]));
-    await assert.rejects(NeuralEmbedder.load(file), (err: unknown) => err instanceof NeuralInputError && err.code === 'model_invalid');
+  it('refuses a model file without a valid pipeline description', async () => {
+    const invalid = async (name: string, bytes: Uint8Array): Promise<void> => {
+      const file = path.join(await dir, name);
+      await writeFile(file, bytes);
+      await assert.rejects(NeuralEmbedder.load(file), (err: unknown) => err instanceof NeuralInputError && err.code === 'model_invalid', name);
+    };
+    await invalid('bare.onnx', new Uint8Array([8, 8]));
+    await invalid('garbage.onnx', new TextEncoder().encode('definitely not protobuf \u0000\u00ff'));
+    const projection = fitProjection(features, labels, { pcaDims: 4, shrinkage: 0 });
+    const description = { montage: 'consumer8', analysisRate: 128, highpassHz: 1, lowpassHz: 40, windowSeconds: 10, features: bands, featureLength: d, embeddingLength: 4, threshold: 0.5 };
+    await invalid('montage.onnx', projectionModel(projection, { ...description, montage: 'muse-2' }));
+    await invalid('threshold.onnx', projectionModel(projection, { ...description, threshold: 7 }));
   });
 });
 

@@ -1,7 +1,8 @@
 import onnxProto from 'onnx-proto';
+import { z } from 'zod';
 import { NeuralInputError } from './errors.js';
 import type { FeatureConfig } from './features.js';
-import { montageByName } from './montage.js';
+import { montageByName, montages } from './montage.js';
 import type { SignalConfig } from './preprocess.js';
 
 const { onnx } = onnxProto;
@@ -23,6 +24,22 @@ export interface ModelDescription {
   threshold: number;
 }
 
+const positive = z.number().positive();
+const descriptionSchema = z.object({
+  montage: z.string(),
+  analysisRate: positive,
+  highpassHz: positive,
+  lowpassHz: positive,
+  windowSeconds: positive,
+  features: z.object({
+    segmentSeconds: positive,
+    bands: z.array(z.object({ name: z.string(), lowHz: positive, highHz: positive })).min(1),
+  }),
+  featureLength: z.number().int().positive(),
+  embeddingLength: z.number().int().positive(),
+  threshold: z.number().min(-1).max(1),
+});
+
 export function signalConfig(description: ModelDescription): SignalConfig {
   return {
     montage: montageByName(description.montage),
@@ -33,12 +50,29 @@ export function signalConfig(description: ModelDescription): SignalConfig {
   };
 }
 
-/** Reads the pipeline description from an ONNX model's metadata_props. */
+/** Reads and validates the pipeline description from an ONNX model's metadata_props. */
 export function readModelDescription(modelBytes: Uint8Array): ModelDescription {
-  const model = onnx.ModelProto.decode(modelBytes);
-  const entry = model.metadataProps.find((p) => p.key === MODEL_METADATA_KEY);
+  let entry: { value?: string | null } | undefined;
+  try {
+    entry = onnx.ModelProto.decode(modelBytes).metadataProps.find((p) => p.key === MODEL_METADATA_KEY);
+  } catch (err) {
+    throw new NeuralInputError('model_invalid', `not an ONNX model: ${(err as Error).message}`);
+  }
   if (entry?.value == null) {
     throw new NeuralInputError('model_invalid', `ONNX model has no "${MODEL_METADATA_KEY}" metadata`);
   }
-  return JSON.parse(entry.value) as ModelDescription;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(entry.value);
+  } catch {
+    throw new NeuralInputError('model_invalid', `"${MODEL_METADATA_KEY}" metadata is not JSON`);
+  }
+  const result = descriptionSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new NeuralInputError('model_invalid', `"${MODEL_METADATA_KEY}" metadata is invalid: ${result.error.message}`);
+  }
+  if (!Object.hasOwn(montages, result.data.montage)) {
+    throw new NeuralInputError('model_invalid', `model is for unknown montage "${result.data.montage}"`);
+  }
+  return result.data;
 }
