@@ -43,9 +43,10 @@ const features: FeatureConfig = {
     { name: 'beta-low', lowHz: 13, highHz: 20 },
     { name: 'beta-high', lowHz: 20, highHz: 30 },
   ],
+  spectrum: { segmentSeconds: 1, lowHz: 3, highHz: 35 },
 };
 
-const PCA_SIZES = [32, 64, 96, 128, 192, 256, 320, 384];
+const PCA_SIZES = [64, 128, 192, 256, 320, 384, 512];
 const SHRINKAGES = [0, 0.1, 0.3];
 
 /** Hyper-parameter grid in ascending model size; PCA sizes are capped at the feature length. */
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const missing = [...wanted].filter((id) => !all.some((s) => s.id === id));
   if (missing.length > 0) throw new Error(`${dataDir} lacks ${missing.join(', ')}`);
 
-  log(`montage ${montage.name} (${montage.electrodes.length} channels), ${featureLength(montage.electrodes.length, features)} coherence features per 10 s window`);
+  log(`montage ${montage.name} (${montage.electrodes.length} channels), ${featureLength(montage.electrodes.length, features)} features per 10 s window (coherence + relative spectrum)`);
   const byId = new Map<string, SubjectFeatures>();
   for (const files of all.filter((s) => wanted.has(s.id))) {
     const t0 = Date.now();

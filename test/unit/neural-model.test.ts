@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NeuralEmbedder, score } from '../../src/biometrics/neural/embedder.js';
 import { NeuralInputError } from '../../src/biometrics/neural/errors.js';
-import { coherenceFeatures, featureLength, type FeatureConfig } from '../../src/biometrics/neural/features.js';
+import { coherenceFeatures, featureLength, spectrumFeatures, windowFeatureVector, type FeatureConfig } from '../../src/biometrics/neural/features.js';
 import type { ModelDescription } from '../../src/biometrics/neural/model-file.js';
 import { montages } from '../../src/biometrics/neural/montage.js';
 import { sliceRecording } from '../../src/biometrics/neural/recording.js';
@@ -15,7 +15,7 @@ import { projectionModel } from '../../scripts/neural/onnx-export.js';
 import { applyProjection, fitProjection } from '../../scripts/neural/projection.js';
 import { seededRandom, syntheticRecording } from './neural-fixtures.js';
 
-const bands: FeatureConfig = { segmentSeconds: 2, bands: [{ name: 'alpha', lowHz: 8, highHz: 13 }] };
+const bands: FeatureConfig = { segmentSeconds: 2, bands: [{ name: 'alpha', lowHz: 8, highHz: 13 }], spectrum: null };
 
 describe('coherence features', () => {
   it('is high for channels sharing a rhythm and low for independent noise', () => {
@@ -29,6 +29,24 @@ describe('coherence features', () => {
     // pairs in order (0,1), (0,2), (1,2); atanh(√MSC)
     assert.ok(f[0]! > 1.2, `coherent pair ${f[0]}`);
     assert.ok(f[1]! < 0.6 && f[2]! < 0.6, `independent pairs ${f[1]}, ${f[2]}`);
+  });
+});
+
+describe('spectrum features', () => {
+  it('locate a rhythm in its 1 Hz bin, independent of channel gain', () => {
+    const random = seededRandom(5);
+    const alpha = (gain: number, hz: number): Float64Array =>
+      Float64Array.from({ length: 1280 }, (_, i) => gain * (Math.sin((2 * Math.PI * hz * i) / 128) + 0.1 * (random() - 0.5)));
+    const config = { segmentSeconds: 1, lowHz: 3, highHz: 35 };
+    const f = spectrumFeatures([alpha(1, 9), alpha(50, 9), alpha(1, 11)], 128, config);
+    const bins = 33; // 3..35 Hz
+    assert.equal(f.length, 3 * bins);
+    const peak = (c: number): number => Array.from(f.subarray(c * bins, (c + 1) * bins)).reduce((best, v, b, all) => (v > all[best]! ? b : best), 0) + 3;
+    assert.deepEqual([peak(0), peak(1), peak(2)], [9, 9, 11]);
+    // Gain (1 vs 50) does not change the relative spectrum.
+    for (let b = 0; b < bins; b++) assert.ok(Math.abs(f[b]! - f[bins + b]!) < 1, `bin ${b + 3} Hz`);
+    const withSpectrum = { ...bands, spectrum: config };
+    assert.equal(windowFeatureVector([alpha(1, 9), alpha(1, 10)], 128, withSpectrum).length, featureLength(2, withSpectrum));
   });
 });
 

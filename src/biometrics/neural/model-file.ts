@@ -34,6 +34,7 @@ const descriptionSchema = z.object({
   features: z.object({
     segmentSeconds: positive,
     bands: z.array(z.object({ name: z.string(), lowHz: positive, highHz: positive })).min(1),
+    spectrum: z.object({ segmentSeconds: positive, lowHz: positive, highHz: positive }).nullable(),
   }),
   featureLength: z.number().int().positive(),
   embeddingLength: z.number().int().positive(),

@@ -15,7 +15,7 @@ export interface QualityPolicy {
   /** Fraction of samples sitting at the channel's extreme values that means clipping. */
   saturatedFraction: number;
   disconnectedMicrovolts: number;
-  /** Mains power (50 or 60 Hz ± 1 Hz) relative to 1–40 Hz EEG power above which a channel is unusable. */
+  /** Mains power (50 or 60 Hz) relative to 1–40 Hz EEG power above which a channel is unusable. */
   lineNoiseRatio: number;
   /** Peak-to-peak amplitude in one analysis window above which the window is an artefact (blink, movement). */
   windowPeakToPeakMicrovolts: number;

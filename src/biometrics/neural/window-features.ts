@@ -1,5 +1,5 @@
 import { NeuralInputError, type NeuralRejection } from './errors.js';
-import { coherenceFeatures, type FeatureConfig } from './features.js';
+import { windowFeatureVector, type FeatureConfig } from './features.js';
 import { prepare, windows, type SignalConfig } from './preprocess.js';
 import type { QualityPolicy } from './quality.js';
 import type { Recording } from './recording.js';
@@ -28,5 +28,5 @@ export function windowFeatures(
     const reason = rejected[0];
     throw new NeuralInputError('no_clean_window', `no artefact-free ${signal.windowSeconds} s window${reason ? `: ${reason.message}` : ''}`, rejected);
   }
-  return { features: clean.map((w) => coherenceFeatures(w.channels, prepared.sampleRate, features)), rejected };
+  return { features: clean.map((w) => windowFeatureVector(w.channels, prepared.sampleRate, features)), rejected };
 }
