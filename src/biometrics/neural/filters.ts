@@ -127,7 +127,8 @@ interface ResampleKernel {
   up: number;
   down: number;
   half: number;
-  taps: Float64Array;
+  /** phases[p][j] = tap p + j·up: the taps that meet real input samples for one output phase, contiguous. */
+  phases: Float64Array[];
 }
 
 const kernelCache = new Map<string, ResampleKernel>();
@@ -149,7 +150,8 @@ function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
     const window = 0.42 - 0.5 * Math.cos(2 * Math.PI * t) + 0.08 * Math.cos(4 * Math.PI * t);
     taps[k + half] = 2 * cutoff * up * sinc * window;
   }
-  const kernel = { up, down, half, taps };
+  const phases = Array.from({ length: up }, (_, p) => taps.filter((_, t) => t % up === p));
+  const kernel = { up, down, half, phases };
   kernelCache.set(key, kernel);
   return kernel;
 }
@@ -162,7 +164,7 @@ function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
 export function resample(signal: ArrayLike<number>, fromRate: number, toRate: number): Float64Array {
   const n = signal.length;
   if (fromRate === toRate) return Float64Array.from(signal);
-  const { up, down, half, taps } = resampleKernel(fromRate, toRate);
+  const { up, down, half, phases } = resampleKernel(fromRate, toRate);
   // Input with mirrored margins wide enough for the kernel, so the inner loop has no bounds logic.
   const margin = Math.ceil(half / up) + 1;
   const padded = new Float64Array(n + 2 * margin);
@@ -177,13 +179,14 @@ export function resample(signal: ArrayLike<number>, fromRate: number, toRate: nu
   const out = new Float64Array(outLength);
   for (let m = 0; m < outLength; m++) {
     const centre = m * down; // position on the upsampled grid
+    // Only taps k with centre − k ≡ 0 (mod up) meet a real input sample; the first is k0.
+    const phase = (centre + half) % up;
+    const k0 = phase - half;
+    const taps = phases[phase] as Float64Array;
+    // Tap j of the phase meets input sample (centre − k0)/up − j.
+    const start = (margin + (centre - k0) / up) | 0; // integer-valued; | 0 keeps V8 on integer indexing
     let acc = 0;
-    // Only taps with centre - k ≡ 0 (mod up) meet a real input sample; the rest meet zeros.
-    const k0 = -half + ((centre + half) % up);
-    // Stepping k by `up` steps the input index back by one; `| 0` keeps V8 on integer indexing.
-    for (let t = k0 + half, i = (margin + (centre - k0) / up) | 0; t <= 2 * half; t += up, i--) {
-      acc += (taps[t] as number) * (padded[i] as number);
-    }
+    for (let j = 0; j < taps.length; j++) acc += (taps[j] as number) * (padded[start - j] as number);
     out[m] = acc;
   }
   return out;

@@ -1,5 +1,6 @@
 import type { NeuralRejection } from './errors.js';
 import { durationSeconds, type Recording } from './recording.js';
+import { hann } from './spectrum.js';
 
 /**
  * Signal-quality policy. Defaults suit scalp EEG in microvolts: resting EEG has a standard
@@ -110,6 +111,7 @@ export function checkRawChannels(recording: Recording, policy: QualityPolicy): N
 function mainsPower(samples: ArrayLike<number>, rate: number): number {
   const block = Math.round(rate);
   const blocks = Math.floor(samples.length / block);
+  const window = hann(block);
   let best = 0;
   for (const mains of [50, 60]) {
     if (mains >= rate / 2) continue;
@@ -119,8 +121,7 @@ function mainsPower(samples: ArrayLike<number>, rate: number): number {
       let s1 = 0;
       let s2 = 0;
       for (let i = 0; i < block; i++) {
-        const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / block);
-        const s0 = w * (samples[b * block + i] as number) + coefficient * s1 - s2;
+        const s0 = (window[i] as number) * (samples[b * block + i] as number) + coefficient * s1 - s2;
         s2 = s1;
         s1 = s0;
       }
