@@ -7,6 +7,7 @@ import { enrollmentStarts, metrics, percentile, probeStarts, protocol, trials, t
 
 export interface EvaluationReport {
   subjects: string[];
+  notEnrolled: { id: string; reason: string }[];
   crossCondition: Metrics;
   sameCondition: Metrics;
   probesRejected: number;
@@ -29,16 +30,26 @@ export async function evaluateWithEmbedder(
   const latencies: number[] = [];
   const cpuTimes: number[] = [];
   let rejected = 0;
+  const notEnrolled: { id: string; reason: string }[] = [];
 
   const enrolled: { id: string; template: Float32Array; rest: Recording; task: Recording }[] = [];
   for (const files of subjects) {
     const rest = await loadEdf(files.rest);
     const task = await loadEdf(files.task);
-    const enrollment = enrollmentStarts().map((t) => sliceRecording(rest, t, protocol.windowSeconds));
-    const template = (await embedder.enroll(enrollment)).vector;
-    enrolled.push({ id: files.id, template, rest, task });
-    progress(`enrolled ${files.id}`);
+    const enrollment = enrollmentStarts().flatMap((t) => (t + protocol.windowSeconds <= durationSeconds(rest) ? [sliceRecording(rest, t, protocol.windowSeconds)] : []));
+    try {
+      const template = (await embedder.enroll(enrollment)).vector;
+      enrolled.push({ id: files.id, template, rest, task });
+      progress(`enrolled ${files.id}`);
+    } catch (err) {
+      // A person whose first minute is unusable cannot enroll; the evaluation goes on without them.
+      if (!(err instanceof NeuralInputError)) throw err;
+      notEnrolled.push({ id: files.id, reason: err.code });
+      progress(`${files.id} not enrolled: ${err.message}`);
+    }
   }
+
+  if (enrolled.length < 2) throw new Error(`only ${enrolled.length} subject(s) could enroll; impostor trials need at least 2`);
 
   for (const subject of enrolled) {
     const probe = async (recording: Recording, starts: number[]): Promise<Float32Array[]> => {
@@ -80,7 +91,8 @@ export async function evaluateWithEmbedder(
     thresholdAtFar1: round(m.thresholdAtFar1),
   });
   return {
-    subjects: subjects.map((s) => s.id),
+    subjects: enrolled.map((s) => s.id),
+    notEnrolled,
     crossCondition: rounded(metrics(trials(embeddings, 'crossCondition', score), embedder.threshold)),
     sameCondition: rounded(metrics(trials(embeddings, 'sameCondition', score), embedder.threshold)),
     probesRejected: rejected,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,10 +10,11 @@ import { coherenceFeatures, featureLength, spectrumFeatures, windowFeatureVector
 import type { ModelDescription } from '../../src/biometrics/neural/model-file.js';
 import { montages } from '../../src/biometrics/neural/montage.js';
 import { sliceRecording } from '../../src/biometrics/neural/recording.js';
-import { loadEdf, repoPath, sharedEegDir } from '../../scripts/neural/dataset.js';
+import { listSubjects, loadEdf, repoPath, sharedEegDir } from '../../scripts/neural/dataset.js';
+import { evaluateWithEmbedder } from '../../scripts/neural/evaluate.js';
 import { projectionModel } from '../../scripts/neural/onnx-export.js';
 import { applyProjection, fitProjection } from '../../scripts/neural/projection.js';
-import { seededRandom, syntheticRecording } from './neural-fixtures.js';
+import { buildEdf, seededRandom, syntheticRecording } from './neural-fixtures.js';
 
 const bands: FeatureConfig = { segmentSeconds: 2, bands: [{ name: 'alpha', lowHz: 8, highHz: 13 }], spectrum: null };
 
@@ -146,5 +147,30 @@ describe('trained clinical19 model on held-out subjects (shared data)', () => {
     const embedder = await NeuralEmbedder.load(model);
     await assert.rejects(embedder.embed(syntheticRecording(montages.consumer8.electrodes, 256, 12)), (err: unknown) => err instanceof NeuralInputError && err.code === 'channels_missing');
     await assert.rejects(embedder.embed(syntheticRecording(montages.clinical19.electrodes, 256, 8)), (err: unknown) => err instanceof NeuralInputError && err.code === 'recording_too_short');
+  });
+
+  it('evaluates a folder of subject pairs, going on without a person who cannot enroll', async () => {
+    const embedder = await NeuralEmbedder.load(model);
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'tessera-neural-eval-'));
+    try {
+      for (const name of ['Subject21_1', 'Subject21_2', 'Subject22_1', 'Subject22_2']) {
+        await symlink(path.join(sharedEegDir(), `${name}.edf`), path.join(folder, `${name}.edf`));
+      }
+      // Subject99: a 5 s resting run (too short to enroll) and a task run.
+      const short = buildEdf({ records: 5, signals: montages.clinical19.electrodes.map((label) => ({ label, samplesPerRecord: 500, digital: (i) => Math.round(300 * Math.sin(i / 7)) })) });
+      await writeFile(path.join(folder, 'Subject99_1.edf'), short);
+      await writeFile(path.join(folder, 'Subject99_2.edf'), short);
+      const report = await evaluateWithEmbedder(embedder, await listSubjects(folder), () => undefined);
+      assert.deepEqual(report.subjects, ['Subject21', 'Subject22']);
+      assert.deepEqual(report.notEnrolled, [{ id: 'Subject99', reason: 'recording_too_short' }]);
+      // 6 task probes and 11 later resting probes each, scored against both templates.
+      assert.deepEqual([report.crossCondition.genuineTrials, report.crossCondition.impostorTrials], [12, 12]);
+      assert.deepEqual([report.sameCondition.genuineTrials, report.sameCondition.impostorTrials], [22, 22]);
+      assert.equal(report.crossCondition.eer, 0);
+      assert.equal(report.latencyMs.probes, 34);
+      assert.ok(report.latencyMs.p50 > 0 && report.latencyMs.p95 >= report.latencyMs.p50);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

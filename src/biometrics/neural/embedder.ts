@@ -65,6 +65,7 @@ export class NeuralEmbedder {
 
   /** Enrollment template from one or more recordings: every clean window counts once. */
   async enroll(recordings: readonly Recording[]): Promise<Embedding> {
+    if (recordings.length === 0) throw new NeuralInputError('recording_too_short', 'no recording to enroll from');
     const features: Float32Array[] = [];
     const rejected: NeuralRejection[] = [];
     const step = this.signal.windowSeconds * WINDOW_STEP_FRACTION;
