@@ -34,15 +34,15 @@ export async function evaluateWithEmbedder(
 
   const enrolled: { id: string; template: Float32Array; rest: Recording; task: Recording }[] = [];
   for (const files of subjects) {
-    const rest = await loadEdf(files.rest);
-    const task = await loadEdf(files.task);
-    const enrollment = enrollmentStarts().flatMap((t) => (t + protocol.windowSeconds <= durationSeconds(rest) ? [sliceRecording(rest, t, protocol.windowSeconds)] : []));
     try {
+      const rest = await loadEdf(files.rest);
+      const task = await loadEdf(files.task);
+      const enrollment = enrollmentStarts().flatMap((t) => (t + protocol.windowSeconds <= durationSeconds(rest) ? [sliceRecording(rest, t, protocol.windowSeconds)] : []));
       const template = (await embedder.enroll(enrollment)).vector;
       enrolled.push({ id: files.id, template, rest, task });
       progress(`enrolled ${files.id}`);
     } catch (err) {
-      // A person whose first minute is unusable cannot enroll; the evaluation goes on without them.
+      // A person whose files or first minute are unusable cannot enroll; the evaluation goes on without them.
       if (!(err instanceof NeuralInputError)) throw err;
       notEnrolled.push({ id: files.id, reason: err.code });
       progress(`${files.id} not enrolled: ${err.message}`);

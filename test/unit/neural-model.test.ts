@@ -149,7 +149,7 @@ describe('trained clinical19 model on held-out subjects (shared data)', () => {
     await assert.rejects(embedder.embed(syntheticRecording(montages.clinical19.electrodes, 256, 8)), (err: unknown) => err instanceof NeuralInputError && err.code === 'recording_too_short');
   });
 
-  it('evaluates a folder of subject pairs, going on without a person who cannot enroll', async () => {
+  it('evaluates a folder of subject pairs, going on without people who cannot enroll', async () => {
     const embedder = await NeuralEmbedder.load(model);
     const folder = await mkdtemp(path.join(os.tmpdir(), 'tessera-neural-eval-'));
     try {
@@ -160,9 +160,15 @@ describe('trained clinical19 model on held-out subjects (shared data)', () => {
       const short = buildEdf({ records: 5, signals: montages.clinical19.electrodes.map((label) => ({ label, samplesPerRecord: 500, digital: (i) => Math.round(300 * Math.sin(i / 7)) })) });
       await writeFile(path.join(folder, 'Subject99_1.edf'), short);
       await writeFile(path.join(folder, 'Subject99_2.edf'), short);
+      // Subject98: a truncated resting run.
+      await writeFile(path.join(folder, 'Subject98_1.edf'), short.subarray(0, short.length - 10));
+      await writeFile(path.join(folder, 'Subject98_2.edf'), short);
       const report = await evaluateWithEmbedder(embedder, await listSubjects(folder), () => undefined);
       assert.deepEqual(report.subjects, ['Subject21', 'Subject22']);
-      assert.deepEqual(report.notEnrolled, [{ id: 'Subject99', reason: 'recording_too_short' }]);
+      assert.deepEqual(report.notEnrolled, [
+        { id: 'Subject98', reason: 'edf_truncated' },
+        { id: 'Subject99', reason: 'recording_too_short' },
+      ]);
       // 6 task probes and 11 later resting probes each, scored against both templates.
       assert.deepEqual([report.crossCondition.genuineTrials, report.crossCondition.impostorTrials], [12, 12]);
       assert.deepEqual([report.sameCondition.genuineTrials, report.sameCondition.impostorTrials], [22, 22]);
