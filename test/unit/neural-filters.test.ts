@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { butterworth, filtfilt, notch, resample } from '../../src/biometrics/neural/filters.js';
+import { memoize } from '../../src/biometrics/neural/memo.js';
 import { fft, hann, segmentSpectra } from '../../src/biometrics/neural/spectrum.js';
 import { sine } from './neural-fixtures.js';
 
@@ -136,5 +137,18 @@ describe('FFT', () => {
         }
       }
     });
+  });
+});
+
+describe('memoize', () => {
+  it('computes once per key and keeps only the most recent entries', () => {
+    const calls: number[] = [];
+    const square = memoize(2, (n: number) => {
+      calls.push(n);
+      return n * n;
+    });
+    assert.deepEqual([square(2), square(2), square(3), square(4), square(2)], [4, 4, 9, 16, 4]);
+    // 2 was evicted by 4 (limit 2), so it is computed again.
+    assert.deepEqual(calls, [2, 3, 4, 2]);
   });
 });

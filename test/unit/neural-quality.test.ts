@@ -43,6 +43,8 @@ describe('signal quality', () => {
     assert.equal(rejection(syntheticRecording(labels, 250, 9)).code, 'recording_too_short');
     assert.equal(rejection(syntheticRecording(labels, 100, 12)).code, 'sample_rate_unsupported');
     assert.equal(rejection({ ...syntheticRecording(labels, 128, 1), sampleRate: 0.1 }).code, 'sample_rate_unsupported');
+    // In range, but no small rational factor to 128 Hz: refused, not a crash in the resampler.
+    assert.equal(rejection(syntheticRecording(labels, 257.123, 12)).code, 'sample_rate_unsupported');
   });
 
   it('names missing channels', () => {

@@ -5,6 +5,8 @@
  * polyphase resampler. Signals are Float64Array throughout.
  */
 
+import { memoize } from './memo.js';
+
 export interface Biquad {
   b0: number;
   b1: number;
@@ -131,13 +133,9 @@ interface ResampleKernel {
   phases: Float64Array[];
 }
 
-const kernelCache = new Map<string, ResampleKernel>();
-
 /** Blackman-windowed sinc low-pass at 0.45 × the lower rate, designed once per rate pair. */
-function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
-  const key = `${fromRate}>${toRate}`;
-  const cached = kernelCache.get(key);
-  if (cached !== undefined) return cached;
+const resampleKernel = memoize(8, (key: string): ResampleKernel => {
+  const [fromRate, toRate] = key.split('>').map(Number) as [number, number];
   const { up, down } = ratio(fromRate, toRate);
   // Cutoff in cycles per sample at the upsampled rate.
   const cutoff = (0.45 * Math.min(fromRate, toRate)) / (fromRate * up);
@@ -151,9 +149,17 @@ function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
     taps[k + half] = 2 * cutoff * up * sinc * window;
   }
   const phases = Array.from({ length: up }, (_, p) => taps.filter((_, t) => t % up === p));
-  const kernel = { up, down, half, phases };
-  kernelCache.set(key, kernel);
-  return kernel;
+  return { up, down, half, phases };
+});
+
+/** Whether `resample` supports this rate change (a small rational factor). */
+export function canResample(fromRate: number, toRate: number): boolean {
+  try {
+    ratio(fromRate, toRate);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -164,7 +170,7 @@ function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
 export function resample(signal: ArrayLike<number>, fromRate: number, toRate: number): Float64Array {
   const n = signal.length;
   if (fromRate === toRate) return Float64Array.from(signal);
-  const { up, down, half, phases } = resampleKernel(fromRate, toRate);
+  const { up, down, half, phases } = resampleKernel(`${fromRate}>${toRate}`);
   // Input with mirrored margins wide enough for the kernel, so the inner loop has no bounds logic.
   const margin = Math.ceil(half / up) + 1;
   const padded = new Float64Array(n + 2 * margin);

@@ -1,5 +1,5 @@
 import { NeuralInputError, type NeuralRejection } from './errors.js';
-import { butterworth, filtfilt, notch, resample, type Biquad } from './filters.js';
+import { butterworth, canResample, filtfilt, notch, resample, type Biquad } from './filters.js';
 import { selectMontage, type Montage } from './montage.js';
 import { assertFinite, type Recording } from './recording.js';
 import { checkDisconnected, checkLineNoise, checkRawChannels, checkShape, checkWindow, type QualityPolicy } from './quality.js';
@@ -42,6 +42,9 @@ export function prepare(recording: Recording, config: SignalConfig, policy: Qual
   assertFinite(recording);
   const selected = selectMontage(recording, config.montage);
   const shape = checkShape(selected, policy);
+  if (!canResample(selected.sampleRate, config.analysisRate)) {
+    shape.push({ code: 'sample_rate_unsupported', message: `sample rate ${selected.sampleRate} Hz cannot be converted to ${config.analysisRate} Hz by a small rational factor` });
+  }
   if (shape.length > 0) fail(shape);
   const raw = checkRawChannels(selected, policy);
   if (raw.length > 0) fail(raw);

@@ -1,19 +1,15 @@
-const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+import { memoize } from './memo.js';
 
 /** cos/sin of −2πk/n for k < n/2, computed once per FFT length. */
-function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
-  let t = twiddleCache.get(n);
-  if (t === undefined) {
-    const half = n / 2;
-    t = { cos: new Float64Array(half), sin: new Float64Array(half) };
-    for (let k = 0; k < half; k++) {
-      t.cos[k] = Math.cos((-2 * Math.PI * k) / n);
-      t.sin[k] = Math.sin((-2 * Math.PI * k) / n);
-    }
-    twiddleCache.set(n, t);
+const twiddles = memoize(16, (n: number): { cos: Float64Array; sin: Float64Array } => {
+  const half = n / 2;
+  const t = { cos: new Float64Array(half), sin: new Float64Array(half) };
+  for (let k = 0; k < half; k++) {
+    t.cos[k] = Math.cos((-2 * Math.PI * k) / n);
+    t.sin[k] = Math.sin((-2 * Math.PI * k) / n);
   }
   return t;
-}
+});
 
 /** In-place iterative radix-2 complex FFT; `re.length` must be a power of two. */
 export function fft(re: Float64Array, im: Float64Array): void {
@@ -57,17 +53,10 @@ export function fft(re: Float64Array, im: Float64Array): void {
   }
 }
 
-const hannCache = new Map<number, Float64Array>();
-
 /** Periodic Hann window, computed once per length. */
-export function hann(length: number): Float64Array {
-  let w = hannCache.get(length);
-  if (w === undefined) {
-    w = Float64Array.from({ length }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length));
-    hannCache.set(length, w);
-  }
-  return w;
-}
+export const hann = memoize(16, (length: number): Float64Array =>
+  Float64Array.from({ length }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length)),
+);
 
 /**
  * Welch segments of every channel's spectrum over the bins [firstBin, lastBin]: per
