@@ -1,0 +1,47 @@
+/**
+ * npm run eval:neural -- --data <dir> [--model models/neural-clinical19.onnx]
+ *
+ * Evaluates the neural-signal verifier on every SubjectNN_1.edf / SubjectNN_2.edf pair in a
+ * folder (people the model may never have seen): enrollment on the first minute of the resting
+ * run, single 10 s probes from the task run (cross-condition) and from later, non-overlapping
+ * resting windows (same-condition). JSON result on stdout, progress on stderr.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { NeuralEmbedder } from '../../src/biometrics/neural/embedder.js';
+import { listSubjects, repoPath } from './dataset.js';
+import { evaluateWithEmbedder } from './evaluate.js';
+import { protocol } from './protocol.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    model: { type: 'string', default: repoPath('models', 'neural-clinical19.onnx') },
+  },
+});
+
+async function main(): Promise<void> {
+  if (args.data === undefined) throw new Error('usage: npm run eval:neural -- --data <folder of SubjectNN_1.edf/SubjectNN_2.edf> [--model <onnx>]');
+  const subjects = await listSubjects(args.data);
+  if (subjects.length < 2) throw new Error(`${args.data} holds ${subjects.length} SubjectNN_1/_2 pairs; at least 2 are needed for impostor trials`);
+  const model = args.model ?? repoPath('models', 'neural-clinical19.onnx');
+  const embedder = await NeuralEmbedder.load(model);
+  process.stderr.write(`evaluating ${model} on ${subjects.length} subjects from ${args.data}\n`);
+  const report = await evaluateWithEmbedder(embedder, subjects, (line) => process.stderr.write(`${line}\n`));
+  const threshold = embedder.threshold;
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        model,
+        protocol,
+        threshold,
+        ...report,
+        machine: { cpus: os.cpus().length, loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)) },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
+await main();
