@@ -1,22 +1,58 @@
-// Load generator for full password logins, run in its own process by bench/run.ts:
-// authorize → login form → POST credentials → code → token, each flow in a fresh browser.
+// Load generator for full interactive sign-ins, run in its own process by bench/run.ts:
+// authorize → password form → (TOTP form) → code → token, each flow in a fresh browser.
+// Arguments: issuer clientId clientSecret accountsFile concurrency seconds. The accounts file
+// is JSON [{ username, password, totpSecret? }]; with a TOTP secret the flow asks acr mfa.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { generate } from 'otplib';
 import { Browser } from '../test/support/browser.js';
 
-const [issuer, clientId, secret, username, password, concurrencyArg, secondsArg] = process.argv.slice(2);
+interface BenchAccount {
+  username: string;
+  password: string;
+  totpSecret?: string;
+}
+
+const [issuer, clientId, secret, accountsFile, concurrencyArg, secondsArg] = process.argv.slice(2);
+const accounts = JSON.parse(readFileSync(accountsFile!, 'utf8')) as BenchAccount[];
 const concurrency = Number(concurrencyArg);
 const deadline = Date.now() + Number(secondsArg) * 1000;
 const redirectUri = 'http://127.0.0.1:9/callback';
 const basic = `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
 
-async function flow(): Promise<void> {
+// A TOTP code is good once per time step, so an account is not reused within one.
+const lastStep = new Map<string, number>();
+let cursor = 0;
+function nextAccount(): BenchAccount {
+  const step = Math.floor(Date.now() / 30_000);
+  for (let tries = 0; tries < accounts.length; tries++) {
+    const account = accounts[cursor++ % accounts.length]!;
+    if (!account.totpSecret || lastStep.get(account.username) !== step) {
+      lastStep.set(account.username, step);
+      return account;
+    }
+  }
+  throw new Error('not enough accounts for this rate: every one has signed in during this time step');
+}
+
+async function flow(account: BenchAccount): Promise<void> {
   const browser = new Browser(issuer!);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const auth = new URL(`${issuer}/auth`);
-  auth.search = new URLSearchParams({ client_id: clientId!, response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256', state: 'x' }).toString();
+  auth.search = new URLSearchParams({
+    client_id: clientId!,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'x',
+    ...(account.totpSecret ? { acr_values: 'urn:tessera:acr:mfa' } : {}),
+  }).toString();
   const login = await browser.request(auth.href);
-  const back = await browser.submit(login, '/step/password', { username: username!, password: password! });
+  let back = await browser.submit(login, '/step/password', { username: account.username, password: account.password });
+  if (account.totpSecret) back = await browser.submit(back, '/step/totp', { code: await generate({ secret: account.totpSecret }) });
   const code = new URL(back.leftTo ?? 'http://x/').searchParams.get('code');
   if (!code) throw new Error(`no code (status ${back.status})`);
   const res = await fetch(`${issuer}/token`, {
@@ -36,7 +72,7 @@ await Promise.all(
     while (Date.now() < deadline) {
       const t = process.hrtime.bigint();
       try {
-        await flow();
+        await flow(nextAccount());
         durations.push(Number(process.hrtime.bigint() - t) / 1e6);
       } catch (err) {
         failures++;

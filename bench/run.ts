@@ -3,15 +3,19 @@
 // a separate load process. Prints one JSON document.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import argon2 from 'argon2';
+import { generateSecret } from 'otplib';
 import knexFactory from 'knex';
 import { loadConfig } from '../config/load.js';
-import { ARGON2_OPTIONS } from '../src/accounts/password-hash.js';
+import { ARGON2_OPTIONS, hashPassword } from '../src/accounts/password-hash.js';
 import { createLogger } from '../src/log.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { openServices } from '../src/services.js';
+import { TotpCredentials } from '../src/steps/totp/totp-credentials.js';
 import { freePort } from '../test/support/server.js';
 import { processTree, rssMb, sumCpu } from './processes.js';
 import { wrkPost } from './wrk.js';
@@ -48,8 +52,26 @@ const issuer = env.ISSUER!;
 const services = await openServices(loadConfig(env), createLogger('warn'));
 const machine = await services.clients.create({ name: 'bench machine', grantTypes: ['client_credentials'] });
 const web = await services.clients.create({ name: 'bench web', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
-await services.accounts.create({ username: 'bench', password: 'bench password 123' });
+const BENCH_PASSWORD = 'bench password 123';
+await services.accounts.create({ username: 'bench', password: BENCH_PASSWORD });
+// TOTP accounts: a code is good once per 30 s step, so the load cycles through many accounts.
+const totp = TotpCredentials.forMasterKey(services.db, services.masterKey.key);
+const totpAccounts: { username: string; password: string; totpSecret: string }[] = [];
+// One argon2id hash shared by all: seeding 600 accounts should not take a minute.
+const sharedHash = await hashPassword(BENCH_PASSWORD);
+for (let i = 0; i < 600; i++) {
+  const username = `bench-totp-${i}`;
+  const account = await services.accounts.create({ username, passwordHash: sharedHash });
+  const totpSecret = generateSecret();
+  await totp.save(account.id, { secret: totpSecret, algorithm: 'sha1', digits: 6, period: 30 }, 0);
+  totpAccounts.push({ username, password: BENCH_PASSWORD, totpSecret });
+}
 await services.close();
+const accountsDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+const passwordAccountsFile = join(accountsDir, 'password.json');
+const totpAccountsFile = join(accountsDir, 'totp.json');
+writeFileSync(passwordAccountsFile, JSON.stringify([{ username: 'bench', password: BENCH_PASSWORD }]));
+writeFileSync(totpAccountsFile, JSON.stringify(totpAccounts));
 
 log(`starting server (${WORKERS} workers) on PostgreSQL + Redis`);
 // BENCH_SERVER_NODE_ARGS passes flags such as --cpu-prof to the server process for profiling.
@@ -101,31 +123,37 @@ for (let i = 0; i < 20; i++) {
 verifyTimes.sort((a, b) => a - b);
 const argon2Ms = Number(verifyTimes[10]!.toFixed(1));
 
-const passwordLogin: Record<string, unknown>[] = [];
-for (const concurrency of [1, 4]) {
-  log(`password login flows, concurrency ${concurrency}, ${SECONDS}s`);
-  const cpuBefore = sumCpu(pids());
-  const t = Date.now();
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', 'bench/login-load.ts', issuer, web.client.clientId, web.secret!, 'bench', 'bench password 123', String(concurrency), String(SECONDS)],
-    { cwd: PROJECT_ROOT },
-  );
-  const wall = (Date.now() - t) / 1000;
-  const result = JSON.parse(stdout) as { p50ms: number };
-  passwordLogin.push({ ...result, serverCpuShare: Number(((sumCpu(pids()) - cpuBefore) / wall / availableParallelism()).toFixed(2)) });
+async function interactive(accountsFile: string, label: string) {
+  const runs: Record<string, unknown>[] = [];
+  for (const concurrency of [1, 4]) {
+    log(`${label} flows, concurrency ${concurrency}, ${SECONDS}s`);
+    const cpuBefore = sumCpu(pids());
+    const t = Date.now();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'bench/login-load.ts', issuer, web.client.clientId, web.secret!, accountsFile, String(concurrency), String(SECONDS)],
+      { cwd: PROJECT_ROOT },
+    );
+    const wall = (Date.now() - t) / 1000;
+    runs.push({ ...JSON.parse(stdout), serverCpuShare: Number(((sumCpu(pids()) - cpuBefore) / wall / availableParallelism()).toFixed(2)) });
+  }
+  return runs;
 }
+const passwordLogin = await interactive(passwordAccountsFile, 'password login');
+const passwordTotpLogin = await interactive(totpAccountsFile, 'password + TOTP login');
 
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await admin.raw(`drop database if exists ${dbName} with (force)`);
 await admin.destroy();
+rmSync(accountsDir, { recursive: true, force: true });
 
 const out = {
   machine: { cores: availableParallelism(), node: process.version },
   server: { workers: WORKERS, storage: 'PostgreSQL + Redis', accessTokens: 'ES256 JWT (RFC 9068)' },
   clientCredentials,
   passwordLogin: { argon2idVerifyMs: argon2Ms, runs: passwordLogin },
+  passwordTotpLogin: { runs: passwordTotpLogin },
   rssMb: { idle: idleRss, underLoad: loadedRss },
 };
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -50,7 +50,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
-  const totpCredentials = new TotpCredentials(services.db, new SealedBox(master, 'totp-secret'), deriveSecret(master, 'recovery-codes'));
+  const totpCredentials = TotpCredentials.forMasterKey(services.db, master);
   // One line per step: the engine discovers everything else through the Step interface.
   const steps = new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),

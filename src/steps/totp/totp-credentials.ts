@@ -1,7 +1,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import type { SealedBox } from '../../security/sealed-box.js';
+import { deriveSecret, SealedBox } from '../../security/sealed-box.js';
 
 export interface TotpCredential {
   secret: string;
@@ -19,6 +19,11 @@ const normaliseCode = (code: string) => code.toUpperCase().replace(/[^0-9A-Z]/g,
 
 /** TOTP secrets (sealed) and single-use recovery codes (hashed), per account. */
 export class TotpCredentials {
+  /** The store as every process derives it from the master key. */
+  static forMasterKey(db: Database, masterKey: Buffer): TotpCredentials {
+    return new TotpCredentials(db, new SealedBox(masterKey, 'totp-secret'), deriveSecret(masterKey, 'recovery-codes'));
+  }
+
   constructor(
     private readonly db: Database,
     private readonly box: SealedBox,
