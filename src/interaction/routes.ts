@@ -110,17 +110,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
-    views.render(
-      ctx,
-      'error',
-      {
-        title: 'Sign-in not possible',
-        heading: 'This sign-in needs a method you have not set up',
-        message: `The application requires ${missing.join(' or ')}, which is not set up for your account. Set it up in your account settings or ask your administrator.`,
-        requestId: ctx.state.requestId,
-      },
-      403,
-    );
+    const uid = String(ctx.params.uid);
+    const message = `The application requires ${missing.join(' or ')}, which is not set up for your account. Set it up in your account settings or ask your administrator.`;
+    views.render(ctx, 'blocked', { title: 'Sign-in not possible', uid, csrf: csrf.token(ctx, uid), message }, 403);
   }
 
   async function saveProgress(ctx: Context, details: Details, progress: Progress) {
@@ -267,9 +259,14 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/abort', async (ctx) => {
-    await postedForm(ctx);
+    const form = await postedForm(ctx);
     await interactionOf(ctx);
-    await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' }, false);
+    // From the refusal page the RP learns why: its requirements could not be met.
+    const result =
+      form.reason === 'unmet'
+        ? { error: 'unmet_authentication_requirements', error_description: 'the user has not set up a required authentication method' }
+        : { error: 'access_denied', error_description: 'The user cancelled the sign-in.' };
+    await finish(ctx, result, false);
   });
 
   return router;
