@@ -12,8 +12,12 @@ const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 export function networkOf(ip: string): string {
   const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   if (isIPv4(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
-  const groups = ip.split('::')[0]!.split(':');
-  return groups.slice(0, 3).join(':') + '::/48';
+  // Expand "::" so every spelling of one address yields the same prefix.
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return groups.slice(0, 3).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/48';
 }
 
 /**
