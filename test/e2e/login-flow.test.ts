@@ -81,6 +81,17 @@ for (const makeBackend of BACKENDS) {
       assert.equal(tokens.claims()!.sub, userId);
     });
 
+    test('disabling an account stops its refresh tokens and userinfo at once', async () => {
+      const { accounts } = server.services;
+      const carl = await accounts.create({ username: 'carl', password: PASSWORD });
+      const { tokens } = await loginWithPassword(publicRp, server.issuer, { username: 'carl', password: PASSWORD }, { scope: 'openid offline_access', extra: { prompt: 'consent' } });
+      await accounts.setDisabled(carl.id, true);
+      await assert.rejects(oidc.refreshTokenGrant(publicRp.config, tokens.refresh_token!), (err: oidc.ResponseBodyError) => err.error === 'invalid_grant');
+      await assert.rejects(oidc.fetchUserInfo(publicRp.config, tokens.access_token, carl.id));
+      const login = await loginWithPassword(rp, server.issuer, { username: 'carl', password: PASSWORD }).catch((err: Error) => err);
+      assert.match(String(login), /login did not return to the RP \(403\)/, 'the sign-in is refused with 403');
+    });
+
     test('wrong password and unknown user get the same answer', async () => {
       const browser = new Browser(server.issuer);
       const url = oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
