@@ -127,7 +127,8 @@ describe('process lifecycle', () => {
         req.on('error', reject);
       });
       req.write(body.slice(0, 10));
-      await new Promise((r) => setTimeout(r, 300));
+      // Give the server ample time to accept the connection and start reading the body.
+      await new Promise((r) => setTimeout(r, 1000));
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
       req.end(body.slice(10));
