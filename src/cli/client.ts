@@ -10,7 +10,8 @@ const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
                       [--first-party] [--id CLIENT_ID]
 tessera client list
-tessera client delete CLIENT_ID`;
+tessera client delete CLIENT_ID
+tessera client rotate-secret CLIENT_ID`;
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
@@ -91,6 +92,17 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
       if (!(await s.clients.delete(clientId))) throw new UsageError(`no such client: ${clientId}`);
       await s.audit.record({ type: 'admin.client_deleted', outcome: 'success', clientId, details: { via: 'cli' } });
       return print(Boolean(values.json), { client_id: clientId, deleted: true }, () => [[`deleted client ${clientId}`]]);
+    }
+    case 'rotate-secret': {
+      const { values, positionals } = parse(args, {}, 1);
+      const clientId = required(positionals[0], 'CLIENT_ID');
+      const secret = await s.clients.rotateSecret(clientId);
+      if (!secret) throw new UsageError(`no such client: ${clientId}`);
+      await s.audit.record({ type: 'admin.client_secret_rotated', outcome: 'success', clientId, details: { via: 'cli' } });
+      return print(Boolean(values.json), { client_id: clientId, client_secret: secret }, () => [
+        [`client_secret: ${secret}`],
+        ['(the secret is shown only now; the old one no longer works)'],
+      ]);
     }
     default:
       throw new UsageError(sub ? `unknown command: client ${sub}\n${HELP}` : HELP);
