@@ -46,7 +46,7 @@ export class AccountError extends Error {
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD_LENGTH = 8;
-const MAX_PASSWORD_LENGTH = 1024;
+export const MAX_PASSWORD_LENGTH = 1024;
 
 // Usernames are matched case-insensitively; stored folded so the unique index enforces it.
 export const normaliseUsername = (u: string) => u.trim().toLowerCase();
