@@ -26,6 +26,16 @@ export interface NewClient {
   extra?: Record<string, unknown>;
 }
 
+// Settings that may change after registration; null clears an optional one.
+export interface ClientChanges {
+  name?: string | null;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  scope?: string | null;
+  backchannelLogoutUri?: string | null;
+  firstParty?: boolean;
+}
+
 export class ClientError extends Error {
   override name = 'ClientError';
   // 'conflict' when the input is valid but clashes with an existing client.
@@ -130,6 +140,37 @@ export class ClientService {
     const secret = newSecret();
     await this.db('clients').where({ client_id: clientId }).update({ secret_sealed: this.box.seal(secret, clientId), updated_at: Date.now() });
     return secret;
+  }
+
+  /** Applies the changes to the stored metadata; undefined when there is no such client. */
+  async update(
+    clientId: string,
+    changes: ClientChanges,
+    opts: { validate?(metadata: ClientMetadata): Promise<void> } = {},
+  ): Promise<ClientRecord | undefined> {
+    const current = await this.findForProvider(clientId);
+    if (!current) return undefined;
+    const { client_secret: secret, ...metadata } = current;
+    const set = (key: string, value: unknown) => {
+      if (value === null) delete metadata[key];
+      else if (value !== undefined) metadata[key] = value;
+    };
+    set('client_name', changes.name);
+    set('redirect_uris', changes.redirectUris);
+    set('post_logout_redirect_uris', changes.postLogoutRedirectUris);
+    set('scope', changes.scope);
+    set('backchannel_logout_uri', changes.backchannelLogoutUri);
+    set('backchannel_logout_session_required', changes.backchannelLogoutUri === null ? null : changes.backchannelLogoutUri ? true : undefined);
+    set('tessera_first_party', changes.firstParty);
+    for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
+      if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
+    }
+    if (metadata.grant_types?.includes('authorization_code') && !metadata.redirect_uris?.length) {
+      throw new ClientError('a client using authorization_code needs at least one redirect URI');
+    }
+    await opts.validate?.({ ...metadata, client_secret: secret });
+    await this.db('clients').where({ client_id: clientId }).update({ metadata: JSON.stringify(metadata), updated_at: Date.now() });
+    return this.get(clientId);
   }
 
   async delete(clientId: string): Promise<boolean> {

@@ -46,6 +46,21 @@ export function clientRoutes(deps: AdminDeps): AdminRoute[] {
         return { status: 200, body: client };
       },
     }),
+    route<ClientId, undefined, z.infer<typeof s.clientChanges>>({
+      method: 'patch',
+      path: '/clients/{clientId}',
+      summary: "Change a client's name, redirect URIs, scope, back-channel logout URI or first-party flag",
+      scope: ADMIN_WRITE,
+      params: s.clientIdParam,
+      body: s.clientChanges,
+      responses: { 200: { description: 'the updated client', schema: s.client } },
+      async handle(input) {
+        const client = await clients.update(input.params.clientId, input.body, { validate: deps.validateClient });
+        if (!client) throw notFound('client');
+        await auditAdmin(audit, input, { type: 'admin.client_updated', clientId: client.clientId, details: { fields: Object.keys(input.body) } });
+        return { status: 200, body: client };
+      },
+    }),
     route<ClientId>({
       method: 'delete',
       path: '/clients/{clientId}',

@@ -77,6 +77,17 @@ export const newClient = z.strictObject({
   firstParty: z.boolean().optional(),
 });
 
+export const clientChanges = z
+  .strictObject({
+    name: z.string().min(1).max(256).nullable().optional().describe('null clears it'),
+    redirectUris: z.array(absoluteUrl).optional(),
+    postLogoutRedirectUris: z.array(absoluteUrl).optional(),
+    scope: z.string().max(1024).nullable().optional().describe('null clears it (any supported scope is then allowed)'),
+    backchannelLogoutUri: absoluteUrl.nullable().optional().describe('null clears it'),
+    firstParty: z.boolean().optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
+
 export const enrollmentList = z.strictObject({
   userId: z.string(),
   enrollments: z.array(

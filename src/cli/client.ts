@@ -10,6 +10,8 @@ const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
                       [--first-party] [--id CLIENT_ID]
 tessera client list
+tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
+                      [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false]
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID`;
 
@@ -85,6 +87,37 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           iso(c.createdAt),
         ]),
       ]);
+    }
+    case 'update': {
+      const { values, positionals } = parse(
+        args,
+        {
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+          scope: { type: 'string' },
+          'backchannel-logout-uri': { type: 'string' },
+          'first-party': { type: 'string' },
+        },
+        1,
+      );
+      const clientId = required(positionals[0], 'CLIENT_ID');
+      const firstParty = values['first-party'];
+      if (firstParty !== undefined && firstParty !== 'true' && firstParty !== 'false') throw new UsageError('--first-party must be true or false');
+      const changes = {
+        name: values.name,
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        scope: values.scope,
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        firstParty: firstParty === undefined ? undefined : firstParty === 'true',
+      };
+      const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);
+      const client = await s.clients.update(clientId, changes);
+      if (!client) throw new UsageError(`no such client: ${clientId}`);
+      await s.audit.record({ type: 'admin.client_updated', outcome: 'success', clientId, details: { via: 'cli', fields } });
+      return print(Boolean(values.json), client, () => [[`updated client ${clientId}: ${fields.join(', ')}`]]);
     }
     case 'delete': {
       const { values, positionals } = parse(args, {}, 1);

@@ -22,6 +22,7 @@ export type AuditType =
   | 'admin.user_updated'
   | 'admin.user_deleted'
   | 'admin.client_created'
+  | 'admin.client_updated'
   | 'admin.client_deleted'
   | 'admin.client_secret_rotated'
   | 'admin.credential_removed';

@@ -255,7 +255,7 @@ describeOnEachBackend(
       assertError(await api.call('get', '/users/nobody/enrollments'), 404, 'not_found');
     });
 
-    test('clients: create (secret once), get, list, rotate secret, delete; a deleted client gets no tokens', async () => {
+    test('clients: create (secret once), get, list, update, rotate secret, delete; a deleted client gets no tokens', async () => {
       const { server } = ctx();
       const created = await api.call('post', '/clients', { body: { name: 'Batch', grantTypes: ['client_credentials'], clientId: 'batch-job' } });
       assert.equal(created.status, 201);
@@ -282,6 +282,18 @@ describeOnEachBackend(
       const pub = await api.call('post', '/clients', { body: { name: 'SPA', authMethod: 'none', redirectUris: [REDIRECT] } });
       assert.equal(pub.body.clientSecret, undefined);
       assertError(await api.call('post', `/clients/${pub.body.client.clientId}/secret`), 400, 'invalid_request', /shared secret/);
+
+      const spa = `/clients/${pub.body.client.clientId}`;
+      const patched = await api.call('patch', spa, { body: { name: 'SPA v2', redirectUris: [REDIRECT, 'http://127.0.0.1:9/other'], firstParty: true } });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.metadata.client_name, 'SPA v2');
+      assert.deepEqual(patched.body.metadata.redirect_uris, [REDIRECT, 'http://127.0.0.1:9/other']);
+      assert.equal(patched.body.metadata.tessera_first_party, true);
+      assert.equal((await api.call('patch', spa, { body: { name: null } })).body.metadata.client_name, undefined);
+      assertError(await api.call('patch', spa, { body: { redirectUris: [] } }), 400, 'invalid_request', /at least one redirect URI/);
+      assertError(await api.call('patch', spa, { body: { redirectUris: ['https://app.example.test/cb#f'] } }), 400, 'invalid_client_metadata', /redirect_uris/);
+      assertError(await api.call('patch', spa, { body: {} }), 400, 'invalid_request', /at least one setting/);
+      assertError(await api.call('patch', '/clients/nobody', { body: { firstParty: false } }), 404, 'not_found');
 
       assert.equal((await api.call('delete', '/clients/batch-job')).status, 204);
       assertError(await api.call('get', '/clients/batch-job'), 404, 'not_found');

@@ -40,6 +40,10 @@ test('scriptable: password from stdin, JSON output, secrets printed once', async
   const list = await runCli(['client', 'list', '--json'], e);
   assert.ok(!list.stdout.includes(client_secret), 'the secret is never listed');
   assert.equal(JSON.parse(list.stdout)[0].clientId, client_id);
+  const updated = await runCli(['client', 'update', client_id, '--name', 'App 2', '--redirect-uri', 'https://app.example/cb2', '--json'], e);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.deepEqual(JSON.parse(updated.stdout).metadata.redirect_uris, ['https://app.example/cb2']);
+  assert.equal(JSON.parse(updated.stdout).metadata.client_name, 'App 2');
   const rotated = await runCli(['client', 'rotate-secret', client_id, '--json'], e);
   assert.equal(rotated.code, 0, rotated.stderr);
   const fresh = JSON.parse(rotated.stdout).client_secret;
