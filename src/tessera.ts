@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
@@ -78,6 +79,21 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     cookieKeys,
     routers: [
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
+      {
+        prefixes: [`${ADMIN_PREFIX}/`],
+        router: adminRouter({
+          config,
+          accounts,
+          clients: services.clients,
+          audit,
+          keys,
+          steps,
+          totp: totpCredentials,
+          validateClient: (metadata) => host.current.Client.validate(metadata),
+          reloadKeys: () => host.refresh(),
+          log,
+        }),
+      },
       {
         prefixes: ['/interaction/'],
         router: interactionRouter({

@@ -24,14 +24,29 @@ export interface NewAccount {
   passwordHash?: string;
 }
 
+export interface AccountChanges {
+  // null clears the value.
+  email?: string | null;
+  emailVerified?: boolean;
+  name?: string | null;
+  disabled?: boolean;
+}
+
 export class AccountError extends Error {
   override name = 'AccountError';
+  // 'conflict' when the input is valid but clashes with an existing account.
+  constructor(
+    message: string,
+    readonly kind: 'invalid' | 'conflict' = 'invalid',
+  ) {
+    super(message);
+  }
 }
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD_LENGTH = 8;
-const MAX_PASSWORD_LENGTH = 1024;
+export const MAX_PASSWORD_LENGTH = 1024;
 
 // Usernames are matched case-insensitively; stored folded so the unique index enforces it.
 export const normaliseUsername = (u: string) => u.trim().toLowerCase();
@@ -85,7 +100,7 @@ export class AccountService {
     try {
       await this.db('accounts').insert(row);
     } catch (err) {
-      if (/unique|duplicate/i.test((err as Error).message)) throw new AccountError(`username ${username} is taken`);
+      if (/unique|duplicate/i.test((err as Error).message)) throw new AccountError(`username ${username} is taken`, 'conflict');
       throw err;
     }
     return fromRow(row);
@@ -114,6 +129,23 @@ export class AccountService {
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {
     await this.db('accounts').where({ id }).update({ disabled, updated_at: Date.now() });
+  }
+
+  /** Applies the given changes; undefined when there is no such account. */
+  async update(id: string, changes: AccountChanges): Promise<Account | undefined> {
+    if (typeof changes.email === 'string' && !EMAIL.test(changes.email)) throw new AccountError(`not an email address: ${changes.email}`);
+    const row: Record<string, unknown> = { updated_at: Date.now() };
+    if (changes.email !== undefined) row.email = changes.email;
+    if (changes.emailVerified !== undefined) row.email_verified = changes.emailVerified;
+    if (changes.name !== undefined) row.name = changes.name;
+    if (changes.disabled !== undefined) row.disabled = changes.disabled;
+    if (!(await this.db('accounts').where({ id }).update(row))) return undefined;
+    return this.findById(id);
+  }
+
+  /** Deletes the account; its TOTP credential, recovery codes and known devices go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    return (await this.db('accounts').where({ id }).delete()) === 1;
   }
 
   async setPassword(id: string, password: string): Promise<void> {

@@ -26,9 +26,35 @@ export interface NewClient {
   extra?: Record<string, unknown>;
 }
 
+// Settings that may change after registration; null clears an optional one.
+export interface ClientChanges {
+  name?: string | null;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  scope?: string | null;
+  backchannelLogoutUri?: string | null;
+  firstParty?: boolean;
+}
+
 export class ClientError extends Error {
   override name = 'ClientError';
+  // 'conflict' when the input is valid but clashes with an existing client.
+  constructor(
+    message: string,
+    readonly kind: 'invalid' | 'conflict' = 'invalid',
+  ) {
+    super(message);
+  }
 }
+
+const fromRow = (r: Record<string, unknown>): ClientRecord => ({
+  clientId: String(r.client_id),
+  metadata: JSON.parse(String(r.metadata)) as ClientMetadata,
+  hasSecret: Boolean(r.secret_sealed),
+  createdAt: Number(r.created_at),
+});
+
+const newSecret = () => randomBytes(32).toString('base64url');
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
 
@@ -39,7 +65,8 @@ export class ClientService {
     private readonly box: SealedBox,
   ) {}
 
-  async create(input: NewClient): Promise<{ client: ClientRecord; secret?: string }> {
+  /** `validate` may refuse the metadata (e.g. the provider's own checks) before anything is stored. */
+  async create(input: NewClient, opts: { validate?(metadata: ClientMetadata): Promise<void> } = {}): Promise<{ client: ClientRecord; secret?: string }> {
     // Hex, so a generated id never starts with '-' and reads safely as a CLI argument.
     const clientId = input.clientId ?? randomBytes(12).toString('hex');
     if (!CLIENT_ID.test(clientId)) throw new ClientError('client id must be 3–128 characters of A-Z a-z 0-9 . _ ~ -');
@@ -73,9 +100,10 @@ export class ClientService {
       ...input.extra,
     };
     const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
-    const secret = needsSecret ? randomBytes(32).toString('base64url') : undefined;
+    const secret = needsSecret ? newSecret() : undefined;
     const now = Date.now();
     const clean = JSON.parse(JSON.stringify(metadata)) as ClientMetadata;
+    await opts.validate?.({ ...clean, client_secret: secret });
     try {
       await this.db('clients').insert({
         client_id: clientId,
@@ -85,7 +113,7 @@ export class ClientService {
         updated_at: now,
       });
     } catch (err) {
-      if (/unique|duplicate/i.test((err as Error).message)) throw new ClientError(`client ${clientId} already exists`);
+      if (/unique|duplicate/i.test((err as Error).message)) throw new ClientError(`client ${clientId} already exists`, 'conflict');
       throw err;
     }
     return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), createdAt: now }, secret };
@@ -93,12 +121,56 @@ export class ClientService {
 
   async list(): Promise<ClientRecord[]> {
     const rows = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').orderBy('client_id');
-    return rows.map((r) => ({
-      clientId: r.client_id,
-      metadata: JSON.parse(r.metadata),
-      hasSecret: Boolean(r.secret_sealed),
-      createdAt: Number(r.created_at),
-    }));
+    return rows.map(fromRow);
+  }
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    const row = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').where({ client_id: clientId }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * Replaces the client's shared secret; the new one is returned once. Undefined when there
+   * is no such client; refused for clients that authenticate without a shared secret.
+   */
+  async rotateSecret(clientId: string): Promise<string | undefined> {
+    const client = await this.get(clientId);
+    if (!client) return undefined;
+    if (!client.hasSecret) throw new ClientError(`client ${clientId} does not authenticate with a shared secret`);
+    const secret = newSecret();
+    await this.db('clients').where({ client_id: clientId }).update({ secret_sealed: this.box.seal(secret, clientId), updated_at: Date.now() });
+    return secret;
+  }
+
+  /** Applies the changes to the stored metadata; undefined when there is no such client. */
+  async update(
+    clientId: string,
+    changes: ClientChanges,
+    opts: { validate?(metadata: ClientMetadata): Promise<void> } = {},
+  ): Promise<ClientRecord | undefined> {
+    const current = await this.findForProvider(clientId);
+    if (!current) return undefined;
+    const { client_secret: secret, ...metadata } = current;
+    const set = (key: string, value: unknown) => {
+      if (value === null) delete metadata[key];
+      else if (value !== undefined) metadata[key] = value;
+    };
+    set('client_name', changes.name);
+    set('redirect_uris', changes.redirectUris);
+    set('post_logout_redirect_uris', changes.postLogoutRedirectUris);
+    set('scope', changes.scope);
+    set('backchannel_logout_uri', changes.backchannelLogoutUri);
+    set('backchannel_logout_session_required', changes.backchannelLogoutUri === null ? null : changes.backchannelLogoutUri ? true : undefined);
+    set('tessera_first_party', changes.firstParty);
+    for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
+      if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
+    }
+    if (metadata.grant_types?.includes('authorization_code') && !metadata.redirect_uris?.length) {
+      throw new ClientError('a client using authorization_code needs at least one redirect URI');
+    }
+    await opts.validate?.({ ...metadata, client_secret: secret });
+    await this.db('clients').where({ client_id: clientId }).update({ metadata: JSON.stringify(metadata), updated_at: Date.now() });
+    return this.get(clientId);
   }
 
   async delete(clientId: string): Promise<boolean> {

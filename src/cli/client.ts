@@ -10,7 +10,10 @@ const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
                       [--first-party] [--id CLIENT_ID]
 tessera client list
-tessera client delete CLIENT_ID`;
+tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
+                      [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false]
+tessera client delete CLIENT_ID
+tessera client rotate-secret CLIENT_ID`;
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
@@ -85,12 +88,54 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         ]),
       ]);
     }
+    case 'update': {
+      const { values, positionals } = parse(
+        args,
+        {
+          name: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-redirect-uri': { type: 'string', multiple: true },
+          scope: { type: 'string' },
+          'backchannel-logout-uri': { type: 'string' },
+          'first-party': { type: 'string' },
+        },
+        1,
+      );
+      const clientId = required(positionals[0], 'CLIENT_ID');
+      const firstParty = values['first-party'];
+      if (firstParty !== undefined && firstParty !== 'true' && firstParty !== 'false') throw new UsageError('--first-party must be true or false');
+      const changes = {
+        name: values.name,
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        scope: values.scope,
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        firstParty: firstParty === undefined ? undefined : firstParty === 'true',
+      };
+      const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);
+      const client = await s.clients.update(clientId, changes);
+      if (!client) throw new UsageError(`no such client: ${clientId}`);
+      await s.audit.record({ type: 'admin.client_updated', outcome: 'success', clientId, details: { via: 'cli', fields } });
+      return print(Boolean(values.json), client, () => [[`updated client ${clientId}: ${fields.join(', ')}`]]);
+    }
     case 'delete': {
       const { values, positionals } = parse(args, {}, 1);
       const clientId = required(positionals[0], 'CLIENT_ID');
       if (!(await s.clients.delete(clientId))) throw new UsageError(`no such client: ${clientId}`);
       await s.audit.record({ type: 'admin.client_deleted', outcome: 'success', clientId, details: { via: 'cli' } });
       return print(Boolean(values.json), { client_id: clientId, deleted: true }, () => [[`deleted client ${clientId}`]]);
+    }
+    case 'rotate-secret': {
+      const { values, positionals } = parse(args, {}, 1);
+      const clientId = required(positionals[0], 'CLIENT_ID');
+      const secret = await s.clients.rotateSecret(clientId);
+      if (!secret) throw new UsageError(`no such client: ${clientId}`);
+      await s.audit.record({ type: 'admin.client_secret_rotated', outcome: 'success', clientId, details: { via: 'cli' } });
+      return print(Boolean(values.json), { client_id: clientId, client_secret: secret }, () => [
+        [`client_secret: ${secret}`],
+        ['(the secret is shown only now; the old one no longer works)'],
+      ]);
     }
     default:
       throw new UsageError(sub ? `unknown command: client ${sub}\n${HELP}` : HELP);

@@ -15,8 +15,8 @@ import { userCommand } from './user.js';
 const HELP = `usage: tessera <command> [options] [--json]
 
   migrate                      create or upgrade the database schema
-  user create|list|disable|enable|set-password
-  client create|list|delete
+  user create|list|disable|enable|set-password|delete
+  client create|list|update|delete|rotate-secret
   keys list|rotate
 
 Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, …).

@@ -6,7 +6,8 @@ const HELP = `tessera user create --username NAME [--email ADDR] [--email-verifi
                     [--password-stdin | --password-hash-stdin]   (or TESSERA_PASSWORD in the environment)
 tessera user list
 tessera user disable|enable USER
-tessera user set-password USER [--password-stdin]                (or TESSERA_PASSWORD)`;
+tessera user set-password USER [--password-stdin]                (or TESSERA_PASSWORD)
+tessera user delete USER`;
 
 async function passwordFrom(flags: { 'password-stdin'?: boolean }): Promise<string | undefined> {
   if (flags['password-stdin']) return readStdinSecret('--password-stdin');
@@ -62,6 +63,13 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
       await s.accounts.setPassword(account.id, password);
       await s.audit.record({ type: 'admin.password_set', outcome: 'success', subject: account.id, details: via });
       return print(Boolean(values.json), { id: account.id, passwordSet: true }, () => [[`password set for ${account.username}`]]);
+    }
+    case 'delete': {
+      const { values, positionals } = parse(args, {}, 1);
+      const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      await s.accounts.delete(account.id);
+      await s.audit.record({ type: 'admin.user_deleted', outcome: 'success', subject: account.id, details: via });
+      return print(Boolean(values.json), { id: account.id, deleted: true }, () => [[`deleted user ${account.username}`]]);
     }
     default:
       throw new UsageError(sub ? `unknown command: user ${sub}\n${HELP}` : HELP);

@@ -3,6 +3,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
+import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { Storage } from './adapter.js';
 
 export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
@@ -83,8 +84,9 @@ function loginPolicy(deps: ProviderDeps) {
 
 export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider {
   const { config, accounts, views } = deps;
-  const resourceServers = new Map(config.resourceServers.map((rs) => [rs.indicator, rs]));
-  const resourceScopes = config.resourceServers.flatMap((rs) => rs.scope.split(' ').filter(Boolean));
+  const allResourceServers = [...config.resourceServers, adminResourceServer(config)];
+  const resourceServers = new Map(allResourceServers.map((rs) => [rs.indicator, rs]));
+  const resourceScopes = allResourceServers.flatMap((rs) => rs.scope.split(' ').filter(Boolean));
   const grantTTL = Math.max(config.sessionTTL, config.refreshTokenTTL);
   const allowedHosts = new Set(config.outboundAllowedHosts);
 
@@ -187,7 +189,11 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
         async useGrantedResource() {
           return false;
         },
-        async getResourceServerInfo(_ctx, indicator) {
+        async getResourceServerInfo(ctx, indicator) {
+          // Admin tokens act for a machine client, never for a user who signed in to some RP.
+          if (indicator === adminIndicator(config) && !(ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials')) {
+            throw new errors.InvalidTarget('the admin API accepts only client credentials tokens');
+          }
           const rs = resourceServers.get(indicator);
           if (!rs) throw new errors.InvalidTarget(`unknown resource indicator: ${indicator}`);
           return resourceServerInfo(rs);

@@ -159,6 +159,15 @@ export class SigningKeyStore {
       .join(',');
   }
 
+  /** The public keys the provider publishes (what its JWKS endpoint serves). */
+  async publicJwks(): Promise<JsonWebKey[]> {
+    const now = Date.now();
+    const rows = await this.db('signing_keys').select('public_jwk', 'state', 'retire_until');
+    return rows
+      .filter((r) => r.state !== 'retired' || toNumber(r.retire_until)! > now)
+      .map((r) => JSON.parse(String(r.public_jwk)) as JsonWebKey);
+  }
+
   /** Private JWKs for the provider: current keys first, so they are the ones chosen to sign. */
   async loadPrivateJwks(): Promise<JsonWebKey[]> {
     const now = Date.now();

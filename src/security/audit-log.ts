@@ -19,8 +19,25 @@ export type AuditType =
   | 'admin.user_disabled'
   | 'admin.user_enabled'
   | 'admin.password_set'
+  | 'admin.user_updated'
+  | 'admin.user_deleted'
   | 'admin.client_created'
-  | 'admin.client_deleted';
+  | 'admin.client_updated'
+  | 'admin.client_deleted'
+  | 'admin.client_secret_rotated'
+  | 'admin.credential_removed';
+
+export interface AuditFilter {
+  subject?: string;
+  clientId?: string;
+  type?: string;
+  // Epoch ms, inclusive bounds.
+  from?: number;
+  to?: number;
+  // Only events older than this id: the cursor of the page before.
+  beforeId?: number;
+  limit?: number;
+}
 
 export interface AuditEvent {
   type: AuditType;
@@ -121,11 +138,15 @@ export class AuditLog {
     while (this.queue.length || this.draining) await this.drain();
   }
 
-  async query(filter: { subject?: string; clientId?: string; type?: string; limit?: number } = {}): Promise<StoredAuditEvent[]> {
+  /** Newest first; page on with `beforeId` set to the last id seen. */
+  async query(filter: AuditFilter = {}): Promise<StoredAuditEvent[]> {
     const q = this.db('audit_events').select('*').orderBy('id', 'desc').limit(filter.limit ?? 100);
     if (filter.subject) q.where({ subject: filter.subject });
     if (filter.clientId) q.where({ client_id: filter.clientId });
     if (filter.type) q.where({ type: filter.type });
+    if (filter.from !== undefined) q.where('at', '>=', filter.from);
+    if (filter.to !== undefined) q.where('at', '<=', filter.to);
+    if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId);
     return (await q).map((r) => ({
       id: Number(r.id),
       at: toNumber(r.at)!,

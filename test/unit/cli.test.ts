@@ -40,6 +40,18 @@ test('scriptable: password from stdin, JSON output, secrets printed once', async
   const list = await runCli(['client', 'list', '--json'], e);
   assert.ok(!list.stdout.includes(client_secret), 'the secret is never listed');
   assert.equal(JSON.parse(list.stdout)[0].clientId, client_id);
+  const updated = await runCli(['client', 'update', client_id, '--name', 'App 2', '--redirect-uri', 'https://app.example/cb2', '--json'], e);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.deepEqual(JSON.parse(updated.stdout).metadata.redirect_uris, ['https://app.example/cb2']);
+  assert.equal(JSON.parse(updated.stdout).metadata.client_name, 'App 2');
+  const rotated = await runCli(['client', 'rotate-secret', client_id, '--json'], e);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const fresh = JSON.parse(rotated.stdout).client_secret;
+  assert.match(fresh, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(fresh, client_secret);
+  const gone = await runCli(['user', 'delete', 'zoe'], e);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.deepEqual(JSON.parse((await runCli(['user', 'list', '--json'], e)).stdout), []);
   const del = await runCli(['client', 'delete', client_id], e);
   assert.equal(del.code, 0);
   const again = await runCli(['client', 'delete', client_id], e);

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { ADMIN_READ, ADMIN_WRITE } from './resource.js';
+import { AdminHttpError, auditAdmin, notFound, route, type AdminDeps, type AdminRoute } from './route.js';
+import * as s from './schemas.js';
+
+// Steps whose credential an administrator may remove. The password is replaced, not removed.
+const REMOVABLE = new Set(['totp']);
+
+export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
+  const { accounts, steps, totp, audit } = deps;
+  return [
+    route<z.infer<typeof s.userId>>({
+      method: 'get',
+      path: '/users/{id}/enrollments',
+      summary: "List the user's authentication steps and whether each is set up",
+      scope: ADMIN_READ,
+      params: s.userId,
+      responses: { 200: { description: 'one entry per step this server offers', schema: s.enrollmentList } },
+      async handle({ params }) {
+        const account = await accounts.findById(params.id);
+        if (!account) throw notFound('user');
+        const enrollments = await Promise.all(
+          steps.ids().map(async (id) => {
+            const step = steps.require(id);
+            return { step: id, amr: step.amr, enrolled: await step.isEnrolled(account), removable: REMOVABLE.has(id) };
+          }),
+        );
+        return { status: 200, body: { userId: account.id, enrollments } };
+      },
+    }),
+    route<z.infer<typeof s.enrollmentParams>>({
+      method: 'delete',
+      path: '/users/{id}/enrollments/{step}',
+      summary: "Remove a user's second-factor credential (totp, with its recovery codes)",
+      scope: ADMIN_WRITE,
+      params: s.enrollmentParams,
+      responses: { 204: { description: 'removed' } },
+      errors: { 409: 'the step is not removable' },
+      async handle(input) {
+        const { id, step } = input.params;
+        if (!(await accounts.findById(id))) throw notFound('user');
+        if (!steps.get(step)) throw notFound('step');
+        if (!REMOVABLE.has(step)) throw new AdminHttpError(409, 'not_removable', `the ${step} step cannot be removed (known removable steps: ${[...REMOVABLE].join(', ')})`);
+        if (!(await totp.exists(id))) throw notFound('enrollment');
+        await totp.remove(id);
+        await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step } });
+        return { status: 204 };
+      },
+    }),
+  ];
+}

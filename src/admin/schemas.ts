@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/accounts.js';
+import { SIGNING_ALGS } from '../oidc/signing-keys.js';
+
+// Request and response shapes of the admin API. Requests are validated with these; the
+// OpenAPI document is generated from them, so the two cannot drift apart.
+
+const epochMs = z.number().int().describe('milliseconds since the epoch');
+const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
+const absoluteUrl = z.string().refine((v) => URL.canParse(v), { message: 'must be an absolute URL' });
+
+export const errorBody = z.strictObject({ error: z.string(), error_description: z.string() });
+
+export const userId = z.strictObject({ id: z.string().min(1).max(64) });
+export const clientIdParam = z.strictObject({ clientId: z.string().min(1).max(128) });
+export const enrollmentParams = z.strictObject({ id: z.string().min(1).max(64), step: z.string().min(1).max(64) });
+
+export const user = z.strictObject({
+  id: z.string(),
+  username: z.string(),
+  email: z.string().optional(),
+  emailVerified: z.boolean(),
+  name: z.string().optional(),
+  disabled: z.boolean(),
+  createdAt: epochMs,
+  updatedAt: epochMs,
+});
+export const userList = z.strictObject({ users: z.array(user) });
+
+export const newUser = z.strictObject({
+  username: z.string().min(1).max(128),
+  email: z.email().max(320).optional(),
+  emailVerified: z.boolean().optional(),
+  name: z.string().max(256).optional(),
+  password: password.optional().describe('sets a password; without one the user cannot sign in until it is set'),
+});
+
+export const userChanges = z
+  .strictObject({
+    email: z.email().max(320).nullable().optional().describe('null clears it'),
+    emailVerified: z.boolean().optional(),
+    name: z.string().max(256).nullable().optional().describe('null clears it'),
+    disabled: z.boolean().optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'give at least one of email, emailVerified, name, disabled' });
+
+export const newPassword = z.strictObject({ password });
+
+// Client metadata as registered (RFC 7591 names); the secret is never part of it.
+const clientMetadata = z.looseObject({
+  client_id: z.string(),
+  client_secret: z.never().optional(),
+  token_endpoint_auth_method: z.string(),
+  grant_types: z.array(z.string()),
+  redirect_uris: z.array(z.string()),
+});
+
+export const client = z.strictObject({ clientId: z.string(), metadata: clientMetadata, hasSecret: z.boolean(), createdAt: epochMs });
+export const clientList = z.strictObject({ clients: z.array(client) });
+export const createdClient = z.strictObject({
+  client,
+  clientSecret: z.string().optional().describe('shown only in this response; absent for clients without a shared secret'),
+});
+export const rotatedSecret = z.strictObject({ clientId: z.string(), clientSecret: z.string().describe('shown only in this response') });
+
+export const newClient = z.strictObject({
+  clientId: z.string().optional(),
+  name: z.string().min(1).max(256),
+  redirectUris: z.array(absoluteUrl).optional(),
+  postLogoutRedirectUris: z.array(absoluteUrl).optional(),
+  grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).optional(),
+  authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional(),
+  jwksUri: absoluteUrl.optional(),
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  scope: z.string().max(1024).optional(),
+  backchannelLogoutUri: absoluteUrl.optional(),
+  firstParty: z.boolean().optional(),
+});
+
+export const clientChanges = z
+  .strictObject({
+    name: z.string().min(1).max(256).nullable().optional().describe('null clears it'),
+    redirectUris: z.array(absoluteUrl).optional(),
+    postLogoutRedirectUris: z.array(absoluteUrl).optional(),
+    scope: z.string().max(1024).nullable().optional().describe('null clears it (any supported scope is then allowed)'),
+    backchannelLogoutUri: absoluteUrl.nullable().optional().describe('null clears it'),
+    firstParty: z.boolean().optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
+
+export const enrollmentList = z.strictObject({
+  userId: z.string(),
+  enrollments: z.array(
+    z.strictObject({
+      step: z.string(),
+      amr: z.string(),
+      enrolled: z.boolean(),
+      removable: z.boolean().describe('whether DELETE /users/{id}/enrollments/{step} applies'),
+    }),
+  ),
+});
+
+export const auditQuery = z.strictObject({
+  subject: z.string().max(128).optional(),
+  clientId: z.string().max(128).optional(),
+  type: z.string().max(64).optional(),
+  from: z.coerce.number().int().nonnegative().optional().describe('epoch ms, inclusive'),
+  to: z.coerce.number().int().nonnegative().optional().describe('epoch ms, inclusive'),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, { message: 'must be a nextCursor value from a previous page' })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const auditEvent = z.strictObject({
+  id: z.number().int(),
+  at: epochMs,
+  type: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  subject: z.string().optional(),
+  clientId: z.string().optional(),
+  ip: z.string().optional(),
+  userAgent: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export const auditPage = z.strictObject({
+  events: z.array(auditEvent),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next (older) page; null on the last page'),
+});
+
+export const signingKey = z.strictObject({
+  kid: z.string(),
+  alg: z.enum(SIGNING_ALGS),
+  state: z.enum(['current', 'next', 'retired']),
+  createdAt: epochMs,
+  activatedAt: epochMs.optional(),
+  retiredAt: epochMs.optional(),
+  retireUntil: epochMs.optional(),
+});
+export const keyList = z.strictObject({ keys: z.array(signingKey) });
+export const rotation = z.strictObject({
+  algs: z.array(z.enum(SIGNING_ALGS)).min(1).optional().describe('default: every algorithm'),
+  force: z.boolean().optional().describe('rotate even if the next key has been published for less than the configured lead'),
+});
+export const rotated = z.strictObject({
+  rotated: z.array(z.strictObject({ alg: z.enum(SIGNING_ALGS), retired: z.string(), promoted: z.string() })),
+});

@@ -1,0 +1,96 @@
+import type { z } from 'zod';
+import { ADMIN_READ, ADMIN_WRITE } from './resource.js';
+import { auditAdmin, notFound, route, type AdminDeps, type AdminRoute } from './route.js';
+import * as s from './schemas.js';
+
+type Id = z.infer<typeof s.userId>;
+
+export function userRoutes(deps: AdminDeps): AdminRoute[] {
+  const { accounts, audit } = deps;
+  const existing = async (id: string) => {
+    const account = await accounts.findById(id);
+    if (!account) throw notFound('user');
+    return account;
+  };
+  return [
+    route({
+      method: 'get',
+      path: '/users',
+      summary: 'List users (by username)',
+      scope: ADMIN_READ,
+      responses: { 200: { description: 'every user', schema: s.userList } },
+      async handle() {
+        return { status: 200, body: { users: await accounts.list() } };
+      },
+    }),
+    route<undefined, undefined, z.infer<typeof s.newUser>>({
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user',
+      scope: ADMIN_WRITE,
+      body: s.newUser,
+      responses: { 201: { description: 'the new user', schema: s.user } },
+      errors: { 409: 'the username is taken' },
+      async handle(input) {
+        const user = await accounts.create(input.body);
+        await auditAdmin(audit, input, { type: 'admin.user_created', subject: user.id });
+        input.ctx.set('Location', `/admin/v1/users/${user.id}`);
+        return { status: 201, body: user };
+      },
+    }),
+    route<Id>({
+      method: 'get',
+      path: '/users/{id}',
+      summary: 'Get a user',
+      scope: ADMIN_READ,
+      params: s.userId,
+      responses: { 200: { description: 'the user', schema: s.user } },
+      async handle({ params }) {
+        return { status: 200, body: await existing(params.id) };
+      },
+    }),
+    route<Id, undefined, z.infer<typeof s.userChanges>>({
+      method: 'patch',
+      path: '/users/{id}',
+      summary: 'Change profile fields or disable/enable a user',
+      scope: ADMIN_WRITE,
+      params: s.userId,
+      body: s.userChanges,
+      responses: { 200: { description: 'the updated user', schema: s.user } },
+      async handle(input) {
+        const user = await accounts.update(input.params.id, input.body);
+        if (!user) throw notFound('user');
+        await auditAdmin(audit, input, { type: 'admin.user_updated', subject: user.id, details: { fields: Object.keys(input.body) } });
+        return { status: 200, body: user };
+      },
+    }),
+    route<Id>({
+      method: 'delete',
+      path: '/users/{id}',
+      summary: 'Delete a user and their credentials',
+      scope: ADMIN_WRITE,
+      params: s.userId,
+      responses: { 204: { description: 'deleted' } },
+      async handle(input) {
+        if (!(await accounts.delete(input.params.id))) throw notFound('user');
+        await auditAdmin(audit, input, { type: 'admin.user_deleted', subject: input.params.id });
+        return { status: 204 };
+      },
+    }),
+    route<Id, undefined, z.infer<typeof s.newPassword>>({
+      method: 'put',
+      path: '/users/{id}/password',
+      summary: "Set a user's password",
+      scope: ADMIN_WRITE,
+      params: s.userId,
+      body: s.newPassword,
+      responses: { 204: { description: 'password set' } },
+      async handle(input) {
+        const user = await existing(input.params.id);
+        await accounts.setPassword(user.id, input.body.password);
+        await auditAdmin(audit, input, { type: 'admin.password_set', subject: user.id });
+        return { status: 204 };
+      },
+    }),
+  ];
+}
