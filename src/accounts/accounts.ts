@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { InputError } from './input-error.js';
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { hashPassword, schemeOf } from './password-hash.js';
@@ -32,15 +33,8 @@ export interface AccountChanges {
   disabled?: boolean;
 }
 
-export class AccountError extends Error {
+export class AccountError extends InputError {
   override name = 'AccountError';
-  // 'conflict' when the input is valid but clashes with an existing account.
-  constructor(
-    message: string,
-    readonly kind: 'invalid' | 'conflict' = 'invalid',
-  ) {
-    super(message);
-  }
 }
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { InputError } from './input-error.js';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import type { SealedBox } from '../security/sealed-box.js';
@@ -36,15 +37,8 @@ export interface ClientChanges {
   firstParty?: boolean;
 }
 
-export class ClientError extends Error {
+export class ClientError extends InputError {
   override name = 'ClientError';
-  // 'conflict' when the input is valid but clashes with an existing client.
-  constructor(
-    message: string,
-    readonly kind: 'invalid' | 'conflict' = 'invalid',
-  ) {
-    super(message);
-  }
 }
 
 const fromRow = (r: Record<string, unknown>): ClientRecord => ({

@@ -2,8 +2,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { z } from 'zod';
-import { AccountError } from '../accounts/accounts.js';
-import { ClientError } from '../accounts/clients.js';
+import { InputError } from '../accounts/input-error.js';
 import { KeyRotationError } from '../oidc/signing-keys.js';
 import { auditRoutes } from './audit-events.js';
 import { AdminBearer, BearerError } from './bearer.js';
@@ -67,7 +66,7 @@ function errorsAsJson(deps: AdminDeps) {
         [status, code, message] = [err.status, err.code ?? 'unauthorized', err.message];
       } else if (err instanceof AdminHttpError) {
         [status, code, message] = [err.status, err.code, err.message];
-      } else if (err instanceof AccountError || err instanceof ClientError) {
+      } else if (err instanceof InputError) {
         [status, code, message] = err.kind === 'conflict' ? [409, 'conflict', err.message] : [400, 'invalid_request', err.message];
       } else if (err instanceof oidcErrors.InvalidClientMetadata) {
         [status, code, message] = [400, 'invalid_client_metadata', err.error_description ?? err.message];

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { AccountError } from '../accounts/accounts.js';
-import { ClientError } from '../accounts/clients.js';
+import { InputError } from '../accounts/input-error.js';
 import { PasswordHashError } from '../accounts/password-hash.js';
 import { migrate } from '../db/database.js';
 import { createLogger } from '../log.js';
@@ -22,7 +21,7 @@ const HELP = `usage: tessera <command> [options] [--json]
 Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, …).
 Run a command without arguments for its options.`;
 
-const USER_ERRORS = [UsageError, ConfigError, AccountError, ClientError, PasswordHashError, KeyRotationError];
+const USER_ERRORS = [UsageError, ConfigError, InputError, PasswordHashError, KeyRotationError];
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
