@@ -7,15 +7,18 @@ export interface ThrottlePolicy {
   lockoutSeconds: number;
 }
 
-export class LockedOut extends Error {
-  override name = 'LockedOut';
-  constructor(
-    public readonly scope: 'account' | 'ip',
-    public readonly retryAfterSeconds: number,
-  ) {
-    super(`too many failed attempts from this ${scope === 'account' ? 'account' : 'network address'}`);
-  }
+/** A lock in force: which key is locked and for how much longer. */
+export interface LockedOut {
+  scope: 'account' | 'ip';
+  retryAfterSeconds: number;
+  // The wait in whole minutes (at least one), for messages to people.
+  retryAfterMinutes: number;
 }
+
+const lockedOut = (scope: LockedOut['scope'], resetAt: number): LockedOut => {
+  const retryAfterSeconds = Math.ceil((resetAt - Date.now()) / 1000);
+  return { scope, retryAfterSeconds, retryAfterMinutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) };
+};
 
 /**
  * Brute-force protection for any credential check (password, second factors): failures are
@@ -32,13 +35,13 @@ export class CredentialThrottle {
     return { account: `fail:acct:${account}`, ip: `fail:ip:${ip}` };
   }
 
-  /** Throws LockedOut if either the account or the IP is locked. */
-  async check(account: string, ip: string): Promise<void> {
+  /** The lock in force on the account or the IP, if any. */
+  async check(account: string, ip: string): Promise<LockedOut | undefined> {
     const k = this.keys(account, ip);
     const [a, i] = await Promise.all([this.counter.peek(`lock:${k.account}`), this.counter.peek(`lock:${k.ip}`)]);
-    const now = Date.now();
-    if (a.count > 0) throw new LockedOut('account', Math.ceil((a.resetAt - now) / 1000));
-    if (i.count > 0) throw new LockedOut('ip', Math.ceil((i.resetAt - now) / 1000));
+    if (a.count > 0) return lockedOut('account', a.resetAt);
+    if (i.count > 0) return lockedOut('ip', i.resetAt);
+    return undefined;
   }
 
   /** Records a failure; returns which scope (if any) this failure locked. */

@@ -3,11 +3,9 @@ import type { AccountService } from '../../accounts/accounts.js';
 import { normaliseUsername, type Account } from '../../accounts/accounts.js';
 import { hashPassword, verifyPassword } from '../../accounts/password-hash.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import type { Logger } from '../../log.js';
 import type { Attempt, Step, StepOutcome, StepState } from '../step.js';
-
-const minutes = (s: number) => Math.max(1, Math.ceil(s / 60));
 
 /**
  * Username + password, the identifying step. Brute-force limits per account and IP; unknown
@@ -46,19 +44,17 @@ export class PasswordStep implements Step {
     const username = normaliseUsername(typed);
     const keepInput = { username: typed };
     const meta = { ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
-    try {
-      await this.throttle.check(username, at.ip);
-    } catch (err) {
-      if (!(err instanceof LockedOut)) throw err;
-      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { username, reason: `locked_${err.scope}` } });
-      const message = `Too many failed sign-in attempts. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`;
-      return { ok: false, status: 429, message, retryAfterSeconds: err.retryAfterSeconds, keepInput };
+    const locked = await this.throttle.check(username, at.ip);
+    if (locked) {
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { username, reason: `locked_${locked.scope}` } });
+      const message = `Too many failed sign-in attempts. Try again in ${locked.retryAfterMinutes} minute(s).`;
+      return { ok: false, status: 429, message, retryAfterSeconds: locked.retryAfterSeconds, keepInput };
     }
 
     const found = await this.accounts.passwordHashOf(username);
     const { ok, rehash } = await verifyPassword(found?.hash ?? this.decoyHash, input.password);
     if (!found?.hash || !ok) {
-      const locked = await this.throttle.fail(username, at.ip);
+      const nowLocked = await this.throttle.fail(username, at.ip);
       await this.audit.record({
         type: 'login.failed',
         outcome: 'failure',
@@ -66,8 +62,8 @@ export class PasswordStep implements Step {
         ...meta,
         details: { username, reason: found ? 'wrong_password' : 'unknown_user' },
       });
-      if (locked) {
-        await this.audit.record({ type: 'login.locked_out', outcome: 'failure', subject: found?.account.id, ...meta, details: { username, scope: locked } });
+      if (nowLocked) {
+        await this.audit.record({ type: 'login.locked_out', outcome: 'failure', subject: found?.account.id, ...meta, details: { username, scope: nowLocked } });
       }
       return { ok: false, status: 401, message: 'The username or password is incorrect.', keepInput };
     }

@@ -2,7 +2,7 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
-import { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { SealedBox } from '../../security/sealed-box.js';
 import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepOutcome, StepState } from '../step.js';
 import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
@@ -12,7 +12,12 @@ const DEFAULTS = { algorithm: 'sha1', digits: 6, period: 30 } as const;
 const SIX_DIGITS = /^\d{6}$/;
 const RECOVERY = /^[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}$/;
 
-const minutes = (s: number) => Math.max(1, Math.ceil(s / 60));
+const tooManyCodes = (locked: LockedOut) => ({
+  ok: false as const,
+  status: 429,
+  message: `Too many wrong codes. Try again in ${locked.retryAfterMinutes} minute(s).`,
+  retryAfterSeconds: locked.retryAfterSeconds,
+});
 
 /** Checks a code against a secret with ±1 time step of clock drift. */
 async function check(credential: TotpCredential, code: string) {
@@ -64,12 +69,10 @@ export class TotpStep implements Step {
     if (!SIX_DIGITS.test(code) && !RECOVERY.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code from your authenticator app, or a recovery code.' };
     const key = `totp:${account.id}`;
     const meta = { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
-    try {
-      await this.throttle.check(key, at.ip);
-    } catch (err) {
-      if (!(err instanceof LockedOut)) throw err;
-      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason: `locked_${err.scope}` } });
-      return { ok: false, status: 429, message: `Too many wrong codes. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`, retryAfterSeconds: err.retryAfterSeconds };
+    const locked = await this.throttle.check(key, at.ip);
+    if (locked) {
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason: `locked_${locked.scope}` } });
+      return tooManyCodes(locked);
     }
 
     let reason: string | undefined;
@@ -85,9 +88,9 @@ export class TotpStep implements Step {
     }
 
     if (reason) {
-      const locked = await this.throttle.fail(key, at.ip);
+      const nowLocked = await this.throttle.fail(key, at.ip);
       await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason } });
-      if (locked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta, details: { step: this.id, scope: locked } });
+      if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta, details: { step: this.id, scope: nowLocked } });
       const message = reason === 'replayed_code' ? 'That code has already been used. Wait for the next code and try again.' : 'That code is not correct.';
       return { ok: false, status: 401, message };
     }
@@ -129,12 +132,8 @@ class TotpEnrollment implements StepEnrollment {
     const code = (input.code ?? '').replace(/\s+/g, '');
     if (!SIX_DIGITS.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code your authenticator app shows.' };
     const key = `totp:${account.id}`;
-    try {
-      await this.throttle.check(key, at.ip);
-    } catch (err) {
-      if (!(err instanceof LockedOut)) throw err;
-      return { ok: false, status: 429, message: `Too many wrong codes. Try again in ${minutes(err.retryAfterSeconds)} minute(s).`, retryAfterSeconds: err.retryAfterSeconds };
-    }
+    const locked = await this.throttle.check(key, at.ip);
+    if (locked) return tooManyCodes(locked);
     const credential: TotpCredential = { secret: this.box.open(pending, account.id).toString('utf8'), ...DEFAULTS };
     const timeStep = await check(credential, code);
     if (timeStep === undefined) {
