@@ -1,5 +1,5 @@
 import type { JsonWebKey } from 'node:crypto';
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type JWKS } from 'oidc-provider';
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
@@ -92,7 +92,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
 
   const configuration: Configuration = {
     adapter: deps.storage.adapterFor,
-    jwks: { keys: jwks as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
+    jwks: { keys: jwks } as JWKS,
     cookies: { keys: deps.cookieKeys },
     // Every acr a configured flow achieves (the interaction engine sets the one reached).
     acrValues: Object.keys(config.acr),

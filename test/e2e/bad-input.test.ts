@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import * as oidc from 'openid-client';
 import { Browser } from '../support/browser.js';
 import { countRecords, expireRecord } from '../support/records.js';
+import { postToken } from '../support/token-request.js';
 import { discoverRp, loginWithPassword, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
@@ -13,16 +14,8 @@ let web: RpClient;
 let webSecret: string;
 let spa: RpClient;
 
-const basic = () => `Basic ${Buffer.from(`${web.config.clientMetadata().client_id}:${webSecret}`).toString('base64')}`;
-
-async function tokenRequest(issuer: string, body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...headers },
-    body,
-  });
-  return { status: res.status, body: (await res.json().catch(() => ({}))) as { error?: string; error_description?: string } };
-}
+const tokenRequest = (issuer: string, body: string, headers: Record<string, string> = {}) =>
+  postToken(issuer, { id: web.config.clientMetadata().client_id, secret: webSecret }, body, headers);
 
 async function codeFor(issuer: string, verifier: string): Promise<string> {
   const browser = new Browser(issuer);

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { discoverRp } from '../support/rp.js';
+import { postToken } from '../support/token-request.js';
 import { freePort } from '../support/server.js';
 import { runCli, spawnServer, stopProcess } from '../support/spawn.js';
 import { describeOnEachBackend } from '../support/suite.js';
@@ -72,13 +73,9 @@ describeOnEachBackend(
 
       // A token signed by the second process after rotation uses the promoted key and
       // verifies against the first process's JWKS; the pre-rotation token still verifies.
-      const viaOther = await fetch(`${otherUrl}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', resource: API }),
-      });
+      const viaOther = await postToken(otherUrl, { id: clientId, secret }, { grant_type: 'client_credentials', resource: API });
       assert.equal(viaOther.status, 200);
-      const { access_token } = (await viaOther.json()) as { access_token: string };
+      const access_token = String(viaOther.body.access_token);
       assert.equal(jose.decodeProtectedHeader(access_token).kid, es.promoted);
       const jwksA = jose.createRemoteJWKSet(new URL(`${server.url}/jwks`));
       await jose.jwtVerify(access_token, jwksA, { issuer: server.issuer, audience: API });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
+import { postToken } from '../support/token-request.js';
 import { discoverRp, loginWithPassword, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
@@ -11,6 +12,7 @@ const PASSWORD = 'correct horse battery staple';
 let machine: RpClient;
 let web: RpClient;
 let webSecret: string;
+const webClient = () => ({ id: web.config.clientMetadata().client_id, secret: webSecret });
 
 describeOnEachBackend(
   'tokens: client credentials, JWT access tokens, introspection, revocation, code replay',
@@ -92,13 +94,14 @@ describeOnEachBackend(
       const { server } = ctx();
       const { tokens, callback, verifier } = await loginWithPassword(web, server.issuer, { username: 'bob', password: PASSWORD }, { scope: 'openid' });
       assert.equal((await oidc.tokenIntrospection(web.config, tokens.access_token)).active, true);
-      const res = await fetch(`${server.issuer}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${web.config.clientMetadata().client_id}:${webSecret}`).toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: web.redirectUri, code_verifier: verifier }),
+      const res = await postToken(server.issuer, webClient(), {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code')!,
+        redirect_uri: web.redirectUri,
+        code_verifier: verifier,
       });
       assert.equal(res.status, 400);
-      assert.equal(((await res.json()) as { error: string }).error, 'invalid_grant');
+      assert.equal(res.body.error, 'invalid_grant');
       assert.equal((await oidc.tokenIntrospection(web.config, tokens.access_token)).active, false, 'first token set revoked');
     });
 
@@ -111,18 +114,12 @@ describeOnEachBackend(
       const url = oidc.buildAuthorizationUrl(web.config, { redirect_uri: web.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
       const page = await browser.submit(await browser.request(url.href), '/step/password', { username: 'bob', password: PASSWORD });
       const code = new URL(page.leftTo!).searchParams.get('code')!;
-      const redeem = () =>
-        fetch(`${server.issuer}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${web.config.clientMetadata().client_id}:${webSecret}`).toString('base64')}` },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: web.redirectUri, code_verifier: verifier }),
-        });
+      const redeem = () => postToken(server.issuer, webClient(), { grant_type: 'authorization_code', code, redirect_uri: web.redirectUri, code_verifier: verifier });
       const results = await Promise.all(Array.from({ length: 8 }, redeem));
       const statuses = results.map((r) => r.status).sort();
       assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses}`);
       assert.ok(statuses.filter((s) => s !== 200).every((s) => s === 400));
-      const winner = results.find((r) => r.status === 200)!;
-      const { access_token } = (await winner.json()) as { access_token: string };
+      const access_token = String(results.find((r) => r.status === 200)!.body.access_token);
       // The losing redemptions count as a replay, so the winner's tokens are revoked too.
       assert.equal((await oidc.tokenIntrospection(web.config, access_token)).active, false);
     });
