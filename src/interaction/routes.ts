@@ -99,20 +99,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.redirect(returnTo);
   }
 
-  function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+  // Every interaction page carries its uid and a CSRF token bound to it.
+  function renderForm(ctx: Context, view: string, data: Record<string, unknown>, status = 200) {
     const uid = String(ctx.params.uid);
-    views.render(
-      ctx,
-      step.view,
-      { uid, csrf: csrf.token(ctx, uid), client: clientName, action: `/interaction/${uid}/step/${step.id}`, ...step.prompt(state), ...extra },
-      status,
-    );
+    views.render(ctx, view, { uid, csrf: csrf.token(ctx, uid), ...data }, status);
+  }
+
+  function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+    const action = `/interaction/${ctx.params.uid}/step/${step.id}`;
+    renderForm(ctx, step.view, { client: clientName, action, ...step.prompt(state), ...extra }, status);
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
-    const uid = String(ctx.params.uid);
     const message = `The application requires ${missing.join(' or ')}, which is not set up for your account. Set it up in your account settings or ask your administrator.`;
-    views.render(ctx, 'blocked', { title: 'Sign-in not possible', uid, csrf: csrf.token(ctx, uid), message }, 403);
+    renderForm(ctx, 'blocked', { title: 'Sign-in not possible', message }, 403);
   }
 
   async function saveProgress(ctx: Context, details: Details, progress: Progress) {
@@ -120,9 +120,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
-    const uid = String(ctx.params.uid);
     const prompt = await step.enrollment!.prompt(account, pending);
-    views.render(ctx, step.enrollment!.view, { uid, csrf: csrf.token(ctx, uid), client: clientName, action: `/interaction/${uid}/enroll/${step.id}`, ...prompt, ...extra }, status);
+    const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
+    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...extra }, status);
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
@@ -147,7 +147,6 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.get('/:uid', async (ctx) => {
     const { details, client, clientName } = await interactionOf(ctx);
-    const uid = String(ctx.params.uid);
     if (details.prompt.name === 'login') {
       const problem = unmet(details);
       if (problem) return finish(ctx, { error: 'unmet_authentication_requirements', error_description: problem }, false);
@@ -156,10 +155,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const account = await accounts.findById(String(details.session?.accountId));
-      return views.render(ctx, 'consent', {
+      return renderForm(ctx, 'consent', {
         title: 'Allow access',
-        uid,
-        csrf: csrf.token(ctx, uid),
         client: clientName,
         account: account?.username,
         scopes: (missing.missingOIDCScope ?? []).map((s) => SCOPE_TEXT[s] ?? s),
