@@ -28,6 +28,8 @@ export interface Services {
   sqlRecords: SqlRecordStore;
   // Where short-lived provider records go: Redis when configured, else the SQL store.
   shortLivedRecords: RecordStore;
+  /** Deletes expired rows from the SQL stores; reads already ignore them, this reclaims space. */
+  purgeExpired(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
   const audit = new AuditLog(db, log);
   const clients = new ClientService(db, new SealedBox(masterKey.key, 'client-secret'));
   const sqlRecords = new SqlRecordStore(db);
+  const rateCounter = redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db);
 
   return {
     config,
@@ -58,9 +61,13 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     clients,
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
     audit,
-    rateCounter: redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db),
+    rateCounter,
     sqlRecords,
     shortLivedRecords: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords,
+    async purgeExpired() {
+      // Redis expires its counters by TTL; SQL counters are purged like the records.
+      await Promise.all([sqlRecords.purgeExpired(), rateCounter instanceof SqlRateCounter ? rateCounter.purgeExpired() : undefined]);
+    },
     async close() {
       await audit.flush();
       redis?.disconnect();

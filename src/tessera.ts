@@ -125,7 +125,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const port = (server.address() as AddressInfo).port;
 
   const purge = setInterval(() => {
-    services.sqlRecords.purgeExpired().catch((err: Error) => log.error({ err }, 'purge failed'));
+    services.purgeExpired().catch((err: Error) => log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/load.js';
 import { migrate, openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/log.js';
+import { openServices } from '../../src/services.js';
 import { RedisRecordStore } from '../../src/oidc/stores/redis-records.js';
 import type { RecordStore } from '../../src/oidc/stores/record-store.js';
 import { SqlRecordStore } from '../../src/oidc/stores/sql-records.js';
@@ -129,6 +131,27 @@ describe('Redis grant index', () => {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
+    }
+  });
+});
+
+describe('purging the SQL stores', () => {
+  test('expired records and rate counters are deleted, live ones kept', async () => {
+    const backend = await sqliteBackend();
+    const s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
+    try {
+      await s.sqlRecords.upsert('Session', 'old', { jti: 'old' }, 1);
+      await s.sqlRecords.upsert('Session', 'live', { jti: 'live' }, 60);
+      await s.rateCounter.hit('old', 1);
+      await s.rateCounter.hit('live', 60);
+      await sleep(1100);
+      await s.purgeExpired();
+      const count = async (table: string) => Number(((await s.db(table).count({ n: '*' })) as [{ n: number }])[0].n);
+      assert.equal(await count('oidc_records'), 1);
+      assert.equal(await count('rate_counters'), 1);
+    } finally {
+      await s.close();
+      await backend.dispose();
     }
   });
 });
