@@ -52,6 +52,9 @@ const rowInfo = (r: Record<string, unknown>): SigningKeyInfo => ({
   retireUntil: toNumber(r.retire_until),
 });
 
+// A key is published while it is current or next, and while retired until its last token expires.
+const isPublished = (r: { state: unknown; retire_until: unknown }, now: number) => r.state !== 'retired' || toNumber(r.retire_until)! > now;
+
 const STATE_ORDER: Record<KeyState, number> = { current: 0, next: 1, retired: 2 };
 
 /**
@@ -154,7 +157,7 @@ export class SigningKeyStore {
     const now = Date.now();
     const rows = await this.db('signing_keys').select('kid', 'state', 'retire_until').orderBy('kid');
     return rows
-      .filter((r) => r.state !== 'retired' || toNumber(r.retire_until)! > now)
+      .filter((r) => isPublished(r, now))
       .map((r) => `${r.kid}:${r.state}`)
       .join(',');
   }
@@ -164,7 +167,7 @@ export class SigningKeyStore {
     const now = Date.now();
     const rows = await this.db('signing_keys').select('public_jwk', 'state', 'retire_until');
     return rows
-      .filter((r) => r.state !== 'retired' || toNumber(r.retire_until)! > now)
+      .filter((r) => isPublished(r, now))
       .map((r) => JSON.parse(String(r.public_jwk)) as JsonWebKey);
   }
 
@@ -173,8 +176,8 @@ export class SigningKeyStore {
     const now = Date.now();
     const rows = await this.db('signing_keys').select('*');
     return rows
+      .filter((r) => isPublished(r, now))
       .map((r) => ({ info: rowInfo(r), sealed: String(r.private_jwk_sealed) }))
-      .filter(({ info }) => info.state !== 'retired' || info.retireUntil! > now)
       .sort((a, b) => STATE_ORDER[a.info.state] - STATE_ORDER[b.info.state] || b.info.createdAt - a.info.createdAt)
       .map(({ info, sealed }) => JSON.parse(this.box.open(sealed, info.kid).toString('utf8')) as JsonWebKey);
   }
