@@ -6,7 +6,7 @@ import type { Views } from '../http/views.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { Storage } from './adapter.js';
 
-export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
 export interface ProviderDeps {
   config: Config;
@@ -18,7 +18,7 @@ export interface ProviderDeps {
   cookieKeys: string[];
 }
 
-export const isFirstParty = (client: { metadata(): ClientMetadata } | undefined) => client?.metadata().tessera_first_party === true;
+const isFirstParty = (client: { metadata(): ClientMetadata } | undefined) => client?.metadata().tessera_first_party === true;
 
 function resourceServerInfo(rs: ResourceServerConfig) {
   return {
