@@ -51,11 +51,10 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
-  const totpCredentials = TotpCredentials.forMasterKey(services.db, master);
   // One line per step: the engine discovers everything else through the Step interface.
   const steps = new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
-    new TotpStep(totpCredentials, throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+    new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
   ]);
   const policy = new FlowPolicy(config, steps);
   if (config.riskStep && !steps.get(config.riskStep)) {
@@ -88,7 +87,6 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           audit,
           keys,
           steps,
-          totp: totpCredentials,
           validateClient: (metadata) => host.current.Client.validate(metadata),
           reloadKeys: () => host.refresh(),
           log,

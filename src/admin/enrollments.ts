@@ -3,11 +3,8 @@ import { ADMIN_READ, ADMIN_WRITE } from './resource.js';
 import { AdminHttpError, auditAdmin, notFound, route, type AdminDeps, type AdminRoute } from './route.js';
 import * as s from './schemas.js';
 
-// Steps whose credential an administrator may remove. The password is replaced, not removed.
-const REMOVABLE = new Set(['totp']);
-
 export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
-  const { accounts, steps, totp, audit } = deps;
+  const { accounts, steps, audit } = deps;
   return [
     route<z.infer<typeof s.userId>>({
       method: 'get',
@@ -22,7 +19,7 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
         const enrollments = await Promise.all(
           steps.ids().map(async (id) => {
             const step = steps.require(id);
-            return { step: id, amr: step.amr, enrolled: await step.isEnrolled(account), removable: REMOVABLE.has(id) };
+            return { step: id, amr: step.amr, enrolled: await step.isEnrolled(account), removable: Boolean(step.enrollment) };
           }),
         );
         return { status: 200, body: { userId: account.id, enrollments } };
@@ -31,18 +28,23 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
     route<z.infer<typeof s.enrollmentParams>>({
       method: 'delete',
       path: '/users/{id}/enrollments/{step}',
-      summary: "Remove a user's second-factor credential (totp, with its recovery codes)",
+      summary: "Remove a user's credential for a step that can be enrolled (e.g. totp, with its recovery codes)",
       scope: ADMIN_WRITE,
       params: s.enrollmentParams,
       responses: { 204: { description: 'removed' } },
       errors: { 409: 'the step is not removable' },
       async handle(input) {
         const { id, step } = input.params;
-        if (!(await accounts.findById(id))) throw notFound('user');
+        const account = await accounts.findById(id);
+        if (!account) throw notFound('user');
+        const enrollment = steps.get(step)?.enrollment;
         if (!steps.get(step)) throw notFound('step');
-        if (!REMOVABLE.has(step)) throw new AdminHttpError(409, 'not_removable', `the ${step} step cannot be removed (known removable steps: ${[...REMOVABLE].join(', ')})`);
-        if (!(await totp.exists(id))) throw notFound('enrollment');
-        await totp.remove(id);
+        // The password is replaced (reset credentials), not removed.
+        if (!enrollment) {
+          const removable = steps.ids().filter((other) => steps.require(other).enrollment);
+          throw new AdminHttpError(409, 'not_removable', `the ${step} step cannot be removed (removable steps: ${removable.join(', ')})`);
+        }
+        if (!(await enrollment.remove(account, { ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined }))) throw notFound('enrollment');
         await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step } });
         return { status: 204 };
       },

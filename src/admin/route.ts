@@ -8,7 +8,6 @@ import type { Logger } from '../log.js';
 import type { SigningKeyStore } from '../oidc/signing-keys.js';
 import type { AuditLog, AuditType } from '../security/audit-log.js';
 import type { StepRegistry } from '../steps/registry.js';
-import type { TotpCredentials } from '../steps/totp/totp-credentials.js';
 import type { AdminPrincipal } from './bearer.js';
 import type { AdminScope } from './resource.js';
 
@@ -73,7 +72,6 @@ export interface AdminDeps {
   audit: AuditLog;
   keys: SigningKeyStore;
   steps: StepRegistry;
-  totp: TotpCredentials;
   // Checks client metadata the way the provider will when it loads the client.
   validateClient(metadata: ClientMetadata): Promise<void>;
   // Makes this process sign with rotated keys at once (others follow within keysRefreshSeconds).

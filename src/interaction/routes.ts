@@ -3,12 +3,12 @@ import type { Context } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Account, AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
-import { readForm } from '../http/form-body.js';
+import { readSubmission } from '../http/form-body.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
-import type { Step, StepState } from '../steps/step.js';
+import type { Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
@@ -82,15 +82,15 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function stateOf(details: Details, progress: Progress): Promise<StepState> {
     const account = progress.accountId ? await accounts.findById(progress.accountId) : undefined;
     if (progress.accountId && (!account || account.disabled)) throw Object.assign(new Error('This account can no longer sign in.'), { status: 403, expose: true });
-    return { account, loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined };
+    return { interactionId: details.uid, account, loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined };
   }
 
-  async function postedForm(ctx: Context) {
-    const form = await readForm(ctx);
-    if (!csrf.valid(ctx, String(ctx.params.uid), form.csrf)) {
+  async function postedForm(ctx: Context, uploads?: UploadLimits): Promise<StepInput> {
+    const input = await readSubmission(ctx, uploads);
+    if (!csrf.valid(ctx, String(ctx.params.uid), input.fields.csrf)) {
       ctx.throw(403, 'This form has expired or was not sent by this site. Go back, reload the page and try again.');
     }
-    return form;
+    return input;
   }
 
   async function finish(ctx: Context, result: Parameters<typeof host.current.interactionResult>[2], merge = true) {
@@ -105,9 +105,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     views.render(ctx, view, { uid, csrf: csrf.token(ctx, uid), ...data }, status);
   }
 
-  function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+  async function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const action = `/interaction/${ctx.params.uid}/step/${step.id}`;
-    renderForm(ctx, step.view, { client: clientName, action, ...step.prompt(state), ...extra }, status);
+    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...extra }, status);
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
@@ -183,7 +183,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
   async function submission(ctx: Context) {
-    const form = await postedForm(ctx);
+    // Steps that take files say how much; everything else is a plain 16 KB form.
+    const form = await postedForm(ctx, steps.get(String(ctx.params.step))?.upload);
     const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
@@ -256,11 +257,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/abort', async (ctx) => {
-    const form = await postedForm(ctx);
+    const { fields } = await postedForm(ctx);
     await interactionOf(ctx);
     // From the refusal page the RP learns why: its requirements could not be met.
     const result =
-      form.reason === 'unmet'
+      fields.reason === 'unmet'
         ? { error: 'unmet_authentication_requirements', error_description: 'the user has not set up a required authentication method' }
         : { error: 'access_denied', error_description: 'The user cancelled the sign-in.' };
     await finish(ctx, result, false);

@@ -9,9 +9,31 @@ export interface Attempt {
 
 /** What the engine knows about the sign-in so far. */
 export interface StepState {
+  // The sign-in (interaction) in progress: per-attempt challenges are bound to it.
+  interactionId: string;
   // Set once an identifying step (password) has established who the user is.
   account?: Account;
   loginHint?: string;
+}
+
+/** A file sent with a step's submission (multipart/form-data), e.g. camera frames or a recording. */
+export interface Upload {
+  field: string;
+  filename?: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/** One submission of a step's page: its text fields and, for steps that accept them, files. */
+export interface StepInput {
+  fields: Record<string, string>;
+  files: Upload[];
+}
+
+/** How much a step's submissions may carry; without it a step takes plain forms (16 KB). */
+export interface UploadLimits {
+  maxBytes: number;
+  maxFiles: number;
 }
 
 export type StepOutcome =
@@ -29,7 +51,9 @@ export interface StepEnrollment {
   begin(account: Account): Promise<string>;
   prompt(account: Account, pending: string): Promise<Record<string, unknown>>;
   /** Checks the confirming submission and stores the credential; may return a page to show once. */
-  confirm(input: Record<string, string>, account: Account, pending: string, attempt: Attempt): Promise<EnrollOutcome>;
+  confirm(input: StepInput, account: Account, pending: string, attempt: Attempt): Promise<EnrollOutcome>;
+  /** Deletes the account's credential for this step for real (rows gone); false when there was none. */
+  remove(account: Account, attempt: Attempt): Promise<boolean>;
 }
 
 /**
@@ -42,15 +66,19 @@ export interface Step {
   readonly id: string;
   /** RFC 8176 Authentication Method Reference this step contributes to the ID token. */
   readonly amr: string;
+  /** What people call it, for pages listing factors ("Authenticator app"). */
+  readonly label: string;
   /** Whether the step can tell who the user is by itself (otherwise it needs `state.account`). */
   readonly identifies: boolean;
   /** The page template (under views/) that prompts for this step. */
   readonly view: string;
+  /** Present when the step's submissions carry files (multipart/form-data) beyond a plain form. */
+  readonly upload?: UploadLimits;
   isEnrolled(account: Account): Promise<boolean>;
-  /** Data for the step's page (never secrets). */
-  prompt(state: StepState): Record<string, unknown>;
+  /** Data for the step's page (never secrets); may set up a per-attempt challenge. */
+  prompt(state: StepState): Promise<Record<string, unknown>>;
   /** Checks one submission of the step's form. */
-  verify(input: Record<string, string>, state: StepState, attempt: Attempt): Promise<StepOutcome>;
+  verify(input: StepInput, state: StepState, attempt: Attempt): Promise<StepOutcome>;
   /** Present when the step can be set up during sign-in (if the flow allows it). */
   readonly enrollment?: StepEnrollment;
 }

@@ -9,6 +9,9 @@ import { CredentialThrottle } from '../../src/security/credential-throttle.js';
 import { PasswordStep } from '../../src/steps/password/password-step.js';
 import { BACKENDS, type Backend } from '../support/backends.js';
 
+const form = (fields: Record<string, string>) => ({ fields, files: [] });
+const state = { interactionId: 'test-interaction' };
+
 for (const makeBackend of BACKENDS) {
   describe(`password step and audit trail (${makeBackend.name === 'sqliteBackend' ? 'SQLite' : 'PostgreSQL + Redis'})`, () => {
     let backend: Backend;
@@ -30,18 +33,18 @@ for (const makeBackend of BACKENDS) {
 
     test('an imported bcrypt hash logs in and is re-hashed to argon2id', async () => {
       const account = await s.accounts.create({ username: 'legacy', passwordHash: bcrypt.hashSync('old-system-password', 4) });
-      const result = await step.verify({ username: 'Legacy', password: 'old-system-password' }, {}, at);
+      const result = await step.verify(form({ username: 'Legacy', password: 'old-system-password' }), state, at);
       assert.equal(result.ok, true);
       const stored = await s.accounts.passwordHashOf('legacy');
       assert.match(stored!.hash!, /^\$argon2id\$/);
-      assert.equal((await step.verify({ username: 'legacy', password: 'old-system-password' }, {}, at)).ok, true, 'still logs in after the upgrade');
+      assert.equal((await step.verify(form({ username: 'legacy', password: 'old-system-password' }), state, at)).ok, true, 'still logs in after the upgrade');
       assert.equal(stored!.account.id, account.id);
     });
 
     test('disabled accounts are refused after the password check', async () => {
       const account = await s.accounts.create({ username: 'gone', password: 'long enough pw' });
       await s.accounts.setDisabled(account.id, true);
-      const refused = await step.verify({ username: 'gone', password: 'long enough pw' }, {}, at);
+      const refused = await step.verify(form({ username: 'gone', password: 'long enough pw' }), state, at);
       assert.equal(refused.ok, false);
       assert.equal(!refused.ok && refused.status, 403);
     });
@@ -50,7 +53,7 @@ for (const makeBackend of BACKENDS) {
       await s.accounts.create({ username: 'timing', password: 'long enough pw' });
       const time = async (u: string) => {
         const t = process.hrtime.bigint();
-        await step.verify({ username: u, password: 'incorrect password' }, {}, { ip: `198.51.100.${Math.floor(Math.random() * 250)}` });
+        await step.verify(form({ username: u, password: 'incorrect password' }), state, { ip: `198.51.100.${Math.floor(Math.random() * 250)}` });
         return Number(process.hrtime.bigint() - t) / 1e6;
       };
       const wrong: number[] = [];
@@ -66,11 +69,11 @@ for (const makeBackend of BACKENDS) {
 
     test('lockout after the configured failures; success resets the count', async () => {
       await s.accounts.create({ username: 'frank', password: 'long enough pw' });
-      await step.verify({ username: 'frank', password: 'bad-1' }, {}, at);
-      await step.verify({ username: 'frank', password: 'bad-2' }, {}, at);
-      assert.equal((await step.verify({ username: 'frank', password: 'long enough pw' }, {}, at)).ok, true, 'two failures then success');
-      for (let i = 0; i < 3; i++) await step.verify({ username: 'frank', password: `bad-${i}` }, {}, at);
-      const locked = await step.verify({ username: 'frank', password: 'long enough pw' }, {}, at);
+      await step.verify(form({ username: 'frank', password: 'bad-1' }), state, at);
+      await step.verify(form({ username: 'frank', password: 'bad-2' }), state, at);
+      assert.equal((await step.verify(form({ username: 'frank', password: 'long enough pw' }), state, at)).ok, true, 'two failures then success');
+      for (let i = 0; i < 3; i++) await step.verify(form({ username: 'frank', password: `bad-${i}` }), state, at);
+      const locked = await step.verify(form({ username: 'frank', password: 'long enough pw' }), state, at);
       assert.equal(locked.ok, false);
       assert.equal(!locked.ok && locked.status, 429);
     });

@@ -11,10 +11,11 @@ function stepDouble(id: string, identifies: boolean, enrolled: Set<string>): Ste
   return {
     id,
     amr: id,
+    label: id,
     identifies,
     view: id,
     isEnrolled: async (account) => enrolled.has(`${account.username}:${id}`),
-    prompt: () => ({}),
+    prompt: async () => ({}),
     verify: async () => ({ ok: false, status: 401, message: 'unused' }),
   };
 }

@@ -5,7 +5,7 @@ import { hashPassword, verifyPassword } from '../../accounts/password-hash.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import type { Logger } from '../../log.js';
-import type { Attempt, Step, StepOutcome, StepState } from '../step.js';
+import type { Attempt, Step, StepInput, StepOutcome, StepState } from '../step.js';
 
 /**
  * Username + password, the identifying step. Brute-force limits per account and IP; unknown
@@ -15,6 +15,7 @@ import type { Attempt, Step, StepOutcome, StepState } from '../step.js';
 export class PasswordStep implements Step {
   readonly id = 'password';
   readonly amr = 'pwd';
+  readonly label = 'Password';
   readonly identifies = true;
   readonly view = 'password';
 
@@ -34,11 +35,11 @@ export class PasswordStep implements Step {
     return Boolean((await this.accounts.passwordHashOf(account.username))?.hash);
   }
 
-  prompt(state: StepState): Record<string, unknown> {
+  async prompt(state: StepState): Promise<Record<string, unknown>> {
     return { title: 'Sign in', username: state.account?.username ?? state.loginHint };
   }
 
-  async verify(input: Record<string, string>, _state: StepState, at: Attempt): Promise<StepOutcome> {
+  async verify({ fields: input }: StepInput, _state: StepState, at: Attempt): Promise<StepOutcome> {
     const typed = (input.username ?? '').trim();
     if (!typed || !input.password) return { ok: false, status: 400, message: 'Enter your username and password.', keepInput: { username: typed } };
     const username = normaliseUsername(typed);

@@ -4,7 +4,7 @@ import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { SealedBox } from '../../security/sealed-box.js';
-import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepOutcome, StepState } from '../step.js';
+import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
 import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
 
 // RFC 6238 defaults every authenticator app understands.
@@ -40,6 +40,7 @@ async function check(credential: TotpCredential, code: string) {
 export class TotpStep implements Step {
   readonly id = 'totp';
   readonly amr = 'otp';
+  readonly label = 'Authenticator app';
   readonly identifies = false;
   readonly view = 'totp';
   readonly enrollment: StepEnrollment;
@@ -58,11 +59,11 @@ export class TotpStep implements Step {
     return this.credentials.exists(account.id);
   }
 
-  prompt(): Record<string, unknown> {
+  async prompt(): Promise<Record<string, unknown>> {
     return { title: 'Two-step verification' };
   }
 
-  async verify(input: Record<string, string>, state: StepState, at: Attempt): Promise<StepOutcome> {
+  async verify({ fields: input }: StepInput, state: StepState, at: Attempt): Promise<StepOutcome> {
     const account = state.account;
     if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
     const code = (input.code ?? '').replace(/\s+/g, '');
@@ -128,7 +129,7 @@ class TotpEnrollment implements StepEnrollment {
     };
   }
 
-  async confirm(input: Record<string, string>, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
+  async confirm({ fields: input }: StepInput, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
     const code = (input.code ?? '').replace(/\s+/g, '');
     if (!SIX_DIGITS.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code your authenticator app shows.' };
     const key = `totp:${account.id}`;
@@ -145,5 +146,13 @@ class TotpEnrollment implements StepEnrollment {
     const codes = await this.credentials.issueRecoveryCodes(account.id);
     await this.audit.record({ type: 'credential.enrolled', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
     return { ok: true, show: { view: 'recovery-codes', data: { title: 'Save your recovery codes', codes } } };
+  }
+
+  async remove(account: Account, at: Attempt): Promise<boolean> {
+    if (!(await this.credentials.exists(account.id))) return false;
+    // The recovery codes go with the authenticator they stand in for.
+    await this.credentials.remove(account.id);
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    return true;
   }
 }

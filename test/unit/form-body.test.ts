@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import Koa from 'koa';
+import { readSubmission } from '../../src/http/form-body.js';
+
+// A tiny app that echoes what readSubmission made of the body (or its error status).
+let server: Server;
+let url: string;
+before(async () => {
+  const app = new Koa();
+  app.use(async (ctx) => {
+    try {
+      const input = await readSubmission(ctx, ctx.path === '/uploads' ? { maxBytes: 4096, maxFiles: 2 } : undefined);
+      ctx.body = { fields: input.fields, files: input.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, bytes: [...f.data] })) };
+    } catch (err) {
+      ctx.status = (err as { status?: number }).status ?? 500;
+      ctx.body = { error: (err as Error).message };
+    }
+  });
+  server = createServer(app.callback()).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => server.close());
+
+function multipart(files: number, size = 3) {
+  const body = new FormData();
+  body.append('csrf', 'token');
+  for (let i = 0; i < files; i++) body.append('frame', new Blob([Buffer.alloc(size, i + 1)], { type: 'image/jpeg' }), `f${i}.jpg`);
+  return body;
+}
+
+test('a step that takes uploads gets its text fields and files', async () => {
+  const res = await fetch(`${url}/uploads`, { method: 'POST', body: multipart(2) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {
+    fields: { csrf: 'token' },
+    files: [1, 2].map((n, i) => ({ field: 'frame', filename: `f${i}.jpg`, contentType: 'image/jpeg', bytes: [n, n, n] })),
+  });
+});
+
+test('plain forms still work on a step that takes uploads', async () => {
+  const res = await fetch(`${url}/uploads`, { method: 'POST', body: new URLSearchParams({ a: '1' }) });
+  assert.deepEqual(await res.json(), { fields: { a: '1' }, files: [] });
+});
+
+test('limits: too many files, too many bytes, and multipart where only forms are taken', async () => {
+  assert.equal((await fetch(`${url}/uploads`, { method: 'POST', body: multipart(3) })).status, 413);
+  assert.equal((await fetch(`${url}/uploads`, { method: 'POST', body: multipart(1, 5000) })).status, 413);
+  assert.equal((await fetch(`${url}/plain`, { method: 'POST', body: multipart(1) })).status, 415);
+});
+
+test('a malformed multipart body is a 400, not a crash', async () => {
+  const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zz' }, body: 'not multipart at all' });
+  assert.equal(res.status, 400);
+  assert.match(((await res.json()) as { error: string }).error, /not valid multipart/);
+});
+
+test('a repeated text field is refused', async () => {
+  const body = multipart(0);
+  body.append('csrf', 'again');
+  assert.equal((await fetch(`${url}/uploads`, { method: 'POST', body })).status, 400);
+});
