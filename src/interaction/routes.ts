@@ -126,8 +126,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
-  async function advance(ctx: Context, details: Details, progress: Progress, clientName: string) {
-    const state = await stateOf(details, progress);
+  // `known` spares a second read of the account a step has just verified.
+  async function advance(ctx: Context, details: Details, progress: Progress, clientName: string, known?: StepState) {
+    const state = known ?? (await stateOf(details, progress));
     const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
     if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
@@ -208,7 +209,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
     if (step.identifies && risk) updated.extra = await riskSteps(ctx, outcome.account, attempt);
     if ((await policy.next(policy.byName(updated.flow, updated.extra), new Set(updated.done), outcome.account)).kind === 'complete') {
-      return advance(ctx, details, updated, clientName);
+      return advance(ctx, details, updated, clientName, { ...state, account: outcome.account });
     }
     await saveProgress(ctx, details, updated);
     ctx.status = 303;

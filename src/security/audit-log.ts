@@ -60,6 +60,8 @@ interface Pending {
   done: (err?: Error) => void;
 }
 
+const COLUMNS = ['at', 'type', 'outcome', 'subject', 'client_id', 'ip', 'user_agent', 'details'];
+
 // Fire-and-forget events (token issuance under load) wait this long to share one INSERT.
 const NOTE_BATCH_MS = 50;
 
@@ -119,8 +121,7 @@ export class AuditLog {
       while (this.queue.length) {
         const batch = this.queue.splice(0, 500);
         try {
-          // One multi-row INSERT: atomic on its own, no transaction round trips.
-          await this.db('audit_events').insert(batch.map((p) => p.row));
+          await this.insert(batch.map((p) => p.row));
           for (const p of batch) p.done();
         } catch (err) {
           for (const p of batch) p.done(err as Error);
@@ -130,6 +131,23 @@ export class AuditLog {
       this.draining = undefined;
     });
     return this.draining;
+  }
+
+  /**
+   * One statement per batch, atomic on its own. On PostgreSQL the rows travel as a single JSON
+   * parameter: hundreds of rows would otherwise be thousands of bind parameters to build and parse.
+   */
+  private async insert(rows: Record<string, unknown>[]): Promise<void> {
+    if (this.db.client.config.client !== 'pg') {
+      await this.db('audit_events').insert(rows);
+      return;
+    }
+    await this.db.raw(
+      `insert into audit_events (${COLUMNS.join(', ')})
+       select ${COLUMNS.join(', ')} from json_to_recordset(?::json)
+         as r(at bigint, type text, outcome text, subject text, client_id text, ip text, user_agent text, details text)`,
+      [JSON.stringify(rows)],
+    );
   }
 
   async flush(): Promise<void> {

@@ -38,9 +38,9 @@ export class CredentialThrottle {
   /** The lock in force on the account or the IP, if any. */
   async check(account: string, ip: string): Promise<LockedOut | undefined> {
     const k = this.keys(account, ip);
-    const [a, i] = await Promise.all([this.counter.peek(`lock:${k.account}`), this.counter.peek(`lock:${k.ip}`)]);
-    if (a.count > 0) return lockedOut('account', a.resetAt);
-    if (i.count > 0) return lockedOut('ip', i.resetAt);
+    const [byAccount, byIp] = await this.counter.peek([`lock:${k.account}`, `lock:${k.ip}`]);
+    if (byAccount && byAccount.count > 0) return lockedOut('account', byAccount.resetAt);
+    if (byIp && byIp.count > 0) return lockedOut('ip', byIp.resetAt);
     return undefined;
   }
 

@@ -6,7 +6,8 @@ import { toNumber } from '../db/database.js';
 export interface RateCounter {
   /** Adds one and returns the count in the current window and when the window ends. */
   hit(key: string, windowSeconds: number): Promise<{ count: number; resetAt: number }>;
-  peek(key: string): Promise<{ count: number; resetAt: number }>;
+  /** The current counts of several keys, read in one round trip. */
+  peek(keys: string[]): Promise<{ count: number; resetAt: number }[]>;
   reset(key: string): Promise<void>;
 }
 
@@ -26,10 +27,11 @@ export class RedisRateCounter implements RateCounter {
     return { count, resetAt: Date.now() + Math.max(ttl, 0) };
   }
 
-  async peek(key: string) {
-    const k = `${this.prefix}rate:${key}`;
-    const [[, count], [, ttl]] = (await this.redis.multi().get(k).pttl(k).exec()) as [[unknown, string | null], [unknown, number]];
-    return { count: Number(count ?? 0), resetAt: Date.now() + Math.max(ttl, 0) };
+  async peek(keys: string[]) {
+    const pipeline = this.redis.multi();
+    for (const key of keys) pipeline.get(`${this.prefix}rate:${key}`).pttl(`${this.prefix}rate:${key}`);
+    const replies = (await pipeline.exec()) as [unknown, string | number | null][];
+    return keys.map((_, i) => ({ count: Number(replies[2 * i]![1] ?? 0), resetAt: Date.now() + Math.max(Number(replies[2 * i + 1]![1]), 0) }));
   }
 
   async reset(key: string) {
@@ -55,9 +57,12 @@ export class SqlRateCounter implements RateCounter {
     return { count: Number(row!.count), resetAt: toNumber(row!.expires_at)! };
   }
 
-  async peek(key: string) {
-    const row = await this.db('rate_counters').where({ key }).andWhere('expires_at', '>', Date.now()).first();
-    return row ? { count: Number(row.count), resetAt: toNumber(row.expires_at)! } : { count: 0, resetAt: 0 };
+  async peek(keys: string[]) {
+    const rows = await this.db('rate_counters').whereIn('key', keys).andWhere('expires_at', '>', Date.now());
+    return keys.map((key) => {
+      const row = rows.find((r) => r.key === key);
+      return row ? { count: Number(row.count), resetAt: toNumber(row.expires_at)! } : { count: 0, resetAt: 0 };
+    });
   }
 
   async reset(key: string) {
