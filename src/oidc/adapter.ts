@@ -1,5 +1,6 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientService } from '../accounts/clients.js';
+import { RecentLookups } from './recent-lookups.js';
 import { grantBoundModels, type RecordStore } from './stores/record-store.js';
 
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.
@@ -84,27 +85,20 @@ class RecordAdapter implements Adapter {
   }
 }
 
-// Client metadata is read on every token request; a one-second cache takes the database
+// Client metadata is read on every token request; a one-second memory takes the database
 // off that path while a deleted or changed client still stops working within a second.
-const CLIENT_CACHE_MS = 1000;
-const CLIENT_CACHE_MAX = 10_000;
+const CLIENT_MEMORY_MS = 1000;
 
 /** Clients are managed by the CLI/admin API; the provider only reads them. */
 class ClientAdapter implements Adapter {
-  private readonly cache = new Map<string, { at: number; value: Promise<AdapterPayload | undefined> }>();
+  private readonly recent: RecentLookups<AdapterPayload | undefined>;
 
-  constructor(private readonly clients: ClientService) {}
+  constructor(clients: ClientService) {
+    this.recent = new RecentLookups((id) => clients.findForProvider(id) as Promise<AdapterPayload | undefined>, CLIENT_MEMORY_MS);
+  }
 
-  async find(id: string) {
-    const now = Date.now();
-    const hit = this.cache.get(id);
-    if (hit && now - hit.at < CLIENT_CACHE_MS) return hit.value;
-    if (this.cache.size >= CLIENT_CACHE_MAX) this.cache.clear();
-    // Caching the promise lets concurrent lookups of one client share a single query.
-    const value = this.clients.findForProvider(id) as Promise<AdapterPayload | undefined>;
-    this.cache.set(id, { at: now, value });
-    value.catch(() => this.cache.delete(id));
-    return value;
+  find(id: string) {
+    return this.recent.get(id);
   }
 
   private readOnly(): never {
