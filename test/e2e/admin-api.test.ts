@@ -124,6 +124,37 @@ describeOnEachBackend(
       assertError(await api.call('patch', `/users/${id}`, { body: { disabled: true } }), 404, 'not_found');
     });
 
+    test('users: paged in username order with a cursor, filtered by prefix and disabled state', async () => {
+      for (const name of ['pg.e', 'pg.b', 'pg.d', 'pg.a', 'pg.c', 'pgx']) {
+        const created = await api.call('post', '/users', { body: { username: name } });
+        if (name === 'pg.b' || name === 'pg.d') await api.call('patch', `/users/${created.body.id}`, { body: { disabled: true } });
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page: { body: { users: { username: string }[]; nextCursor: string | null } } = await api.call('get', `/users?usernamePrefix=pg.&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: api.tokens.read });
+        assert.ok(page.body.users.length <= 2);
+        seen.push(...page.body.users.map((u) => u.username));
+        cursor = page.body.nextCursor;
+        pages++;
+      } while (cursor);
+      assert.deepEqual(seen, ['pg.a', 'pg.b', 'pg.c', 'pg.d', 'pg.e']);
+      assert.equal(pages, 3);
+      const disabled = await api.call('get', '/users?usernamePrefix=PG.&disabled=true');
+      assert.deepEqual(disabled.body.users.map((u: { username: string }) => u.username), ['pg.b', 'pg.d']);
+      assert.equal(disabled.body.nextCursor, null);
+      const enabled = await api.call('get', '/users?usernamePrefix=pg&disabled=false&limit=500');
+      assert.deepEqual(enabled.body.users.map((u: { username: string }) => u.username), ['pg.a', 'pg.c', 'pg.e', 'pgx']);
+      // LIKE wildcards in the prefix are taken literally.
+      assert.deepEqual((await api.call('get', '/users?usernamePrefix=%25')).body.users, []);
+      assert.deepEqual((await api.call('get', '/users?usernamePrefix=p_')).body.users, []);
+      assertError(await api.call('get', '/users?limit=501'), 400, 'invalid_request', /query\.limit/);
+      assertError(await api.call('get', '/users?disabled=maybe'), 400, 'invalid_request', /query\.disabled/);
+      assertError(await api.call('get', '/users?cursor=not%20a%20cursor'), 400, 'invalid_request', /query\.cursor: must be a nextCursor/);
+      assertError(await api.call('get', '/users?role=admin'), 400, 'invalid_request', /query: .*role/);
+    });
+
     test('validation errors name the field', async () => {
       assertError(await api.call('post', '/users', { body: { email: 'x@example.com' } }), 400, 'invalid_request', /body\.username/);
       assertError(await api.call('post', '/users', { body: { username: 'dave', password: 'short' } }), 400, 'invalid_request', /body\.password: .*8/);
