@@ -53,6 +53,7 @@ function withFlow(set: FlowSet, flow: FlowDefinition): FlowSet {
  */
 export class FlowCatalogue {
   private fingerprint = '';
+  private syncing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: FlowSet,
@@ -143,9 +144,11 @@ export class FlowCatalogue {
    */
   async delete(name: string): Promise<boolean> {
     if (this.config.flows[name]) throw this.readOnly(name);
-    const flow = (await this.store.list()).find((f) => f.name === name);
+    const { stored, ignored } = await this.assemble();
+    const flow = stored.find((f) => f.name === name);
     if (!flow) return false;
-    if (flow.acrValues.length) {
+    // A stored flow left out of use (see list) serves no acr value: it may go.
+    if (flow.acrValues.length && !ignored.has(name)) {
       throw new FlowError(`flow ${name} is mapped to acr value ${flow.acrValues.join(', ')}; remove the mapping first (save it without acrValues)`, 'conflict');
     }
     const users = (await this.clients.list()).filter((c) => (c.metadata as ClientMetadata).tessera_flow === name).map((c) => c.clientId);
@@ -157,7 +160,14 @@ export class FlowCatalogue {
    * Brings the policy up to date with the database; answers whether anything changed. Every
    * process calls this on a timer, and at once after its own changes.
    */
-  async sync(policy: FlowPolicy): Promise<boolean> {
+  sync(policy: FlowPolicy): Promise<boolean> {
+    // One at a time: a slow read from before a change must not overwrite a newer one.
+    const run = this.syncing.then(() => this.syncNow(policy));
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(policy: FlowPolicy): Promise<boolean> {
     const { set, ignored } = await this.assemble();
     const fingerprint = JSON.stringify(set);
     if (fingerprint === this.fingerprint) return false;

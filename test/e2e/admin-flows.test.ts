@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { generate } from 'otplib';
+import { FlowStore } from '../../src/interaction/flow-store.js';
 import { TotpCredentials } from '../../src/steps/totp/totp-credentials.js';
 import { assertError, connectAdminApi, expiredAdminToken, type AdminApi } from '../support/admin-api.js';
 import { Browser } from '../support/browser.js';
@@ -145,6 +146,18 @@ describeOnEachBackend(
       assert.deepEqual(events[0].details, { via: 'admin-api', actor: adminClientId, flow: 'pwd-only', acrValues: [] });
       const kinds = (await api.call('get', `/audit-events?clientId=${adminClientId}&limit=500`)).body.events.map((e: { type: string }) => e.type);
       assert.ok(['admin.flow_created', 'admin.flow_deleted'].every((t) => kinds.includes(t)));
+    });
+
+    test('a stored flow that clashes with the config file is listed with its problems and not used', async () => {
+      const { server } = ctx();
+      // As if the config file had taken this acr value after the flow was stored.
+      await new FlowStore(server.services.db).save({ name: 'shadowed', requirements: [{ step: 'password' }], enrollAtLogin: false, acrValues: [MFA] }, { replace: false });
+      const listed = await api.call('get', '/flows/shadowed');
+      assert.deepEqual(listed.body.problems, ['acr value urn:tessera:acr:mfa is already mapped to flow mfa']);
+      const mfaLogin = await api.call('get', '/flows/mfa');
+      assert.equal(mfaLogin.body.source, 'config');
+      assert.deepEqual((await acrSupported(server.issuer)).filter((v) => v === MFA), [MFA]);
+      assert.equal((await api.call('delete', '/flows/shadowed')).status, 204, 'a flow out of use serves no acr value and may go');
     });
 
     test('another server process on the same database picks up a new flow within seconds', async (t) => {
