@@ -1,7 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { flowProblems, type FlowSet, type StepLookup } from '../../config/flows.js';
-import type { Requirement } from '../../config/schema.js';
-import { requirementsOf } from '../../config/schema.js';
+import { requirementsOf, type Requirement } from '../../config/schema.js';
 import type { ClientService } from '../accounts/clients.js';
 import { InputError } from '../accounts/input-error.js';
 import type { Logger } from '../log.js';
