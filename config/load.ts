@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { configSchema, requirementsOf, type Config } from './schema.js';
+import { configSchema, type Config } from './schema.js';
+import { flowProblems } from './flows.js';
 import { envMapping, jsonEnv, listEnv } from './env.js';
 
 export class ConfigError extends Error {
@@ -67,16 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse({ ...file, ...values });
   if (!result.success) throw new ConfigError(result.error.issues.map(describe));
   const c = result.data;
-  const flowProblems = [
-    ...(c.flows[c.defaultFlow] ? [] : [`defaultFlow: no flow named ${c.defaultFlow}`]),
-    ...Object.entries(c.acr)
-      .filter(([, flow]) => !c.flows[flow])
-      .map(([acr, flow]) => `acr.${acr}: no flow named ${flow}`),
-    ...Object.entries(c.flows).flatMap(([name, flow]) =>
-      requirementsOf(flow).flatMap((r, i) => ('anyOf' in r && r.count > r.anyOf.length ? [`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`] : [])),
-    ),
-  ];
-  if (flowProblems.length) throw new ConfigError(flowProblems);
+  const flowErrors = flowProblems(c);
+  if (flowErrors.length) throw new ConfigError(flowErrors);
   const issuer = (c.issuer ?? `http://localhost:${c.port}`).replace(/\/$/, '');
   if (c.databaseUrl && !c.masterKey && !c.masterKeyFile) {
     // A key file generated on one host cannot serve several hosts sharing PostgreSQL.

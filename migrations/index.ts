@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as core from './20261126_001_core.js';
 import * as totp from './20261127_002_totp.js';
 import * as knownContexts from './20261127_003_known_contexts.js';
+import * as flows from './20261127_006_flows.js';
 import * as auditSubjectIndex from './20261128_008_audit_subject_partial_index.js';
 
 // Migrations are listed here rather than discovered on disk, so the compiled build,
@@ -10,6 +11,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261126_001_core': core,
   '20261127_002_totp': totp,
   '20261127_003_known_contexts': knownContexts,
+  '20261127_006_flows': flows,
   '20261128_008_audit_subject_partial_index': auditSubjectIndex,
 };
 

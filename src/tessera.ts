@@ -11,18 +11,18 @@ import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
 import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
-import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
-import { deriveSecret, SealedBox } from './security/sealed-box.js';
+import { deriveSecret } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
-import { PasswordStep } from './steps/password/password-step.js';
-import { StepRegistry } from './steps/registry.js';
-import { TotpCredentials } from './steps/totp/totp-credentials.js';
-import { TotpStep } from './steps/totp/totp-step.js';
+import { FlowCatalogue } from './interaction/flow-catalogue.js';
 import { FlowPolicy } from './interaction/flow-policy.js';
+import { FlowStore } from './interaction/flow-store.js';
+import { createSteps } from './steps/all-steps.js';
 import { RiskSignals } from './interaction/risk-signals.js';
 
 const PURGE_INTERVAL_MS = 60_000;
+// How often each process re-reads the stored flows: one small query, so changes apply promptly.
+const FLOW_SYNC_MS = 2_000;
 
 export interface Tessera {
   services: Services;
@@ -49,14 +49,11 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
     },
   });
-  const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
-  // One line per step: the engine discovers everything else through the Step interface.
-  const steps = new StepRegistry([
-    await PasswordStep.create(accounts, throttle, audit, log),
-    new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
-  ]);
+  const steps = await createSteps(services);
   const policy = new FlowPolicy(config, steps);
+  const flows = new FlowCatalogue(config, new FlowStore(db), steps, services.clients, log);
+  await flows.sync(policy);
   if (config.riskStep && !steps.get(config.riskStep)) {
     throw new ConfigError([`TESSERA_RISK_STEP (riskStep): unknown step ${config.riskStep} (known: ${steps.ids().join(', ')})`]);
   }
@@ -66,8 +63,16 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
-  const host = new ProviderHost({ config, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
+  const host = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
   await host.start(config.keysRefreshSeconds);
+  // Flows changed by another process (admin API, CLI) reach this one within FLOW_SYNC_MS.
+  async function syncFlows() {
+    if (await flows.sync(policy)) await host.refresh();
+  }
+  const flowSync = setInterval(() => {
+    syncFlows().catch((err: Error) => log.error({ err }, 'flow refresh failed'));
+  }, FLOW_SYNC_MS);
+  flowSync.unref();
 
   let stopping = false;
   const app = createApp({
@@ -89,6 +94,8 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           steps,
           validateClient: (metadata) => host.current.Client.validate(metadata),
           reloadKeys: () => host.refresh(),
+          flows,
+          reloadFlows: syncFlows,
           log,
         }),
       },
@@ -135,6 +142,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     async stop() {
       stopping = true;
       clearInterval(purge);
+      clearInterval(flowSync);
       host.stop();
       // Stop accepting, let in-flight requests finish, then cut idle keep-alive sockets.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

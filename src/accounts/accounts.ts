@@ -121,6 +121,19 @@ export class AccountService {
     return (await this.db('accounts').select(PUBLIC_COLUMNS).orderBy('username')).map(fromRow);
   }
 
+  /**
+   * One page of accounts in username order (usernames are unique, so the order is stable),
+   * starting after the username `after`; `hasMore` says whether another page follows.
+   */
+  async page(query: { after?: string; limit: number; usernamePrefix?: string; disabled?: boolean }): Promise<{ accounts: Account[]; hasMore: boolean }> {
+    const q = this.db('accounts').select(PUBLIC_COLUMNS).orderBy('username').limit(query.limit + 1);
+    if (query.after !== undefined) q.where('username', '>', query.after);
+    if (query.usernamePrefix) q.whereRaw("username like ? escape '\\'", [`${normaliseUsername(query.usernamePrefix).replace(/[\\%_]/g, '\\$&')}%`]);
+    if (query.disabled !== undefined) q.where({ disabled: query.disabled });
+    const rows = (await q).map(fromRow);
+    return { accounts: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  }
+
   async setDisabled(id: string, disabled: boolean): Promise<void> {
     await this.db('accounts').where({ id }).update({ disabled, updated_at: Date.now() });
   }

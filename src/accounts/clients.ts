@@ -23,6 +23,8 @@ export interface NewClient {
   scope?: string;
   backchannelLogoutUri?: string;
   firstParty?: boolean;
+  // The flow its sign-ins follow unless the request names an acr (tessera_flow).
+  flow?: string;
   // Applied to the metadata last, for settings the flags above do not cover.
   extra?: Record<string, unknown>;
 }
@@ -35,6 +37,7 @@ export interface ClientChanges {
   scope?: string | null;
   backchannelLogoutUri?: string | null;
   firstParty?: boolean;
+  flow?: string | null;
 }
 
 export class ClientError extends InputError {
@@ -91,6 +94,7 @@ export class ClientService {
       backchannel_logout_uri: input.backchannelLogoutUri,
       backchannel_logout_session_required: input.backchannelLogoutUri ? true : undefined,
       tessera_first_party: input.firstParty ?? false,
+      tessera_flow: input.flow,
       ...input.extra,
     };
     const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
@@ -156,6 +160,7 @@ export class ClientService {
     set('backchannel_logout_uri', changes.backchannelLogoutUri);
     set('backchannel_logout_session_required', changes.backchannelLogoutUri === null ? null : changes.backchannelLogoutUri ? true : undefined);
     set('tessera_first_party', changes.firstParty);
+    set('tessera_flow', changes.flow);
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { ClientService } from '../accounts/clients.js';
+import type { FlowCatalogue } from '../interaction/flow-catalogue.js';
 import type { Logger } from '../log.js';
 import type { SigningKeyStore } from '../oidc/signing-keys.js';
 import type { AuditLog, AuditType } from '../security/audit-log.js';
@@ -76,6 +77,9 @@ export interface AdminDeps {
   validateClient(metadata: ClientMetadata): Promise<void>;
   // Makes this process sign with rotated keys at once (others follow within keysRefreshSeconds).
   reloadKeys(): Promise<unknown>;
+  flows: FlowCatalogue;
+  // Makes this process use changed flows (and advertise their acr values) at once; others follow within seconds.
+  reloadFlows(): Promise<void>;
   log: Logger;
 }
 

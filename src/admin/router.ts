@@ -8,9 +8,11 @@ import { auditRoutes } from './audit-events.js';
 import { AdminBearer, BearerError } from './bearer.js';
 import { clientRoutes } from './clients.js';
 import { enrollmentRoutes } from './enrollments.js';
+import { flowRoutes } from './flows.js';
 import { keyRoutes } from './keys.js';
 import { openApiDocument } from './openapi.js';
 import { adminIndicator } from './resource.js';
+import { describeIssues } from './schemas.js';
 import { AdminHttpError, type AdminDeps, type AdminRoute } from './route.js';
 import { userRoutes } from './users.js';
 
@@ -21,6 +23,7 @@ export const adminRoutes = (deps: AdminDeps): AdminRoute[] => [
   ...userRoutes(deps),
   ...enrollmentRoutes(deps),
   ...clientRoutes(deps),
+  ...flowRoutes(deps),
   ...auditRoutes(deps),
   ...keyRoutes(deps),
 ];
@@ -47,8 +50,7 @@ function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: st
   if (!schema) return undefined as T;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`);
-  throw new AdminHttpError(400, 'invalid_request', problems.join('; '));
+  throw new AdminHttpError(400, 'invalid_request', describeIssues(parsed.error, where));
 }
 
 /** Domain errors and authorisation failures become RFC 6750 / OAuth-style JSON errors. */

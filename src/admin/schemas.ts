@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requirementSchema } from '../../config/schema.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/accounts.js';
 import { SIGNING_ALGS } from '../oidc/signing-keys.js';
 
@@ -25,7 +26,19 @@ export const user = z.strictObject({
   createdAt: epochMs,
   updatedAt: epochMs,
 });
-export const userList = z.strictObject({ users: z.array(user) });
+export const userQuery = z.strictObject({
+  usernamePrefix: z.string().min(1).max(128).optional().describe('only usernames starting with this (case-insensitive)'),
+  disabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('only disabled (true) or enabled (false) users'),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be a nextCursor value from a previous page' })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const userList = z.strictObject({
+  users: z.array(user).describe('ordered by username'),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+});
 
 export const newUser = z.strictObject({
   username: z.string().min(1).max(128),
@@ -75,6 +88,7 @@ export const newClient = z.strictObject({
   scope: z.string().max(1024).optional(),
   backchannelLogoutUri: absoluteUrl.optional(),
   firstParty: z.boolean().optional(),
+  flow: z.string().min(1).max(64).optional().describe('the flow its sign-ins follow unless the request names an acr (metadata tessera_flow)'),
 });
 
 export const clientChanges = z
@@ -85,6 +99,7 @@ export const clientChanges = z
     scope: z.string().max(1024).nullable().optional().describe('null clears it (any supported scope is then allowed)'),
     backchannelLogoutUri: absoluteUrl.nullable().optional().describe('null clears it'),
     firstParty: z.boolean().optional(),
+    flow: z.string().min(1).max(64).nullable().optional().describe('null returns the client to the default flow'),
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
 
@@ -146,3 +161,30 @@ export const rotation = z.strictObject({
 export const rotated = z.strictObject({
   rotated: z.array(z.strictObject({ alg: z.enum(SIGNING_ALGS), retired: z.string(), promoted: z.string() })),
 });
+
+export const flowName = z.strictObject({ name: z.string().min(1).max(64) });
+const acrValue = z.string().min(1).max(256).regex(/^\S+$/, { message: 'must not contain spaces' });
+const flowSettings = {
+  requirements: z.array(requirementSchema).min(1).max(16).describe('in order: each { "step": id } or { "anyOf": [ids], "count": n }'),
+  enrollAtLogin: z.boolean().optional().describe('whether a user may set up a missing step during sign-in (default false)'),
+  acrValues: z.array(acrValue).max(16).optional().describe('acr values that select this flow; advertised in acr_values_supported'),
+};
+export const flowSettingsBody = z.strictObject(flowSettings);
+export const newFlow = z.strictObject({ name: flowName.shape.name, ...flowSettings });
+
+export const flow = z.strictObject({
+  name: z.string(),
+  source: z.enum(['config', 'admin']).describe('config: from the config file, read-only here; admin: defined through this API or the CLI'),
+  requirements: z.array(requirementSchema),
+  enrollAtLogin: z.boolean(),
+  acrValues: z.array(z.string()),
+  createdAt: epochMs.optional(),
+  updatedAt: epochMs.optional(),
+  problems: z.array(z.string()).optional().describe('present when a stored flow is not in use, with the reasons'),
+});
+export const flowList = z.strictObject({ flows: z.array(flow) });
+
+/** Zod issues as one message naming each field (`body.requirements.0.step: …`). */
+export function describeIssues(error: z.ZodError, where: string): string {
+  return error.issues.map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+}

@@ -13,14 +13,20 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
     return account;
   };
   return [
-    route({
+    route<undefined, z.infer<typeof s.userQuery>>({
       method: 'get',
       path: '/users',
-      summary: 'List users (by username)',
+      summary: 'List users in username order, a page at a time, optionally by username prefix or disabled state',
       scope: ADMIN_READ,
-      responses: { 200: { description: 'every user', schema: s.userList } },
-      async handle() {
-        return { status: 200, body: { users: await accounts.list() } };
+      query: s.userQuery,
+      responses: { 200: { description: 'one page of users', schema: s.userList } },
+      async handle({ query }) {
+        // The cursor is the last username of the page before, opaque to callers.
+        const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString('utf8');
+        const { accounts: users, hasMore } = await accounts.page({ after, limit: query.limit, usernamePrefix: query.usernamePrefix, disabled: query.disabled });
+        const last = users.at(-1);
+        const nextCursor = hasMore && last ? Buffer.from(last.username, 'utf8').toString('base64url') : null;
+        return { status: 200, body: { users, nextCursor } };
       },
     }),
     route<undefined, undefined, z.infer<typeof s.newUser>>({

@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
-import type { NewClient } from '../accounts/clients.js';
+import type { ClientMetadata } from 'oidc-provider';
+import { ClientError, type NewClient } from '../accounts/clients.js';
 import type { Services } from '../services.js';
 import { parse, required, UsageError } from './args.js';
+import { flowCatalogue } from './flow.js';
 import { iso, print } from './output.js';
 
 const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--grant-type authorization_code|refresh_token|client_credentials]...
                       [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
-                      [--first-party] [--id CLIENT_ID]
+                      [--first-party] [--flow FLOW] [--id CLIENT_ID]
 tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
-                      [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false]
+                      [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID`;
 
@@ -31,6 +33,12 @@ function readJwks(path: string): { keys: unknown[] } {
   return parsed as { keys: unknown[] };
 }
 
+/** A client's flow must exist, as the provider checks when it loads the client. */
+const flowExists = (s: Services) => async (metadata: ClientMetadata) => {
+  const flow = metadata.tessera_flow;
+  if (typeof flow === 'string' && !(await (await flowCatalogue(s)).exists(flow))) throw new ClientError(`--flow: no flow named ${flow} (see tessera flow list)`);
+};
+
 export async function clientCommand(s: Services, [sub, ...args]: string[]): Promise<void> {
   switch (sub) {
     case 'create': {
@@ -46,6 +54,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         scope: { type: 'string' },
         'backchannel-logout-uri': { type: 'string' },
         'first-party': { type: 'boolean' },
+        flow: { type: 'string' },
       });
       const authMethod = values['auth-method'] ?? 'client_secret_basic';
       if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
@@ -65,8 +74,9 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         scope: values.scope,
         backchannelLogoutUri: values['backchannel-logout-uri'],
         firstParty: values['first-party'],
+        flow: values.flow,
       };
-      const { client, secret } = await s.clients.create(input);
+      const { client, secret } = await s.clients.create(input, { validate: flowExists(s) });
       await s.audit.record({ type: 'admin.client_created', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
       // The secret is shown this once; only its sealed form is stored.
       return print(Boolean(values.json), { client_id: client.clientId, client_secret: secret, metadata: client.metadata }, () => [
@@ -98,6 +108,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           scope: { type: 'string' },
           'backchannel-logout-uri': { type: 'string' },
           'first-party': { type: 'string' },
+          flow: { type: 'string' },
         },
         1,
       );
@@ -111,10 +122,11 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         scope: values.scope,
         backchannelLogoutUri: values['backchannel-logout-uri'],
         firstParty: firstParty === undefined ? undefined : firstParty === 'true',
+        flow: values.flow,
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);
-      const client = await s.clients.update(clientId, changes);
+      const client = await s.clients.update(clientId, changes, { validate: flowExists(s) });
       if (!client) throw new UsageError(`no such client: ${clientId}`);
       await s.audit.record({ type: 'admin.client_updated', outcome: 'success', clientId, details: { via: 'cli', fields } });
       return print(Boolean(values.json), client, () => [[`updated client ${clientId}: ${fields.join(', ')}`]]);

@@ -7,6 +7,7 @@ import { KeyRotationError } from '../oidc/signing-keys.js';
 import { openServices } from '../services.js';
 import { UsageError } from './args.js';
 import { clientCommand } from './client.js';
+import { flowCommand } from './flow.js';
 import { keysCommand } from './keys.js';
 import { print } from './output.js';
 import { userCommand } from './user.js';
@@ -16,6 +17,7 @@ const HELP = `usage: tessera <command> [options] [--json]
   migrate                      create or upgrade the database schema
   user create|list|disable|enable|set-password|delete
   client create|list|update|delete|rotate-secret
+  flow list|get|set|delete
   keys list|rotate
 
 Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, …).
@@ -29,7 +31,7 @@ async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (!['migrate', 'user', 'client', 'keys'].includes(command)) throw new UsageError(`unknown command: ${command}\n\n${HELP}`);
+  if (!['migrate', 'user', 'client', 'flow', 'keys'].includes(command)) throw new UsageError(`unknown command: ${command}\n\n${HELP}`);
   const config = loadConfig();
   const s = await openServices(config, createLogger('warn'), { migrate: false });
   try {
@@ -46,6 +48,7 @@ async function run(argv: string[]): Promise<void> {
     await migrate(s.db);
     if (command === 'user') await userCommand(s, rest);
     else if (command === 'client') await clientCommand(s, rest);
+    else if (command === 'flow') await flowCommand(s, rest);
     else await keysCommand(s, rest);
   } finally {
     await s.close();

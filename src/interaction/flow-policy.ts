@@ -1,6 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
-import { requirementsOf, type Config, type Requirement } from '../../config/schema.js';
+import { flowProblems, stepsOf, type FlowSet } from '../../config/flows.js';
 import { ConfigError } from '../../config/load.js';
+import { requirementsOf, type Requirement } from '../../config/schema.js';
 import type { Account } from '../accounts/accounts.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step } from '../steps/step.js';
@@ -22,55 +23,72 @@ export type NextStep =
   // The account lacks a step the flow insists on.
   | { kind: 'blocked'; missing: string[] };
 
-const stepsOf = (r: Requirement) => ('step' in r ? [r.step] : r.anyOf);
 const countOf = (r: Requirement) => ('step' in r ? 1 : r.count);
+
+interface Flows {
+  byName: Map<string, Flow>;
+  acr: Record<string, string>;
+  defaultFlow: string;
+}
 
 /**
  * Decides which flow a sign-in follows (by requested acr, client or default) and which step
  * comes next. Knows nothing about any particular step beyond the registry's interface.
+ * The flows can be replaced while the server runs (flows added through the admin API); a
+ * replacement is checked first and then swapped in whole.
  */
 export class FlowPolicy {
-  private readonly flows = new Map<string, Flow>();
+  private current: Flows;
 
   constructor(
-    private readonly config: Pick<Config, 'flows' | 'acr' | 'defaultFlow'>,
+    set: FlowSet,
     private readonly registry: StepRegistry,
   ) {
-    const problems: string[] = [];
-    for (const [name, flowConfig] of Object.entries(config.flows)) {
-      const requirements = requirementsOf(flowConfig);
-      for (const id of requirements.flatMap(stepsOf)) if (!registry.get(id)) problems.push(`flows.${name}: unknown step ${id} (known: ${registry.ids().join(', ')})`);
-      const first = requirements[0];
-      if (first && stepsOf(first).some((id) => registry.get(id) && !registry.require(id).identifies)) {
-        problems.push(`flows.${name}: the first requirement must identify the user (e.g. password)`);
-      }
-      const acr = Object.entries(config.acr).find(([, flow]) => flow === name)?.[0];
-      this.flows.set(name, { name, requirements, acr, enrollAtLogin: !Array.isArray(flowConfig) && flowConfig.enrollAtLogin });
-    }
+    this.current = this.build(set);
+  }
+
+  private build(set: FlowSet): Flows {
+    const problems = flowProblems(set, this.registry);
     if (problems.length) throw new ConfigError(problems);
+    const byName = new Map<string, Flow>();
+    for (const [name, flowConfig] of Object.entries(set.flows)) {
+      const acr = Object.entries(set.acr).find(([, flow]) => flow === name)?.[0];
+      byName.set(name, { name, requirements: requirementsOf(flowConfig), acr, enrollAtLogin: !Array.isArray(flowConfig) && flowConfig.enrollAtLogin });
+    }
+    return { byName, acr: { ...set.acr }, defaultFlow: set.defaultFlow };
+  }
+
+  /** Swaps in a new set of flows; throws ConfigError (and keeps the old set) if it is invalid. */
+  replace(set: FlowSet): void {
+    this.current = this.build(set);
   }
 
   get acrValues(): string[] {
-    return Object.keys(this.config.acr);
+    return Object.keys(this.current.acr);
+  }
+
+  names(): string[] {
+    return [...this.current.byName.keys()];
   }
 
   /** The flow for a request: the first supported requested acr, else the client's, else the default. */
   resolve(requestedAcr: string[], client: ClientMetadata | undefined): Flow {
+    const { byName, acr: acrMap, defaultFlow } = this.current;
     for (const acr of requestedAcr) {
-      const name = this.config.acr[acr];
-      if (name) return { ...this.flows.get(name)!, acr };
+      const name = acrMap[acr];
+      if (name) return { ...byName.get(name)!, acr };
     }
-    const own = typeof client?.tessera_flow === 'string' ? this.flows.get(client.tessera_flow) : undefined;
-    return own ?? this.flows.get(this.config.defaultFlow)!;
+    const own = typeof client?.tessera_flow === 'string' ? byName.get(client.tessera_flow) : undefined;
+    return own ?? byName.get(defaultFlow)!;
   }
 
   has(name: string): boolean {
-    return this.flows.has(name);
+    return this.current.byName.has(name);
   }
 
   /** A named flow, with any extra steps required for this sign-in appended. */
   byName(name: string, extra: string[] = []): Flow {
-    const flow = this.flows.get(name);
+    const flow = this.current.byName.get(name);
     if (!flow) throw new Error(`unknown flow ${name}`);
     const added = extra.filter((id) => !flow.requirements.some((r) => stepsOf(r).includes(id)));
     return added.length ? { ...flow, requirements: [...flow.requirements, ...added.map((step) => ({ step }))] } : flow;
@@ -80,7 +98,7 @@ export class FlowPolicy {
   async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined): Promise<boolean> {
     const done = new Set(this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr)));
     for (const acr of acrValues) {
-      const name = this.config.acr[acr];
+      const name = this.current.acr[acr];
       if (name && (await this.next(this.byName(name), done, account)).kind === 'complete') return true;
     }
     return false;

@@ -4,12 +4,15 @@ import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
+import type { FlowPolicy } from '../interaction/flow-policy.js';
 import type { Storage } from './adapter.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
 export interface ProviderDeps {
   config: Config;
+  // The live flows (config file and admin API): acr values to advertise, names clients may pick.
+  flows: Pick<FlowPolicy, 'acrValues' | 'has' | 'names'>;
   // Whether the session's completed steps already meet one of the requested acr values.
   stepUpNeeded(acrValues: string[], amr: string[], accountId: string): Promise<boolean>;
   storage: Storage;
@@ -83,7 +86,7 @@ function loginPolicy(deps: ProviderDeps) {
 }
 
 export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider {
-  const { config, accounts, views } = deps;
+  const { config, accounts, views, flows } = deps;
   const allResourceServers = [...config.resourceServers, adminResourceServer(config)];
   const resourceServers = new Map(allResourceServers.map((rs) => [rs.indicator, rs]));
   const resourceScopes = allResourceServers.flatMap((rs) => rs.scope.split(' ').filter(Boolean));
@@ -94,8 +97,9 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     adapter: deps.storage.adapterFor,
     jwks: { keys: jwks } as JWKS,
     cookies: { keys: deps.cookieKeys },
-    // Every acr a configured flow achieves (the interaction engine sets the one reached).
-    acrValues: Object.keys(config.acr),
+    // Every acr a flow achieves (the interaction engine sets the one reached). Fixed per
+    // instance: ProviderHost builds a new provider when the flows' acr values change.
+    acrValues: flows.acrValues,
     // Authorization code (with PKCE) only: no implicit or hybrid flows.
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
@@ -137,8 +141,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
         if (key === 'tessera_first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
         }
-        if (key === 'tessera_flow' && value !== undefined && !(typeof value === 'string' && value in config.flows)) {
-          throw new errors.InvalidClientMetadata(`tessera_flow must name a configured flow (${Object.keys(config.flows).join(', ')})`);
+        if (key === 'tessera_flow' && value !== undefined && !(typeof value === 'string' && flows.has(value))) {
+          throw new errors.InvalidClientMetadata(`tessera_flow must name a flow (${flows.names().join(', ')})`);
         }
       },
     },

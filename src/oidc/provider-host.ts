@@ -25,14 +25,16 @@ const metaOf = (ctx: KoaContextWithOIDC | undefined) => ({
 });
 
 /**
- * Holds the live oidc-provider instance. oidc-provider fixes its keystore at construction,
- * so a key rotation (by any process sharing the database) is picked up by polling the key
- * table and swapping in a provider built with the new key set; requests in flight finish
- * on the old one.
+ * Holds the live oidc-provider instance. oidc-provider fixes its keystore and its supported
+ * acr values at construction, so a key rotation (by any process sharing the database) or a
+ * change of the flows' acr values (admin API, CLI) is picked up by swapping in a provider
+ * built afresh; requests in flight finish on the old one. Keys are polled here; flow changes
+ * call `refresh` once the flow policy has them.
  */
 export class ProviderHost {
   private provider!: Provider;
-  private fingerprint = '';
+  private keysFingerprint = '';
+  private acrFingerprint = '';
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,16 +60,19 @@ export class ProviderHost {
     clearInterval(this.timer);
   }
 
-  /** Rebuilds the provider if the key set changed; returns whether it did. */
+  /** Rebuilds the provider if the key set or the acr values changed; returns whether it did. */
   async refresh(): Promise<boolean> {
-    const fingerprint = await this.keys.fingerprint();
-    if (fingerprint === this.fingerprint) return false;
+    const keysFingerprint = await this.keys.fingerprint();
+    const acrFingerprint = this.deps.flows.acrValues.join(' ');
+    if (keysFingerprint === this.keysFingerprint && acrFingerprint === this.acrFingerprint) return false;
     const provider = buildProvider(this.deps, await this.keys.loadPrivateJwks());
     this.observe(provider);
     const first = !this.provider;
     this.provider = provider;
-    this.fingerprint = fingerprint;
-    if (!first) this.log.info({ keys: fingerprint.split(',').length }, 'signing keys changed; provider reloaded');
+    if (!first && keysFingerprint !== this.keysFingerprint) this.log.info({ keys: keysFingerprint.split(',').length }, 'signing keys changed; provider reloaded');
+    if (!first && acrFingerprint !== this.acrFingerprint) this.log.info({ acrValues: this.deps.flows.acrValues }, 'acr values changed; provider reloaded');
+    this.keysFingerprint = keysFingerprint;
+    this.acrFingerprint = acrFingerprint;
     return true;
   }
 

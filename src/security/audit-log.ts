@@ -25,7 +25,10 @@ export type AuditType =
   | 'admin.client_updated'
   | 'admin.client_deleted'
   | 'admin.client_secret_rotated'
-  | 'admin.credential_removed';
+  | 'admin.credential_removed'
+  | 'admin.flow_created'
+  | 'admin.flow_updated'
+  | 'admin.flow_deleted';
 
 export interface AuditFilter {
   subject?: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,4 +57,46 @@ test('scriptable: password from stdin, JSON output, secrets printed once', async
   const again = await runCli(['client', 'delete', client_id], e);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /no such client/);
+});
+
+test('flows: set from flags or a JSON file, list, get, delete; same checks and messages as the admin API', async () => {
+  const e = env();
+  const json = async (args: string[]) => {
+    const r = await runCli([...args, '--json'], e);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  const fails = async (args: string[], code: number, message: RegExp) => {
+    const r = await runCli(args, e);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stdout} ${r.stderr}`);
+    assert.match(r.stderr, message);
+  };
+  const set = await json(['flow', 'set', 'strong', '--require', 'password', '--require', 'totp:1', '--enroll-at-login', '--acr', 'urn:example:strong']);
+  assert.deepEqual(set.requirements, [{ step: 'password' }, { anyOf: ['totp'], count: 1 }]);
+  assert.equal(set.enrollAtLogin, true);
+  const file = join(e.DATA_DIR, 'flow.json');
+  writeFileSync(file, JSON.stringify({ requirements: [{ step: 'password' }] }));
+  assert.equal((await json(['flow', 'set', 'plain', '--file', file])).source, 'admin');
+  assert.deepEqual(
+    (await json(['flow', 'list'])).map((f: { name: string; source: string }) => `${f.name}:${f.source}`),
+    ['password:config', 'mfa:config', 'plain:admin', 'strong:admin'],
+  );
+  assert.deepEqual((await json(['flow', 'get', 'strong'])).acrValues, ['urn:example:strong']);
+
+  await fails(['flow', 'set', 'bad', '--require', 'password', '--require', 'retina'], 1, /flows\.bad: unknown step retina \(known: password, totp\)/);
+  await fails(['flow', 'set', 'bad', '--require', 'password', '--acr', 'urn:tessera:acr:mfa'], 1, /already mapped to flow mfa/);
+  await fails(['flow', 'set', 'mfa', '--require', 'password'], 1, /flow mfa is defined in the configuration file and is read-only/);
+  await fails(['flow', 'set', 'bad', '--require', 'a,:x'], 2, /--require a,:x: expected STEP/);
+  await fails(['flow', 'set', 'bad'], 2, /missing --require or --file/);
+  writeFileSync(file, JSON.stringify({ requirements: [{ step: 'password', count: 2 }] }));
+  await fails(['flow', 'set', 'bad', '--file', file], 2, /file\.requirements\.0/);
+
+  await fails(['client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--flow', 'nope'], 1, /no flow named nope/);
+  const client = JSON.parse((await runCli(['client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--flow', 'plain', '--json'], e)).stdout);
+  assert.equal(client.metadata.tessera_flow, 'plain');
+  await fails(['flow', 'delete', 'plain'], 1, new RegExp(`default flow of client ${client.client_id}`));
+  await fails(['flow', 'delete', 'strong'], 1, /mapped to acr value urn:example:strong; remove the mapping first/);
+  assert.equal((await json(['client', 'delete', client.client_id])).deleted, true);
+  assert.equal((await json(['flow', 'delete', 'plain'])).deleted, true);
+  await fails(['flow', 'delete', 'plain'], 2, /no such flow: plain/);
 });

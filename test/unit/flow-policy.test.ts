@@ -68,3 +68,12 @@ test('flows naming unknown steps, or not starting with an identifying step, are 
   assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'webauthn' }] }, defaultFlow: 'x', acr: {} }, registry), (e: ConfigError) => /unknown step webauthn/.test(e.message));
   assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'totp' }] }, defaultFlow: 'x', acr: {} }, registry), /must identify the user/);
 });
+
+test('replace swaps in a new set of flows whole, or keeps the old one when the new one is invalid', () => {
+  const live = new FlowPolicy(config, registry);
+  live.replace({ ...config, flows: { ...config.flows, face: [{ step: 'password' }, { step: 'face' }] }, acr: { ...config.acr, 'urn:x:face': 'face' } });
+  assert.equal(live.resolve(['urn:x:face'], undefined).name, 'face');
+  assert.ok(live.acrValues.includes('urn:x:face'));
+  assert.throws(() => live.replace({ ...config, flows: { ...config.flows, x: [{ step: 'password' }, { anyOf: ['totp', 'totp'], count: 2 }] } }), /anyOf lists a step twice/);
+  assert.ok(live.has('face') && !live.has('x'), 'the invalid set was not applied, not even in part');
+});

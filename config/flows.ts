@@ -1,0 +1,44 @@
+import { requirementsOf, type Config, type Requirement } from './schema.js';
+
+/** The flows a server runs with: the config file's, plus any added through the admin API. */
+export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
+
+/** What the checks need to know about a step; the step registry provides it. */
+export interface StepLookup {
+  get(id: string): { identifies: boolean } | undefined;
+  ids(): string[];
+}
+
+export const stepsOf = (r: Requirement) => ('step' in r ? [r.step] : r.anyOf);
+
+/**
+ * Every problem with a set of flows, one message each. Without `steps` (the config loader,
+ * before any step exists) only the references between flows, acr values and the default
+ * are checked; with them also unknown steps and a first requirement that cannot tell who
+ * the user is. The config loader, the flow policy and the admin API all check through here.
+ */
+export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
+  const problems = [
+    ...(set.flows[set.defaultFlow] ? [] : [`defaultFlow: no flow named ${set.defaultFlow}`]),
+    ...Object.entries(set.acr)
+      .filter(([, flow]) => !set.flows[flow])
+      .map(([acr, flow]) => `acr.${acr}: no flow named ${flow}`),
+  ];
+  for (const [name, flow] of Object.entries(set.flows)) {
+    const requirements = requirementsOf(flow);
+    requirements.forEach((r, i) => {
+      if (!('anyOf' in r)) return;
+      if (new Set(r.anyOf).size !== r.anyOf.length) problems.push(`flows.${name}[${i}]: anyOf lists a step twice`);
+      if (r.count > r.anyOf.length) problems.push(`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`);
+    });
+    if (!steps) continue;
+    for (const id of new Set(requirements.flatMap(stepsOf))) {
+      if (!steps.get(id)) problems.push(`flows.${name}: unknown step ${id} (known: ${steps.ids().join(', ')})`);
+    }
+    const first = requirements[0];
+    if (first && stepsOf(first).some((id) => steps.get(id) && !steps.get(id)!.identifies)) {
+      problems.push(`flows.${name}: the first requirement must identify the user (e.g. password)`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,21 @@
+import type { Services } from '../services.js';
+import { CredentialThrottle } from '../security/credential-throttle.js';
+import { SealedBox } from '../security/sealed-box.js';
+import { PasswordStep } from './password/password-step.js';
+import { StepRegistry } from './registry.js';
+import { TotpCredentials } from './totp/totp-credentials.js';
+import { TotpStep } from './totp/totp-step.js';
+
+/**
+ * Every step this server offers, for the server and for the CLI (which checks flows against
+ * them). One line per step: the engine discovers everything else through the Step interface.
+ */
+export async function createSteps(services: Services): Promise<StepRegistry> {
+  const { config, accounts, audit, log } = services;
+  const throttle = new CredentialThrottle(services.rateCounter, config.login);
+  const master = services.masterKey.key;
+  return new StepRegistry([
+    await PasswordStep.create(accounts, throttle, audit, log),
+    new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+  ]);
+}
