@@ -31,6 +31,11 @@ export class Storage {
     ]);
   }
 
+  /** An account's live records of an account-indexed model (Session, Grant). */
+  findByAccount(model: string, accountId: string) {
+    return this.storeFor(model).findByAccount(model, accountId);
+  }
+
   adapterFor = (model: string): Adapter =>
     model === 'Client' ? this.clientAdapter : new RecordAdapter(model, this);
 
