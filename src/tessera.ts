@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { accountRouter } from './account/router.js';
+import { ACCOUNT_PREFIX } from './account/account-client.js';
 import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
@@ -66,6 +68,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
+  const csrf = new Csrf(deriveSecret(master, 'csrf'));
   const host = new ProviderHost({ config, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
   await host.start(config.keysRefreshSeconds);
 
@@ -93,11 +96,15 @@ export async function startTessera(config: Config, log: Logger, opts: { services
         }),
       },
       {
+        prefixes: [ACCOUNT_PREFIX],
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle, cookieBox: new SealedBox(master, 'account-console') }),
+      },
+      {
         prefixes: ['/interaction/'],
         router: interactionRouter({
           host,
           views,
-          csrf: new Csrf(deriveSecret(master, 'csrf')),
+          csrf,
           accounts,
           steps,
           policy,
