@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import { AccountError, checkNewPassword, type AccountService } from '../accounts/accounts.js';
 import { verifyPassword } from '../accounts/password-hash.js';
+import type { Storage } from '../oidc/adapter.js';
 import type { CredentialThrottle } from '../security/credential-throttle.js';
 import type { AccountConsole } from './console.js';
 
@@ -10,7 +11,8 @@ const PAGE = '/account/password';
  * Changing the password: the current one is checked under the same per-account and per-IP
  * limits as the sign-in page (same counters), the new one validated and hashed like the CLI's.
  */
-export function passwordRoutes(router: Router, kit: AccountConsole, accounts: AccountService, throttle: CredentialThrottle): void {
+export function passwordRoutes(router: Router, kit: AccountConsole, deps: { accounts: AccountService; throttle: CredentialThrottle; storage: Storage }): void {
+  const { accounts, throttle, storage } = deps;
   const title = 'Change your password';
 
   router.get('/password', kit.signedIn, (ctx) => {
@@ -47,7 +49,14 @@ export function passwordRoutes(router: Router, kit: AccountConsole, accounts: Ac
     }
     await throttle.succeed(account.username);
     await accounts.setPassword(account.id, next);
-    await kit.record(ctx, { type: 'account.password_changed', outcome: 'success' });
+    // Whoever knew the old password is signed out everywhere else (this browser stays).
+    let endedSessions = 0;
+    if (fields.sign_out_others === 'yes') {
+      const others = (await storage.findByAccount('Session', account.id)).filter((s) => s.uid !== kit.current(ctx).session.sessionUid);
+      await Promise.all(others.map((s) => storage.endSession(s)));
+      endedSessions = others.length;
+    }
+    await kit.record(ctx, { type: 'account.password_changed', outcome: 'success', details: { ended_sessions: endedSessions } });
     kit.done(ctx, PAGE, 'password');
   });
 }

@@ -50,7 +50,7 @@ export function accountRouter(deps: AccountConsoleDeps): Router {
 
   router.get('/', kit.signedIn, async (ctx) => {
     const { account, session } = kit.current(ctx);
-    kit.render(ctx, 'account', { title: 'Your account', name: account.name, methods: session.amr.join(', ') });
+    kit.render(ctx, 'account', { title: 'Your account', name: account.name, methods: steps.methodNames(session.amr) });
   });
 
   // Ends the console session and, through RP-initiated logout, the provider session too.
@@ -62,9 +62,9 @@ export function accountRouter(deps: AccountConsoleDeps): Router {
   });
 
   profileRoutes(router, kit, accounts);
-  passwordRoutes(router, kit, accounts, throttle);
+  passwordRoutes(router, kit, { accounts, throttle, storage });
   factorRoutes(router, kit, steps, storage);
-  sessionRoutes(router, kit, { host, storage, cookies });
+  sessionRoutes(router, kit, { host, storage, cookies, steps });
   activityRoutes(router, kit, audit);
   return router;
 }

@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AdapterPayload } from 'oidc-provider';
 import type { Storage } from '../oidc/adapter.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
+import type { StepRegistry } from '../steps/registry.js';
 import { ACCOUNT_CLIENT_ID } from './account-client.js';
 import type { AccountConsole } from './console.js';
 import type { ConsoleCookies } from './console-session.js';
@@ -13,15 +13,12 @@ const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const when = (epochSeconds: number | undefined) =>
   epochSeconds === undefined ? 'unknown' : `${new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-const grantIdsOf = (session: AdapterPayload) =>
-  Object.values((session.authorizations ?? {}) as Record<string, { grantId?: string }>).flatMap((a) => (a.grantId ? [a.grantId] : []));
-
 /**
  * The account's provider sessions (signed-in browsers) and the applications it has granted
  * access, each revocable. Sessions are named by their uid, never by their id (the cookie value).
  */
-export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host: ProviderHost; storage: Storage; cookies: ConsoleCookies }): void {
-  const { host, storage, cookies } = deps;
+export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host: ProviderHost; storage: Storage; cookies: ConsoleCookies; steps: StepRegistry }): void {
+  const { host, storage, cookies, steps } = deps;
 
   async function clientName(clientId: string) {
     if (clientId === ACCOUNT_CLIENT_ID) return 'Account console';
@@ -42,7 +39,7 @@ export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host:
           current: s.uid === current.sessionUid,
           signedIn: when(s.loginTs as number | undefined),
           expires: when(s.exp),
-          methods: ((s.amr as string[] | undefined) ?? []).join(', ') || 'unknown',
+          methods: steps.methodNames((s.amr as string[] | undefined) ?? []) || 'unknown',
           apps: (await Promise.all(Object.keys(s.authorizations ?? {}).map(clientName))).join(', ') || 'none',
         })),
     );
@@ -68,8 +65,7 @@ export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host:
     const target = (await sessionsOf(ctx)).find((s) => s.uid === ctx.params.uid);
     if (!target) return ctx.throw(404, 'That session has already ended.');
     // The browser is signed out, and the applications it signed in to lose the tokens they got.
-    await storage.storeFor('Session').destroy('Session', String(target.jti));
-    await Promise.all(grantIdsOf(target).map((grantId) => storage.revokeGrant(grantId)));
+    await storage.endSession(target);
     const wasCurrent = target.uid === kit.current(ctx).session.sessionUid;
     await kit.record(ctx, { type: 'account.session_revoked', outcome: 'success', details: { current: wasCurrent, clients: Object.keys(target.authorizations ?? {}) } });
     if (wasCurrent) {

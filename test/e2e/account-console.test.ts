@@ -46,6 +46,7 @@ describeOnEachBackend(
   'account console',
   (ctx) => {
     let browser: Browser;
+    let ssoBrowser: Browser;
 
     test('unauthenticated requests are sent to sign in through /auth as the built-in client', async () => {
       const res = await fetch(`${ctx().server.issuer}/account/profile`, { redirect: 'manual' });
@@ -63,8 +64,8 @@ describeOnEachBackend(
     });
 
     test('sign-in re-uses the provider session (SSO) and comes back to the page asked for', async () => {
-      const { browser: sso } = await loginWithPassword(rp, ctx().server.issuer, { username: 'carol', password });
-      const page = await sso.request('/account/profile');
+      ssoBrowser = (await loginWithPassword(rp, ctx().server.issuer, { username: 'carol', password })).browser;
+      const page = await ssoBrowser.request('/account/profile');
       assert.equal(page.status, 200, 'no password asked: the RP sign-in session is re-used');
       assert.match(page.html, /Your profile/);
       assert.match(page.html, /value="carol"[^>]*readonly/);
@@ -106,8 +107,10 @@ describeOnEachBackend(
       assert.equal(short.status, 400);
       const mismatch = await submitFresh(browser, short, '/account/password', fields(password, 'a brand new passphrase', 'something else'));
       assert.equal(mismatch.status, 400);
-      const done = await submitFresh(browser, mismatch, '/account/password', fields(password, 'a brand new passphrase'));
+      const done = await submitFresh(browser, mismatch, '/account/password', { ...fields(password, 'a brand new passphrase'), sign_out_others: 'yes' });
       assert.equal(noticeOf(done), 'Your password was changed.');
+      assert.ok(isLoginPage(await ssoBrowser.request('/account')), 'other sessions were signed out');
+      assert.match((await browser.request('/account')).html, /Your account/, 'this one was kept');
       const old = password;
       password = 'a brand new passphrase';
       await assert.rejects(loginWithPassword(rp, ctx().server.issuer, { username: 'carol', password: old }));
