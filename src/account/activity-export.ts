@@ -31,7 +31,7 @@ const row = (e: StoredAuditEvent) => ({
 });
 
 /** One CSV cell: quoted, and never read as a formula by a spreadsheet. */
-function cell(value: unknown): string {
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
@@ -55,6 +55,6 @@ export function activityRoutes(router: Router, kit: AccountConsole, audit: Audit
       return;
     }
     ctx.type = 'text/csv; charset=utf-8';
-    ctx.body = [COLUMNS.join(','), ...events.map((e) => COLUMNS.map((c) => cell(e[c])).join(','))].join('\r\n') + '\r\n';
+    ctx.body = [COLUMNS.join(','), ...events.map((e) => COLUMNS.map((c) => csvCell(e[c])).join(','))].join('\r\n') + '\r\n';
   });
 }
