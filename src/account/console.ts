@@ -52,17 +52,23 @@ export class AccountConsole {
    * still alive (not signed out or revoked) for an enabled account; otherwise starts a sign-in.
    */
   signedIn = async (ctx: Context, next: Next) => {
-    const { cookies, host, accounts, signIn } = this.deps;
+    const { cookies, signIn } = this.deps;
     const session = cookies.session(ctx);
-    const provider = session && (await host.current.Session.findByUid(session.sessionUid));
-    const account = provider?.accountId === session?.accountId && session ? await accounts.findById(session.accountId) : undefined;
-    if (!session || !account || account.disabled) {
+    const account = session && (await this.liveAccount(session));
+    if (!session || !account) {
       cookies.endSession(ctx);
       return signIn.start(ctx, ctx.method === 'GET' ? ctx.originalUrl : ACCOUNT_PREFIX);
     }
     ctx.state.console = { session, account } satisfies SignedIn;
     await next();
   };
+
+  private async liveAccount(session: ConsoleSession): Promise<Account | undefined> {
+    const provider = await this.deps.host.current.Session.findByUid(session.sessionUid);
+    if (provider?.accountId !== session.accountId) return undefined;
+    const account = await this.deps.accounts.findById(session.accountId);
+    return account && !account.disabled ? account : undefined;
+  }
 
   current(ctx: Context): SignedIn {
     return ctx.state.console as SignedIn;
