@@ -6,12 +6,9 @@ export async function up(knex: Knex): Promise<void> {
     t.string('account_id', 64);
     t.index(['model', 'account_id']);
   });
-  // Records written before this migration carry the account only inside their payload.
-  const rows = await knex('oidc_records').select('model', 'id', 'payload').whereIn('model', ['Session', 'Grant']);
-  for (const row of rows) {
-    const accountId = (JSON.parse(String(row.payload)) as { accountId?: unknown }).accountId;
-    if (typeof accountId === 'string') await knex('oidc_records').where({ model: row.model, id: row.id }).update({ account_id: accountId });
-  }
+  // Records written before this migration carry the account only inside their JSON payload.
+  const accountOf = knex.client.config.client === 'pg' ? "payload::json->>'accountId'" : "json_extract(payload, '$.accountId')";
+  await knex('oidc_records').whereIn('model', ['Session', 'Grant']).update({ account_id: knex.raw(accountOf) });
 }
 
 export async function down(knex: Knex): Promise<void> {
