@@ -17,10 +17,10 @@ const isLoginPage = (page: Page) => page.url.includes('/interaction/') && page.h
 const noticeOf = (page: Page) => /<p class="notice"[^>]*>([^<]*)</.exec(page.html)?.[1]?.replace(/&#x27;/g, "'");
 
 /** Opens the console in a new browser and signs in with the password. */
-async function signIn(issuer: string, browser = new Browser(issuer)) {
+async function signIn(issuer: string, browser = new Browser(issuer), creds = { username: 'carol', password }) {
   const login = await browser.request('/account');
   assert.ok(isLoginPage(login), `expected the sign-in page, got ${login.status} ${login.url}`);
-  const home = await browser.submit(login, '/step/password', { username: 'carol', password });
+  const home = await browser.submit(login, '/step/password', creds);
   assert.equal(home.status, 200);
   assert.match(home.html, /Your account/);
   return { browser, home };
@@ -30,10 +30,10 @@ async function signIn(issuer: string, browser = new Browser(issuer)) {
  * Submits a console form; when the console asks for a fresh sign-in first (the window is short in
  * this suite), signs in again and submits the form on the page it comes back to.
  */
-async function submitFresh(browser: Browser, page: Page, action: string, fields: Record<string, string> = {}) {
+async function submitFresh(browser: Browser, page: Page, action: string, fields: Record<string, string> = {}, creds = { username: 'carol', password }) {
   const next = await browser.submit(page, action, fields);
   if (!isLoginPage(next)) return next;
-  const back = await browser.submit(next, '/step/password', { username: 'carol', password });
+  const back = await browser.submit(next, '/step/password', creds);
   return browser.submit(back, action, fields);
 }
 
@@ -118,6 +118,24 @@ describeOnEachBackend(
       const events = await eventsOf(ctx(), 'account.password_changed');
       assert.deepEqual(events.map((e) => e.outcome), ['success', 'failure']);
       assert.ok(!JSON.stringify(events).includes(password), 'no password in the audit trail');
+    });
+
+    test('wrong current passwords count toward the account lockout', async () => {
+      const frank = { username: 'frank', password: 'frank has a long passphrase' };
+      const { browser: b } = await signIn(ctx().server.issuer, undefined, frank);
+      let page = await b.request('/account/password');
+      const statuses: number[] = [];
+      while (statuses.length < 6 && page.status !== 429) {
+        page = await submitFresh(b, page, '/account/password', { current_password: 'guess', new_password: 'another passphrase', confirm_password: 'another passphrase' }, frank);
+        statuses.push(page.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429].slice(0, statuses.length));
+      assert.equal(statuses.at(-1), 429);
+      const right = await b.submit(page, '/account/password', { current_password: frank.password, new_password: 'another passphrase', confirm_password: 'another passphrase' });
+      assert.equal(right.status, 429, 'even the right password is refused while locked');
+      assert.ok(right.headers.get('retry-after'));
+      // The same counters guard the sign-in page.
+      await assert.rejects(loginWithPassword(rp, ctx().server.issuer, frank));
     });
 
     test('TOTP: enrolled and removed through the console; recovery codes regenerated', async () => {
@@ -239,6 +257,7 @@ describeOnEachBackend(
       password = 'correct horse battery staple';
       carolId = (await server.services.accounts.create({ username: 'carol', email: 'carol@example.com', emailVerified: true, name: 'Carol', password })).id;
       await server.services.accounts.create({ username: 'dave', password: 'another long passphrase' });
+      await server.services.accounts.create({ username: 'frank', password: 'frank has a long passphrase' });
       const c = await server.services.clients.create({ name: 'Console RP', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
       rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
     },
