@@ -7,6 +7,8 @@ import type { ConsoleCookies, ConsoleSession } from './console-session.js';
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const random = () => randomBytes(32).toString('base64url');
 const ERROR_CODE = /^[a-z_]{1,64}$/;
+// oidc-provider's opaque values (base64url); anything else is refused before a store lookup.
+const CODE = /^[A-Za-z0-9_-]{1,256}$/;
 
 const sameString = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -65,7 +67,7 @@ export class ConsoleSignIn {
     if (typeof error === 'string') {
       ctx.throw(error === 'access_denied' ? 403 : 400, `The sign-in did not complete (${ERROR_CODE.test(error) ? error : 'error'}). ${again}`);
     }
-    if (iss !== this.issuer || typeof code !== 'string') ctx.throw(400, `The sign-in response is not valid. ${again}`);
+    if (iss !== this.issuer || typeof code !== 'string' || !CODE.test(code)) ctx.throw(400, `The sign-in response is not valid. ${again}`);
     const grant = await this.host.current.AuthorizationCode.find(code);
     const challenge = createHash('sha256').update(pending.verifier).digest('base64url');
     const valid =
