@@ -97,6 +97,26 @@ describeOnEachBackend(
       assert.equal((await ctx().server.services.accounts.findById(carolId))?.name, 'Carol Changed');
     });
 
+    test('bad input gets the right status and a readable page, and the server keeps serving', async () => {
+      const page = await browser.request('/account/profile');
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
+      const post = (path: string, body: string, type = 'application/x-www-form-urlencoded') =>
+        fetch(`${ctx().server.issuer}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie: cookieHeader(browser), 'content-type': type, accept: 'text/html' }, body });
+      assert.equal((await post('/account/profile', JSON.stringify({ name: 'x' }), 'application/json')).status, 415);
+      assert.equal((await post('/account/profile', `csrf=${csrf}&name=${'x'.repeat(20_000)}`)).status, 413);
+      const long = await post('/account/profile', `csrf=${encodeURIComponent(csrf)}&name=${'x'.repeat(300)}`);
+      assert.equal(long.status, 400);
+      assert.match(await long.text(), /at most 256 characters/);
+      const unknown = await post('/account/factors/nope/enroll', `csrf=${encodeURIComponent(csrf)}`);
+      assert.equal(unknown.status, 404);
+      assert.match(await unknown.text(), /no such sign-in method/);
+      assert.equal((await browser.request('/account/factors/totp/enroll/not-an-id')).status, 404);
+      assert.equal((await post('/account/clients/tessera-account/revoke', `csrf=${encodeURIComponent(csrf)}`)).status, 404);
+      assert.equal((await browser.request('/account/activity.xml')).status, 404);
+      assert.equal((await ctx().server.services.accounts.findById(carolId))?.name, 'Carol Changed');
+      assert.equal((await browser.request('/account/profile')).status, 200);
+    });
+
     test('password: the current one is checked, the new one validated; the new one signs in', async () => {
       const page = await browser.request('/account/password');
       const fields = (current: string, next: string, confirm = next) => ({ current_password: current, new_password: next, confirm_password: confirm });
