@@ -65,8 +65,11 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
     return { id, pending: stored };
   }
 
+  // The set-up page's own URL, which its form posts back to (a capture script may also reload it).
+  const setupPath = (step: Step, id: string) => `${LIST}/${step.id}/setup/${id}`;
+
   async function renderEnrollment(ctx: Context, step: Step, enrollment: StepEnrollment, id: string, pending: Pending, extra: Record<string, unknown> = {}, status = 200) {
-    const action = `${LIST}/${step.id}/enroll/${id}`;
+    const action = setupPath(step, id);
     const prompt = await enrollment.prompt(kit.current(ctx).account, pending.value);
     kit.render(ctx, enrollment.view, { action, cancelAction: `${action}/cancel`, cancelLabel: 'Cancel', ...prompt, ...extra }, status);
   }
@@ -82,29 +85,35 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
     const pending: Pending = { accountId: account.id, step: step.id, value: await enrollment.begin(account) };
     await store.upsert(PENDING_MODEL, id, { ...pending }, PENDING_SECONDS);
     ctx.status = 303;
-    ctx.redirect(`${LIST}/${step.id}/enroll/${id}`);
+    ctx.redirect(setupPath(step, id));
   });
 
-  router.get('/factors/:step/enroll/:id', kit.signedIn, async (ctx) => {
+  router.get('/factors/:step/setup/:id', kit.signedIn, async (ctx) => {
     const { step, enrollment } = enrollable(ctx);
     const { id, pending } = await pendingOf(ctx, step.id);
     await renderEnrollment(ctx, step, enrollment, id, pending);
   });
 
-  router.post('/factors/:step/enroll/:id', kit.signedIn, async (ctx) => {
+  router.post('/factors/:step/setup/:id', kit.signedIn, async (ctx) => {
     const { step, enrollment } = enrollable(ctx);
     const input = await kit.form(ctx, step.upload);
     const { id, pending } = await pendingOf(ctx, step.id);
     const outcome = await enrollment.confirm(input, kit.current(ctx).account, pending.value, kit.attempt(ctx));
+    // Capture scripts post with Accept: application/json and follow `next` themselves.
+    const json = ctx.accepts('html', 'json') === 'json';
     if (!outcome.ok) {
       if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderEnrollment(ctx, step, enrollment, id, pending, { error: outcome.message }, outcome.status);
+      if (!json) return renderEnrollment(ctx, step, enrollment, id, pending, { error: outcome.message }, outcome.status);
+      ctx.status = outcome.status;
+      ctx.body = { ok: false, status: outcome.status, message: outcome.message };
+      return;
     }
     await store.destroy(PENDING_MODEL, id);
-    after(ctx, outcome, 'enrolled');
+    if (json) ctx.body = { ok: true, next: `${LIST}?done=enrolled`, show: outcome.show?.data };
+    else after(ctx, outcome, 'enrolled');
   });
 
-  router.post('/factors/:step/enroll/:id/cancel', kit.signedIn, async (ctx) => {
+  router.post('/factors/:step/setup/:id/cancel', kit.signedIn, async (ctx) => {
     await kit.form(ctx);
     const { step } = enrollable(ctx);
     const { id } = await pendingOf(ctx, step.id);

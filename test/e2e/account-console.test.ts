@@ -110,7 +110,7 @@ describeOnEachBackend(
       const unknown = await post('/account/factors/nope/enroll', `csrf=${encodeURIComponent(csrf)}`);
       assert.equal(unknown.status, 404);
       assert.match(await unknown.text(), /no such sign-in method/);
-      assert.equal((await browser.request('/account/factors/totp/enroll/not-an-id')).status, 404);
+      assert.equal((await browser.request('/account/factors/totp/setup/not-an-id')).status, 404);
       assert.equal((await post('/account/clients/tessera-account/revoke', `csrf=${encodeURIComponent(csrf)}`)).status, 404);
       assert.equal((await browser.request('/account/activity.xml')).status, 404);
       assert.equal((await ctx().server.services.accounts.findById(carolId))?.name, 'Carol Changed');
@@ -163,12 +163,17 @@ describeOnEachBackend(
       assert.match(list.html, /Authenticator app/);
       assert.match(list.html, /id="factor-password"[\s\S]*?set up/);
       const enroll = await submitFresh(browser, list, '/account/factors/totp/enroll');
-      assert.match(enroll.url, /\/account\/factors\/totp\/enroll\/[A-Za-z0-9_-]{32}$/);
+      assert.match(enroll.url, /\/account\/factors\/totp\/setup\/[A-Za-z0-9_-]{32}$/);
       const secret = /<code id="manual-key"[^>]*>([^<]*)</.exec(enroll.html)![1]!.replace(/\s+/g, '');
       const code = await generate({ secret });
       const action = new URL(enroll.url).pathname;
       const wrong = await browser.submit(enroll, action, { code: String((Number(code) + 1) % 1_000_000).padStart(6, '0') });
       assert.equal(wrong.status, 401);
+      // Capture scripts post with Accept: application/json and get the outcome as data.
+      const csrf = /name="csrf" value="([^"]+)"/.exec(wrong.html)![1]!;
+      const asJson = await browser.request(action, { form: { csrf, code: '000000' }, headers: { accept: 'application/json' } });
+      assert.equal(asJson.status, 401);
+      assert.deepEqual(JSON.parse(asJson.html), { ok: false, status: 401, message: 'That code is not correct. Check the time on your phone and try the current code.' });
       const codesPage = await browser.submit(wrong, action, { code });
       const codes = [...codesPage.html.matchAll(/<li><code>([A-Z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
       assert.equal(codes.length, 10);

@@ -80,7 +80,7 @@ describe('account console in headless Chromium (SQLite)', () => {
     await page.goto(`${server.issuer}/account/factors`);
     await shot('04-factors');
 
-    await click('Set up Authenticator app', /\/account\/factors\/totp\/enroll\//);
+    await click('Set up Authenticator app', /\/account\/factors\/totp\/setup\//);
     await shot('05-totp-enroll');
     const secret = (await page.textContent('#manual-key'))!.replace(/\s+/g, '');
     assert.match(secret, /^[A-Z2-7]{32}$/);
