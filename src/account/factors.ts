@@ -24,6 +24,7 @@ interface Pending {
  */
 export function factorRoutes(router: Router, kit: AccountConsole, steps: StepRegistry, storage: Storage): void {
   const store = storage.storeFor(PENDING_MODEL);
+
   function enrollable(ctx: Context): { step: Step; enrollment: StepEnrollment } {
     const step = steps.get(String(ctx.params.step));
     if (!step?.enrollment) return ctx.throw(404, 'There is no such sign-in method to set up.');
