@@ -24,6 +24,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_SHUTDOWN_GRACE_SECONDS: 'shutdownGraceSeconds',
   TESSERA_RESOURCE_SERVERS: 'resourceServers',
   TESSERA_OUTBOUND_ALLOWED_HOSTS: 'outboundAllowedHosts',
+  TESSERA_ACCOUNT_REAUTH_SECONDS: 'accountReauthSeconds',
   TESSERA_RISK_STEP: 'riskStep',
   TESSERA_RISK_SIGNALS: 'riskSignals',
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',

@@ -74,6 +74,8 @@ export const configSchema = z
     interactionTTL: positiveInt.default(3600),
     clientCredentialsTTL: positiveInt.default(600),
     shutdownGraceSeconds: positiveInt.default(10),
+    // The account console asks for a fresh sign-in before sensitive changes older than this.
+    accountReauthSeconds: positiveInt.default(300),
     login: z
       .object({
         maxFailuresPerAccount: positiveInt.default(5),

@@ -3,6 +3,7 @@ import * as core from './20261126_001_core.js';
 import * as totp from './20261127_002_totp.js';
 import * as knownContexts from './20261127_003_known_contexts.js';
 import * as flows from './20261127_006_flows.js';
+import * as recordsByAccount from './20261127_007_records_by_account.js';
 import * as auditSubjectIndex from './20261128_008_audit_subject_partial_index.js';
 
 // Migrations are listed here rather than discovered on disk, so the compiled build,
@@ -12,6 +13,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127_002_totp': totp,
   '20261127_003_known_contexts': knownContexts,
   '20261127_006_flows': flows,
+  '20261127_007_records_by_account': recordsByAccount,
   '20261128_008_audit_subject_partial_index': auditSubjectIndex,
 };
 

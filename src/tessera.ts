@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
+import { accountRouter } from './account/router.js';
+import { ACCOUNT_PREFIX } from './account/account-client.js';
 import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
@@ -11,8 +13,9 @@ import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
 import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
+import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
-import { deriveSecret } from './security/sealed-box.js';
+import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
 import { FlowCatalogue } from './interaction/flow-catalogue.js';
 import { FlowPolicy } from './interaction/flow-policy.js';
@@ -63,6 +66,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
+  const csrf = new Csrf(deriveSecret(master, 'csrf'));
   const host = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
   await host.start(config.keysRefreshSeconds);
   // Flows changed by another process (admin API, CLI) reach this one within FLOW_SYNC_MS.
@@ -100,11 +104,15 @@ export async function startTessera(config: Config, log: Logger, opts: { services
         }),
       },
       {
+        prefixes: [ACCOUNT_PREFIX],
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: new CredentialThrottle(services.rateCounter, config.login), cookieBox: new SealedBox(master, 'account-console') }),
+      },
+      {
         prefixes: ['/interaction/'],
         router: interactionRouter({
           host,
           views,
-          csrf: new Csrf(deriveSecret(master, 'csrf')),
+          csrf,
           accounts,
           steps,
           policy,

@@ -3,6 +3,7 @@ import { InputError } from './input-error.js';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import type { SealedBox } from '../security/sealed-box.js';
+import { ACCOUNT_CLIENT_ID } from '../account/account-client.js';
 
 export interface ClientRecord {
   clientId: string;
@@ -67,6 +68,7 @@ export class ClientService {
     // Hex, so a generated id never starts with '-' and reads safely as a CLI argument.
     const clientId = input.clientId ?? randomBytes(12).toString('hex');
     if (!CLIENT_ID.test(clientId)) throw new ClientError('client id must be 3–128 characters of A-Z a-z 0-9 . _ ~ -');
+    if (clientId === ACCOUNT_CLIENT_ID) throw new ClientError(`client id ${ACCOUNT_CLIENT_ID} is reserved for the built-in account console`, 'conflict');
     const authMethod = input.authMethod ?? 'client_secret_basic';
     const grantTypes = input.grantTypes ?? ['authorization_code', 'refresh_token'];
     const interactive = grantTypes.includes('authorization_code');

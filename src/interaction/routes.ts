@@ -122,7 +122,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const prompt = await step.enrollment!.prompt(account, pending);
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
-    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...extra }, status);
+    const cancel = { cancelAction: `/interaction/${ctx.params.uid}/abort`, cancelLabel: 'Cancel and return to the application' };
+    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...cancel, ...prompt, ...extra }, status);
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.

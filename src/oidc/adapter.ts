@@ -32,6 +32,20 @@ export class Storage {
     ]);
   }
 
+  /** Ends a provider session: its record goes, and the grants (with their tokens) of the clients it signed in to. */
+  async endSession(session: AdapterPayload): Promise<void> {
+    const authorizations = Object.values((session.authorizations ?? {}) as Record<string, { grantId?: string }>);
+    await Promise.all([
+      this.storeFor('Session').destroy('Session', String(session.jti)),
+      ...authorizations.flatMap((a) => (a.grantId ? [this.revokeGrant(a.grantId)] : [])),
+    ]);
+  }
+
+  /** An account's live records of an account-indexed model (Session, Grant). */
+  findByAccount(model: string, accountId: string) {
+    return this.storeFor(model).findByAccount(model, accountId);
+  }
+
   adapterFor = (model: string): Adapter =>
     model === 'Client' ? this.clientAdapter : new RecordAdapter(model, this);
 

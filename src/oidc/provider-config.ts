@@ -3,6 +3,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
+import { accountClient } from '../account/account-client.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
 import type { Storage } from './adapter.js';
@@ -95,6 +96,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
 
   const configuration: Configuration = {
     adapter: deps.storage.adapterFor,
+    // Built in: the account console signs in through the provider like any relying party.
+    clients: [accountClient(config.issuer)],
     jwks: { keys: jwks } as JWKS,
     cookies: { keys: deps.cookieKeys },
     // Every acr a flow achieves (the interaction engine sets the one reached). Fixed per

@@ -21,6 +21,12 @@ export class StepRegistry {
     return step;
   }
 
+  /** What people call the methods behind amr values (a value no step claims is shown as is). */
+  methodNames(amr: readonly string[]): string {
+    const steps = [...this.steps.values()];
+    return amr.map((value) => steps.find((s) => s.amr === value)?.label ?? value).join(', ');
+  }
+
   ids(): string[] {
     return [...this.steps.keys()];
   }

@@ -44,8 +44,16 @@ export type EnrollOutcome =
   | { ok: true; show?: { view: string; data: Record<string, unknown> } }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number };
 
+/** Something more a person may do with a credential they have, offered by the account console. */
+export interface EnrollmentAction {
+  readonly id: string;
+  readonly label: string;
+  run(account: Account, attempt: Attempt): Promise<EnrollOutcome>;
+}
+
 /** Setting a step up for an account: started, shown, then confirmed by a first use. */
 export interface StepEnrollment {
+  /** The set-up page; it posts to `action` and offers `cancelAction` (both given by the caller). */
   readonly view: string;
   /** Starts an enrollment; the result is opaque (sealed if secret) and kept server-side until confirmed. */
   begin(account: Account): Promise<string>;
@@ -54,6 +62,8 @@ export interface StepEnrollment {
   confirm(input: StepInput, account: Account, pending: string, attempt: Attempt): Promise<EnrollOutcome>;
   /** Deletes the account's credential for this step for real (rows gone); false when there was none. */
   remove(account: Account, attempt: Attempt): Promise<boolean>;
+  /** Extra actions on an enrolled credential (TOTP: new recovery codes). */
+  readonly actions?: readonly EnrollmentAction[];
 }
 
 /**

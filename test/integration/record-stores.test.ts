@@ -107,6 +107,20 @@ for (const [name, make] of HARNESSES) {
       assert.ok(await h.store.find('AccessToken', 'at-g3'));
     });
 
+    test('findByAccount lists the live sessions and grants of one account', async () => {
+      await h.store.upsert('Session', 'sa', { jti: 'sa', uid: 'ua', accountId: 'acct-1' }, 60);
+      await h.store.upsert('Session', 'sb', { jti: 'sb', uid: 'ub', accountId: 'acct-2' }, 60);
+      await h.store.upsert('Grant', 'ga', { jti: 'ga', accountId: 'acct-1', clientId: 'c' }, 60);
+      assert.deepEqual((await h.store.findByAccount('Session', 'acct-1')).map((p) => p.jti), ['sa']);
+      assert.deepEqual((await h.store.findByAccount('Grant', 'acct-1')).map((p) => p.jti), ['ga']);
+      // A session re-used by another account, or destroyed, drops out of the old account's list.
+      await h.store.upsert('Session', 'sa', { jti: 'sa', uid: 'ua', accountId: 'acct-2' }, 60);
+      await h.store.destroy('Grant', 'ga');
+      assert.deepEqual(await h.store.findByAccount('Session', 'acct-1'), []);
+      assert.deepEqual(await h.store.findByAccount('Grant', 'acct-1'), []);
+      assert.deepEqual((await h.store.findByAccount('Session', 'acct-2')).map((p) => p.jti).sort(), ['sa', 'sb']);
+    });
+
     test('expiry is enforced by the store', async () => {
       await h.store.upsert('AuthorizationCode', 'short', { jti: 'short' }, 1);
       assert.ok(await h.store.find('AuthorizationCode', 'short'));

@@ -13,7 +13,12 @@ export interface RecordStore {
   consume(model: string, id: string): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /** Live records of an account-indexed model (sessions, grants) that belong to the account. */
+  findByAccount(model: string, accountId: string): Promise<AdapterPayload[]>;
 }
+
+// Models listed per account (the account console shows and revokes them).
+export const accountIndexedModels = new Set(['Session', 'Grant']);
 
 // Models whose records belong to a grant and go when it is revoked.
 export const grantBoundModels = new Set([

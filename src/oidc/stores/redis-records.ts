@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
-import { epochSeconds, type RecordStore } from './record-store.js';
+import { accountIndexedModels, epochSeconds, type RecordStore } from './record-store.js';
 
 // Marks a record consumed exactly once and gives the marker the record's remaining TTL.
 // Returns 1 for the first caller, 0 if already consumed, -1 if the record is gone.
@@ -41,6 +41,10 @@ export class RedisRecordStore implements RecordStore {
     return `${this.prefix}grant:${grantId}`;
   }
 
+  private accountKey(model: string, accountId: string) {
+    return `${this.prefix}account:${accountId}:${model}`;
+  }
+
   private indexKey(model: string, kind: 'uid' | 'userCode', value: string) {
     return `${this.prefix}${model}:${kind}:${value}`;
   }
@@ -53,15 +57,8 @@ export class RedisRecordStore implements RecordStore {
     set(key, JSON.stringify(payload));
     if (payload.uid) set(this.indexKey(model, 'uid', payload.uid), id);
     if (payload.userCode) set(this.indexKey(model, 'userCode', payload.userCode), id);
-    if (payload.grantId) {
-      const grantKey = this.grantKey(payload.grantId);
-      tx.sadd(grantKey, key);
-      // The index lives as long as its longest member, never forever.
-      if (ttl) {
-        tx.expire(grantKey, ttl, 'NX');
-        tx.expire(grantKey, ttl, 'GT');
-      }
-    }
+    if (payload.grantId) addToSet(tx, this.grantKey(payload.grantId), key, ttl);
+    if (accountIndexedModels.has(model) && typeof payload.accountId === 'string') addToSet(tx, this.accountKey(model, payload.accountId), id, ttl);
     await tx.exec();
   }
 
@@ -98,7 +95,33 @@ export class RedisRecordStore implements RecordStore {
     await this.redis.del(key, `${key}:consumed`);
   }
 
+  async findByAccount(model: string, accountId: string) {
+    const setKey = this.accountKey(model, accountId);
+    const ids = await this.redis.smembers(setKey);
+    if (!ids.length) return [];
+    const values = await this.redis.mget(ids.map((id) => this.key(model, id)));
+    const found: AdapterPayload[] = [];
+    const gone: string[] = [];
+    values.forEach((value, i) => {
+      const payload = value ? (JSON.parse(value) as AdapterPayload) : undefined;
+      // Expired, destroyed, or since re-used by another account (a session signing in as someone else).
+      if (payload?.accountId === accountId) found.push(payload);
+      else gone.push(ids[i]!);
+    });
+    if (gone.length) await this.redis.srem(setKey, ...gone);
+    return found;
+  }
+
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
     await this.redis.eval(REVOKE, 1, this.grantKey(grantId), this.key(model, ''));
+  }
+}
+
+/** Adds to an index set that lives as long as its longest-lived member, never forever. */
+function addToSet(tx: ChainableCommander, setKey: string, member: string, ttl: number | undefined) {
+  tx.sadd(setKey, member);
+  if (ttl) {
+    tx.expire(setKey, ttl, 'NX');
+    tx.expire(setKey, ttl, 'GT');
   }
 }

@@ -35,13 +35,14 @@ export class SqlRecordStore implements RecordStore {
       grant_id: payload.grantId ?? null,
       uid: payload.uid ?? null,
       user_code: payload.userCode ?? null,
+      account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
       expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
     };
     // consumed_at is left alone on update: only consume() may set it.
     await this.db('oidc_records')
       .insert(row)
       .onConflict(['model', 'id'])
-      .merge(['payload', 'grant_id', 'uid', 'user_code', 'expires_at']);
+      .merge(['payload', 'grant_id', 'uid', 'user_code', 'account_id', 'expires_at']);
   }
 
   async find(model: string, id: string) {
@@ -71,6 +72,11 @@ export class SqlRecordStore implements RecordStore {
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
     await this.db('oidc_records').where({ model, grant_id: grantId }).delete();
+  }
+
+  async findByAccount(model: string, accountId: string) {
+    const rows = (await this.live(model).andWhere({ account_id: accountId })) as Row[];
+    return rows.map((row) => SqlRecordStore.revive(row)!);
   }
 
   /** Removes expired rows; reads already ignore them, this only reclaims space. */

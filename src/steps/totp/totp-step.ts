@@ -4,7 +4,7 @@ import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { SealedBox } from '../../security/sealed-box.js';
-import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
+import type { Attempt, EnrollmentAction, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
 import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
 
 // RFC 6238 defaults every authenticator app understands.
@@ -105,6 +105,9 @@ export class TotpStep implements Step {
 
 class TotpEnrollment implements StepEnrollment {
   readonly view = 'totp-enroll';
+  readonly actions: EnrollmentAction[] = [
+    { id: 'recovery-codes', label: 'Get new recovery codes', run: (account, at) => this.newRecoveryCodes(account, at) },
+  ];
 
   constructor(
     private readonly credentials: TotpCredentials,
@@ -143,9 +146,21 @@ class TotpEnrollment implements StepEnrollment {
     }
     await this.throttle.succeed(key);
     await this.credentials.save(account.id, credential, timeStep);
-    const codes = await this.credentials.issueRecoveryCodes(account.id);
     await this.audit.record({ type: 'credential.enrolled', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    return this.showRecoveryCodes(account);
+  }
+
+  private async showRecoveryCodes(account: Account): Promise<EnrollOutcome> {
+    const codes = await this.credentials.issueRecoveryCodes(account.id);
     return { ok: true, show: { view: 'recovery-codes', data: { title: 'Save your recovery codes', codes } } };
+  }
+
+  /** Replaces every recovery code (the old ones stop working), e.g. after some were used up. */
+  private async newRecoveryCodes(account: Account, at: Attempt): Promise<EnrollOutcome> {
+    if (!(await this.credentials.exists(account.id))) return { ok: false, status: 409, message: 'Set up the authenticator app first.' };
+    const shown = await this.showRecoveryCodes(account);
+    await this.audit.record({ type: 'credential.recovery_codes_issued', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    return shown;
   }
 
   async remove(account: Account, at: Attempt): Promise<boolean> {
