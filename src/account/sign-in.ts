@@ -52,7 +52,11 @@ export class ConsoleSignIn {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
-    if (fresh) params.set('prompt', 'login');
+    if (fresh) {
+      params.set('prompt', 'login');
+      // A password alone must not be enough to change the other factors.
+      params.set('tessera_reauth', 'second_factor');
+    }
     ctx.status = 303;
     ctx.redirect(`/auth?${params}`);
   }

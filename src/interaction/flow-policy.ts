@@ -86,12 +86,12 @@ export class FlowPolicy {
     return this.current.byName.has(name);
   }
 
-  /** A named flow, with any extra steps required for this sign-in appended. */
-  byName(name: string, extra: string[] = []): Flow {
+  /** A named flow, with any extra requirements for this sign-in appended (single steps it already has are not repeated). */
+  byName(name: string, extra: Requirement[] = []): Flow {
     const flow = this.current.byName.get(name);
     if (!flow) throw new Error(`unknown flow ${name}`);
-    const added = extra.filter((id) => !flow.requirements.some((r) => stepsOf(r).includes(id)));
-    return added.length ? { ...flow, requirements: [...flow.requirements, ...added.map((step) => ({ step }))] } : flow;
+    const added = extra.filter((r) => !('step' in r) || !flow.requirements.some((own) => stepsOf(own).includes(r.step)));
+    return added.length ? { ...flow, requirements: [...flow.requirements, ...added] } : flow;
   }
 
   /** Whether steps already done (by their amr values) complete the flow of any of these acr values. */

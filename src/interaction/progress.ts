@@ -1,3 +1,4 @@
+import type { Requirement } from '../../config/schema.js';
 import type { InteractionResults } from 'oidc-provider';
 
 /** How far a sign-in has come, kept server-side in the oidc-provider interaction record. */
@@ -7,8 +8,9 @@ export interface Progress {
   accountId?: string;
   // Step ids completed in this interaction, in order.
   done: string[];
-  // Steps added to the flow for this sign-in (by the risk signal).
-  extra?: string[];
+  // Requirements added to the flow for this sign-in (by the risk signal, or a re-authentication
+  // that must include a second factor).
+  extra?: Requirement[];
   // Enrollments under way, by step id (opaque values the step sealed).
   pending?: Record<string, string>;
 }

@@ -9,6 +9,7 @@ import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
+import type { Requirement } from '../../config/schema.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
@@ -180,7 +181,21 @@ export function interactionRouter(deps: InteractionDeps): Router {
       ...attempt,
       details: { reasons, step: risk!.step.id, added, ...(added ? {} : { note: 'step not enrolled for this account' }) },
     });
-    return added ? [risk!.step.id] : [];
+    return added ? [{ step: risk!.step.id }] : [];
+  }
+
+  /**
+   * A request with `tessera_reauth=second_factor` (the account console's fresh sign-in before
+   * sensitive changes) must include one of the second factors the user has set up, so a
+   * password alone cannot remove or replace the others.
+   */
+  async function secondFactorOf(account: Account): Promise<Requirement[]> {
+    const enrolled: string[] = [];
+    for (const id of steps.ids()) {
+      const step = steps.require(id);
+      if (!step.identifies && (await step.isEnrolled(account))) enrolled.push(id);
+    }
+    return enrolled.length ? [{ anyOf: enrolled, count: 1 }] : [];
   }
 
   /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
@@ -208,7 +223,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
-    if (step.identifies && risk) updated.extra = await riskSteps(ctx, outcome.account, attempt);
+    if (step.identifies) {
+      const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
+      updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];
+    }
     if ((await policy.next(policy.byName(updated.flow, updated.extra), new Set(updated.done), outcome.account)).kind === 'complete') {
       return advance(ctx, details, updated, clientName, { ...state, account: outcome.account });
     }

@@ -137,6 +137,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       };
     },
     loadExistingGrant,
+    // tessera_reauth=second_factor: a re-authentication that must include a second factor the user has.
+    extraParams: ['tessera_reauth'],
     extraClientMetadata: {
       // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow.
       properties: ['tessera_first_party', 'tessera_flow'],

@@ -117,6 +117,15 @@ describeOnEachBackend(
       assert.match(again.page.html, /name="password"/);
     });
 
+    test('a re-authentication asking for a second factor gets the TOTP step after the password', async () => {
+      const browser = new Browser(ctx().server.issuer);
+      const { verifier, page } = await authorize(rp, browser, { acr_values: 'urn:tessera:acr:password', prompt: 'login', tessera_reauth: 'second_factor' });
+      const next = await browser.submit(page, '/step/password', { username: 'tina', password: PASSWORD });
+      assert.match(next.html, /Two-step verification/, 'the password alone is not enough');
+      const done = await browser.submit(next, '/step/totp', { code: recoveryCodes[2]! });
+      assert.deepEqual((await tokensFrom(rp, done, verifier)).claims()!.amr, ['pwd', 'otp']);
+    });
+
     test('an essential acr the server cannot provide ends with unmet_authentication_requirements', async () => {
       const res = await authorize(rp, new Browser(ctx().server.issuer), {
         claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:loa:4'] } } }),
