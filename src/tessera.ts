@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/schema.js';
+import { requirementsOf, type Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
+import { CAPTURE_PREFIX, captureRouter } from './interaction/capture-routes.js';
+import { DeviceCapture } from './interaction/device-capture.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
@@ -15,6 +17,8 @@ import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
 import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
+import { NeuralCredentials } from './steps/neural/neural-credentials.js';
+import { NeuralStep } from './steps/neural/neural-step.js';
 import { PasswordStep } from './steps/password/password-step.js';
 import { StepRegistry } from './steps/registry.js';
 import { TotpCredentials } from './steps/totp/totp-credentials.js';
@@ -51,11 +55,23 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
+  const neuralCredentials = NeuralCredentials.forMasterKey(services.db, master);
+  const neural = new NeuralStep(neuralCredentials, throttle, audit, {
+    model: config.neuralModel,
+    threshold: config.neuralThreshold,
+    replaySimilarity: config.neuralReplaySimilarity,
+    replayRetentionDays: config.neuralReplayRetentionDays,
+  });
   // One line per step: the engine discovers everything else through the Step interface.
   const steps = new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+    neural,
   ]);
+  // The EEG model costs memory: load it at start only when a configured flow can ask for it.
+  const usesNeural = Object.values(config.flows).some((flow) => requirementsOf(flow).some((r) => ('step' in r ? r.step === neural.id : r.anyOf.includes(neural.id))));
+  if (usesNeural || config.riskStep === neural.id) await neural.warm();
+  const capture = new DeviceCapture(services.shortLivedRecords, new SealedBox(master, 'device-capture'), deriveSecret(master, 'capture-codes'), config.captureCodeTTL);
   const policy = new FlowPolicy(config, steps);
   if (config.riskStep && !steps.get(config.riskStep)) {
     throw new ConfigError([`TESSERA_RISK_STEP (riskStep): unknown step ${config.riskStep} (known: ${steps.ids().join(', ')})`]);
@@ -93,6 +109,10 @@ export async function startTessera(config: Config, log: Logger, opts: { services
         }),
       },
       {
+        prefixes: [`${CAPTURE_PREFIX}/`],
+        router: captureRouter({ capture, counter: services.rateCounter, specFor: (id) => steps.get(id)?.deviceCapture, log }),
+      },
+      {
         prefixes: ['/interaction/'],
         router: interactionRouter({
           host,
@@ -102,6 +122,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           steps,
           policy,
           audit,
+          capture,
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),
@@ -123,7 +144,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const port = (server.address() as AddressInfo).port;
 
   const purge = setInterval(() => {
-    services.purgeExpired().catch((err: Error) => log.error({ err }, 'purge failed'));
+    Promise.all([services.purgeExpired(), neuralCredentials.purgeExpired()]).catch((err: Error) => log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

@@ -8,6 +8,7 @@ export type AuditType =
   | 'login.locked_out'
   | 'login.risk'
   | 'credential.enrolled'
+  | 'credential.enroll_failed'
   | 'credential.removed'
   | 'logout'
   | 'token.issued'

@@ -13,6 +13,8 @@ const WINDOW_STEP_FRACTION = 0.5;
 export interface Embedding {
   /** Unit-length mean of the clean windows' embeddings. */
   vector: Float32Array;
+  /** Each clean window's own embedding (for near-duplicate checks), in recording order. */
+  windows: Float32Array[];
   windowsUsed: number;
   windowsRejected: NeuralRejection[];
 }
@@ -74,7 +76,8 @@ export class NeuralEmbedder {
       features.push(...result.features);
       rejected.push(...result.rejected);
     }
-    return { vector: meanDirection(await this.project(features)), windowsUsed: features.length, windowsRejected: rejected };
+    const windows = await this.project(features);
+    return { vector: meanDirection(windows), windows, windowsUsed: features.length, windowsRejected: rejected };
   }
 }
 
