@@ -8,6 +8,7 @@ import { openServices } from '../services.js';
 import { UsageError } from './args.js';
 import { clientCommand } from './client.js';
 import { keysCommand } from './keys.js';
+import { CaptureError, neuralCommand } from './neural.js';
 import { print } from './output.js';
 import { userCommand } from './user.js';
 
@@ -17,11 +18,12 @@ const HELP = `usage: tessera <command> [options] [--json]
   user create|list|disable|enable|set-password|delete
   client create|list|update|delete|rotate-secret
   keys list|rotate
+  neural send --code CODE --file RECORDING [--issuer URL]   deliver an EEG recording to a sign-in page
 
 Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, …).
 Run a command without arguments for its options.`;
 
-const USER_ERRORS = [UsageError, ConfigError, InputError, PasswordHashError, KeyRotationError];
+const USER_ERRORS = [UsageError, ConfigError, InputError, PasswordHashError, KeyRotationError, CaptureError];
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -29,6 +31,8 @@ async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  // A device client: it talks to a server over HTTP and never opens the database.
+  if (command === 'neural') return neuralCommand(rest);
   if (!['migrate', 'user', 'client', 'keys'].includes(command)) throw new UsageError(`unknown command: ${command}\n\n${HELP}`);
   const config = loadConfig();
   const s = await openServices(config, createLogger('warn'), { migrate: false });
