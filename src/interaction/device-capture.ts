@@ -46,13 +46,14 @@ export class DeviceCapture {
     return createHmac('sha256', this.codeKey).update(code).digest('hex');
   }
 
-  /** A fresh code for the context; an earlier code for the same context stops working. */
+  /** A fresh code for the context; an earlier code, and anything delivered with it but not taken, is dropped. */
   async issue(context: string, accepts: string): Promise<{ code: string; expiresAt: number }> {
     const code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
     const id = this.hash(code);
     const previous = await this.store.find(LATEST, context);
     const previousId = previous?.extra?.codeId;
     if (typeof previousId === 'string') await this.store.destroy(CODE, previousId);
+    await this.store.destroy(PAYLOAD, context);
     await this.store.upsert(CODE, id, { extra: { context, accepts } }, this.ttlSeconds);
     await this.store.upsert(LATEST, context, { extra: { codeId: id } }, this.ttlSeconds);
     return { code, expiresAt: Date.now() + this.ttlSeconds * 1000 };

@@ -8,6 +8,7 @@ import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, edfHeaderFor, edfToJsonSamples, eegFile } from '../support/eeg.js';
 import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
+import { expireRecord } from '../support/records.js';
 import { runCli } from '../support/spawn.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
@@ -114,7 +115,7 @@ describeOnEachBackend(
       assert.ok(!JSON.stringify(success.details).includes('template'));
     });
 
-    test('a used, wrong or superseded code is refused; the CLI says why', async () => {
+    test('a used, wrong, superseded or expired code is refused; the CLI says why', async () => {
       const { browser, page } = await startLogin(issuer(), 'ada');
       const code = codeOn(page)!;
       assert.equal((await post(issuer(), code, cutEdf(ada.task, 30, 10))).status, 202);
@@ -129,7 +130,14 @@ describeOnEachBackend(
       const reloaded = await browser.request(page.url);
       const fresh = codeOn(reloaded)!;
       assert.notEqual(fresh, code);
-      assert.equal((await post(issuer(), fresh, cutEdf(ada.task, 30, 10))).status, 202);
+      assert.equal((await post(issuer(), code, cutEdf(ada.task, 30, 10))).status, 404);
+      // A code past its time to live is unknown, and the waiting page hears that it expired.
+      const uid = new URL(reloaded.url).pathname.split('/')[2]!;
+      const latest = await ctx().server.services.shortLivedRecords.find('CaptureContext', `interaction:${uid}:step:neural`);
+      await expireRecord(ctx().server, 'CaptureCode', String(latest!.extra!.codeId));
+      assert.equal((await post(issuer(), fresh, cutEdf(ada.task, 30, 10))).status, 404);
+      const status = await browser.request(statusUrlOn(reloaded), { headers: { accept: 'application/json' } });
+      assert.deepEqual(JSON.parse(status.html), { status: 'expired' });
     });
 
     test('replays are refused: the same recording again, the same samples with noise, shifted by a second', async () => {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Account } from '../../accounts/accounts.js';
-import { meanDirection, NeuralEmbedder, score, type Embedding } from '../../biometrics/neural/embedder.js';
+import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { decodeRecording } from '../../biometrics/neural/ingest.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { checkShape, defaultQualityPolicy } from '../../biometrics/neural/quality.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
+import { meanDirection, score } from '../../biometrics/neural/similarity.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
@@ -38,12 +39,15 @@ function unusable(err: NeuralInputError) {
   return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
 }
 
-/** The ONNX session is created on first use (or by `warm`) and then shared by every request. */
+/**
+ * The ONNX session is created on first use (or by `warm`) and then shared by every request;
+ * onnxruntime itself is imported only then, so a server that never asks for EEG does not load it.
+ */
 class EmbedderHandle {
   private loading?: Promise<NeuralEmbedder>;
   constructor(private readonly path: string) {}
   get(): Promise<NeuralEmbedder> {
-    this.loading ??= NeuralEmbedder.load(this.path).catch((err: unknown) => {
+    this.loading ??= import('../../biometrics/neural/embedder.js').then(({ NeuralEmbedder }) => NeuralEmbedder.load(this.path)).catch((err: unknown) => {
       this.loading = undefined;
       throw err;
     });

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { score } from '../../biometrics/neural/embedder.js';
+import { score } from '../../biometrics/neural/similarity.js';
 import type { Submission } from './neural-credentials.js';
 
 export type ReplayVerdict =
