@@ -123,7 +123,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
         minutes: Math.round(capture.ttlSeconds / 60),
         expiresAt,
         statusUrl: `/interaction/${uid}/${stage}/${step.id}/capture`,
-        endpoint: `${ctx.origin}/capture/`,
+        issuer: host.current.issuer,
       },
     };
   }
