@@ -10,6 +10,7 @@ import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { expireRecord } from '../support/records.js';
 import { runCli } from '../support/spawn.js';
+import { postToken } from '../support/token-request.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -224,6 +225,20 @@ describeOnEachBackend(
       // The page's code still delivers a good recording, which enrolls.
       const done = await deliverAndSubmit(issuer(), browser, page, good, '/enroll/neural');
       assert.ok(done.leftTo, `${done.status} ${alertOf(done)}`);
+    });
+
+    test('removing the enrollment (admin API) deletes the template and the replay memory; the next sign-in enrolls again', async () => {
+      const { server } = ctx();
+      const admin = await server.services.clients.create({ name: 'Admin', grantTypes: ['client_credentials'], scope: 'admin:write' });
+      const token = await postToken(server.issuer, { id: admin.client.clientId, secret: admin.secret! }, { grant_type: 'client_credentials', resource: `${server.issuer}/admin/v1`, scope: 'admin:write' });
+      const sub = (await server.services.accounts.findByUsername('ada'))!.id;
+      assert.ok((await db()('neural_submissions').where({ account_id: sub })).length > 0);
+      const removed = await fetch(`${server.issuer}/admin/v1/users/${sub}/enrollments/neural`, { method: 'DELETE', headers: { authorization: `Bearer ${token.body.access_token}` } });
+      assert.equal(removed.status, 204);
+      assert.equal(await db()('neural_templates').where({ account_id: sub }).first(), undefined);
+      assert.equal((await db()('neural_submissions').where({ account_id: sub })).length, 0);
+      const { page } = await startLogin(issuer(), 'ada');
+      assert.match(page.html, /Set up brain-signal sign-in/);
     });
 
     test('the reference client checks a file before sending it', async () => {

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../config/load.js';
+import { createLogger } from '../../src/log.js';
+import { CredentialThrottle } from '../../src/security/credential-throttle.js';
+import { openServices, type Services } from '../../src/services.js';
+import { NeuralCredentials } from '../../src/steps/neural/neural-credentials.js';
+import { NeuralStep, type NeuralSettings } from '../../src/steps/neural/neural-step.js';
+import { sqliteBackend, type Backend } from '../support/backends.js';
+import { cutEdf, eegFile } from '../support/eeg.js';
+
+const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
+const at = { ip: '192.0.2.20' };
+const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.85, replayRetentionDays: 30 };
+
+describe('neural step: configured threshold, sealed storage, replay memory retention', () => {
+  let backend: Backend;
+  let s: Services;
+  let credentials: NeuralCredentials;
+  const stepWith = (settings: Partial<NeuralSettings>) =>
+    new NeuralStep(credentials, new CredentialThrottle(s.rateCounter, { maxFailuresPerAccount: 50, maxFailuresPerIp: 50, windowSeconds: 60, lockoutSeconds: 60 }), s.audit, { ...defaults, ...settings });
+
+  before(async () => {
+    backend = await sqliteBackend();
+    s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
+    credentials = NeuralCredentials.forMasterKey(s.db, s.masterKey.key);
+  });
+  after(async () => {
+    await s.close();
+    await backend.dispose();
+  });
+
+  test('the configured threshold decides, and is what the audit log records', async () => {
+    const account = await s.accounts.create({ username: 'eve' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(24, 1), 0, 60))], at)).ok);
+    // Subject24's genuine score is far below 0.99: the stricter setting refuses what the default accepts.
+    const strict = await stepWith({ threshold: 0.99 }).verify({ fields: {}, files: [upload(cutEdf(eegFile(24, 2), 0, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(strict.ok, false);
+    const [refused] = await s.audit.query({ subject: account.id, type: 'login.failed', limit: 1 });
+    assert.equal(refused!.details!.threshold, 0.99);
+    assert.equal(refused!.details!.reason, 'no_match');
+    const lenient = await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(24, 2), 0, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(lenient.ok, true);
+  });
+
+  test('templates and remembered recordings are sealed to their account; expired probes are purged', async () => {
+    const account = await s.accounts.create({ username: 'fay' });
+    const step = stepWith({ replayRetentionDays: 1 });
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(25, 1), 0, 60))], at)).ok);
+    assert.equal((await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(25, 2), 0, 10))] }, { interactionId: 'i', account }, at)).ok, true);
+    const rows = await s.db('neural_submissions').where({ account_id: account.id }).orderBy('id');
+    assert.deepEqual(rows.map((r) => r.kind), ['enrollment', 'probe']);
+    for (const row of rows) assert.match(row.windows_sealed, /^v1\./);
+    const other = await s.accounts.create({ username: 'gil' });
+    // A sealed row moved to another account does not open (the account id is bound as associated data).
+    const template = await s.db('neural_templates').where({ account_id: account.id }).first();
+    await s.db('neural_templates').insert({ ...template, account_id: other.id });
+    await assert.rejects(credentials.template(other.id), /cannot decrypt/);
+    // The probe expires after the retention period; the enrollment recording stays with the template.
+    assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
+    await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
+    assert.equal(await credentials.purgeExpired(), 1);
+    assert.deepEqual((await credentials.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+  });
+});
