@@ -48,8 +48,13 @@ export class DeviceCapture {
 
   /** A fresh code for the context; an earlier code, and anything delivered with it but not taken, is dropped. */
   async issue(context: string, accepts: string): Promise<{ code: string; expiresAt: number }> {
-    const code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-    const id = this.hash(code);
+    let code: string;
+    let id: string;
+    // A clash with a live code is astronomically unlikely, but would hand one page's delivery to another.
+    do {
+      code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+      id = this.hash(code);
+    } while (await this.store.find(CODE, id));
     const previous = await this.store.find(LATEST, context);
     const previousId = previous?.extra?.codeId;
     if (typeof previousId === 'string') await this.store.destroy(CODE, previousId);

@@ -246,6 +246,11 @@ describeOnEachBackend(
       const refused = await runCli(['neural', 'send', '--code', 'ABCD-EFGH', '--file', notEdf, '--issuer', issuer()], {});
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /notes.txt cannot be used: not an EDF file.*\(edf_not_edf\)/);
+      // A 2-hour recording is refused from its header, before anything is sent.
+      const long = file('two-hours.edf', edfHeaderFor(ada.rest, 7200).header);
+      const tooLong = await runCli(['neural', 'send', '--code', 'ABCD-EFGH', '--file', long, '--issuer', issuer(), '--json'], {});
+      assert.equal(tooLong.code, 1);
+      assert.match(tooLong.stderr, /recording lasts 7200 s; the limit is 600 s \(recording_too_long\)/);
     });
   },
   {
