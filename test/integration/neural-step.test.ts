@@ -8,7 +8,7 @@ import { openServices, type Services } from '../../src/services.js';
 import { NeuralCredentials } from '../../src/steps/neural/neural-credentials.js';
 import { NeuralStep, type NeuralSettings } from '../../src/steps/neural/neural-step.js';
 import { sqliteBackend, type Backend } from '../support/backends.js';
-import { cutEdf, eegFile } from '../support/eeg.js';
+import { cutEdf, edfToJsonSamples, eegFile } from '../support/eeg.js';
 
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
 const at = { ip: '192.0.2.20' };
@@ -43,6 +43,29 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal(refused!.details!.reason, 'no_match');
     const lenient = await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(24, 2), 0, 10))] }, { interactionId: 'i', account }, at);
     assert.equal(lenient.ok, true);
+  });
+
+  test('consumer8 serves an 8-channel headset; a template made with another model is not compared', async () => {
+    const account = await s.accounts.create({ username: 'hal' });
+    const eight = (edf: Uint8Array) => {
+      const json = edfToJsonSamples(edf);
+      const keep = ['EEG Fp1', 'EEG Fp2', 'EEG C3', 'EEG C4', 'EEG T5', 'EEG T6', 'EEG O1', 'EEG O2'].map((l) => json.channels.indexOf(l));
+      // Modern 10-10 names, as a consumer board labels them (P7/P8 are T5/T6).
+      const labels = ['Fp1', 'Fp2', 'C3', 'C4', 'P7', 'P8', 'O1', 'O2'];
+      return Buffer.from(JSON.stringify({ sampleRate: json.sampleRate, channels: labels, samples: keep.map((i) => json.samples[i]) }));
+    };
+    const consumer = stepWith({ model: 'consumer8' });
+    assert.ok((await consumer.saveEnrollment(account, [upload(eight(cutEdf(eegFile(23, 1), 0, 60)))], at)).ok);
+    assert.equal((await s.db('neural_templates').where({ account_id: account.id }).first()).model, 'consumer8');
+    const probe = upload(eight(cutEdf(eegFile(23, 1), 100, 10)));
+    assert.equal((await consumer.verify({ fields: {}, files: [probe] }, { interactionId: 'i', account }, at)).ok, true);
+    // The 19-channel model refuses 8 channels by name, and does not score a consumer8 template.
+    const clinical = stepWith({});
+    const missing = await clinical.saveEnrollment(await s.accounts.create({ username: 'ivy' }), [upload(eight(cutEdf(eegFile(23, 1), 0, 60)))], at);
+    assert.equal(!missing.ok && missing.status, 422);
+    assert.match(!missing.ok ? missing.message : '', /lacks 11 of the 19 clinical19 electrodes: F3, F4, F7, F8, T3, T4, P3, P4, Fz, Cz, Pz/);
+    const changed = await clinical.verify({ fields: {}, files: [upload(cutEdf(eegFile(23, 1), 120, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(!changed.ok && changed.status, 409);
   });
 
   test('templates and remembered recordings are sealed to their account; expired probes are purged', async () => {
