@@ -159,6 +159,8 @@ describeOnEachBackend(
         const event = (await auditOf(sub)).find((e) => e.type === 'login.failed' && e.details.step === 'neural')!;
         assert.equal(event.details.reason, 'replay', what);
         assert.equal(event.details.match, match, what);
+        assert.equal(event.details.decision, 'reject', what);
+        assert.equal(event.details.threshold, 0.2914, what);
       }
       // A fresh recording of the same person still passes.
       const { browser, verifier, page } = await startLogin(issuer(), 'ada');

@@ -94,10 +94,6 @@ export class NeuralStep implements Step {
     await this.embedder.get();
   }
 
-  get model(): string {
-    return this.settings.model;
-  }
-
   /** The cheap checks a device gets an answer to at once: format, channels, rate, duration. */
   private precheck(data: Buffer): string | undefined {
     try {
@@ -179,19 +175,20 @@ export class NeuralStep implements Step {
       return { ok: false as const, status: 401, message };
     };
 
-    const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
-    if (replay.replay) {
-      return fail('replay', { match: replay.match, of: replay.of, similarity: round(replay.similarity) }, 'This recording has been used before. Record a new one with your headset and try again.');
-    }
     const similarity = score(template.vector, probe.vector);
+    const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
     const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
+    if (replay.replay) {
+      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity) };
+      return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
+    }
     if (similarity < threshold) {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
     const submission: Submission = { kind: 'probe', digest: decoded.digest, windows: probe.windows };
     if (!(await this.credentials.rememberProbe(account.id, template.model, submission, NeuralCredentials.expiry(this.settings.replayRetentionDays)))) {
       // The same recording was accepted by a concurrent request a moment ago.
-      return fail('replay', { match: 'exact', of: 'probe', similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
+      return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
     await this.throttle.succeed(key);
     await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, decision: 'accept', quality } });
