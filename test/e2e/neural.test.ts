@@ -168,6 +168,19 @@ describeOnEachBackend(
       assert.deepEqual((await tokensFrom(rp, ok, verifier)).claims()!.amr, ['pwd', 'eeg']);
     });
 
+    test('step-up: a password session asked for the eeg level is asked only for the brain signal', async () => {
+      const browser = new Browser(issuer());
+      const first = await authorize(rp, browser);
+      const signedIn = await browser.submit(first.page, '/step/password', { username: 'ada', password: PASSWORD });
+      assert.deepEqual((await tokensFrom(rp, signedIn, first.verifier)).claims()!.amr, ['pwd']);
+      const { verifier, page } = await authorize(rp, browser, { acr_values: EEG });
+      assert.match(page.html, /Brain-signal check/);
+      const done = await deliverAndSubmit(issuer(), browser, page, cutEdf(ada.rest, 120, 10), '/step/neural');
+      const claims = (await tokensFrom(rp, done, verifier)).claims()!;
+      assert.deepEqual(claims.amr, ['pwd', 'eeg']);
+      assert.equal(claims.acr, EEG);
+    });
+
     test("an impostor's recording is refused (bob enrolled by EDF upload on the page)", async () => {
       const first = await startLogin(issuer(), 'bob');
       const enrolled = await first.browser.upload(first.page, '/enroll/neural', [{ field: 'recording', name: 'bob.edf', data: cutEdf(bob.rest, 0, 60) }]);
