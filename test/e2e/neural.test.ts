@@ -120,6 +120,10 @@ describeOnEachBackend(
       const { browser, page } = await startLogin(issuer(), 'ada');
       const code = codeOn(page)!;
       assert.equal((await post(issuer(), code, cutEdf(ada.task, 30, 10))).status, 202);
+      // Two devices racing with one code: exactly one delivery counts.
+      const racing = await startLogin(issuer(), 'ada');
+      const statuses = await Promise.all([0, 1].map(() => post(issuer(), codeOn(racing.page)!, cutEdf(ada.task, 30, 10)).then((r) => r.status)));
+      assert.deepEqual(statuses.sort(), [202, 410]);
       const reused = await runCli(['neural', 'send', '--code', code, '--file', adaProbe, '--issuer', issuer()], {});
       assert.equal(reused.code, 1);
       assert.match(reused.stderr, /refused the recording \(410\): this code has already been used/);

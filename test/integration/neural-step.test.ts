@@ -68,6 +68,17 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal(!changed.ok && changed.status, 409);
   });
 
+  test('the same fresh recording submitted twice at once is accepted once', async () => {
+    const account = await s.accounts.create({ username: 'jo' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(22, 1), 0, 60))], at)).ok);
+    const probe = cutEdf(eegFile(22, 2), 20, 10);
+    const outcomes = await Promise.all([0, 1].map(() => step.verify({ fields: {}, files: [upload(probe)] }, { interactionId: 'i', account }, at)));
+    assert.deepEqual(outcomes.map((o) => o.ok).sort(), [false, true]);
+    const refused = outcomes.find((o) => !o.ok);
+    assert.match(refused && !refused.ok ? refused.message : '', /used before/);
+  });
+
   test('templates and remembered recordings are sealed to their account; expired probes are purged', async () => {
     const account = await s.accounts.create({ username: 'fay' });
     const step = stepWith({ replayRetentionDays: 1 });
