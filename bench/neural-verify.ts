@@ -8,7 +8,6 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../src/log.js';
 import { CredentialThrottle } from '../src/security/credential-throttle.js';
 import { openServices } from '../src/services.js';
-import { NeuralCredentials } from '../src/steps/neural/neural-credentials.js';
 import { NeuralStep } from '../src/steps/neural/neural-step.js';
 import type { Attempt, StepOutcome } from '../src/steps/step.js';
 import { cutEdf, eegFile } from '../test/support/eeg.js';
@@ -18,12 +17,7 @@ const config = loadConfig();
 const services = await openServices(config, createLogger('warn'));
 // Generous limits: the bench makes many deliberate failures (replays) per account.
 const throttle = new CredentialThrottle(services.rateCounter, { maxFailuresPerAccount: 10_000, maxFailuresPerIp: 10_000, windowSeconds: 60, lockoutSeconds: 1 });
-const step = new NeuralStep(NeuralCredentials.forMasterKey(services.db, services.masterKey.key), throttle, services.audit, {
-  model: config.neuralModel,
-  threshold: config.neuralThreshold,
-  replaySimilarity: config.neuralReplaySimilarity,
-  replayRetentionDays: config.neuralReplayRetentionDays,
-});
+const step = NeuralStep.forConfig(services.db, services.masterKey.key, throttle, services.audit, config);
 await step.warm();
 const attempt: Attempt = { ip: '192.0.2.1' };
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requirementsOf, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
@@ -17,7 +17,6 @@ import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
 import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
-import { NeuralCredentials } from './steps/neural/neural-credentials.js';
 import { NeuralStep } from './steps/neural/neural-step.js';
 import { PasswordStep } from './steps/password/password-step.js';
 import { StepRegistry } from './steps/registry.js';
@@ -55,27 +54,21 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
-  const neuralCredentials = NeuralCredentials.forMasterKey(services.db, master);
-  const neural = new NeuralStep(neuralCredentials, throttle, audit, {
-    model: config.neuralModel,
-    threshold: config.neuralThreshold,
-    replaySimilarity: config.neuralReplaySimilarity,
-    replayRetentionDays: config.neuralReplayRetentionDays,
-  });
   // One line per step: the engine discovers everything else through the Step interface.
   const steps = new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
-    neural,
+    NeuralStep.forConfig(services.db, master, throttle, audit, config),
   ]);
-  // The EEG model costs memory: load it at start only when a configured flow can ask for it.
-  const usesNeural = Object.values(config.flows).some((flow) => requirementsOf(flow).some((r) => ('step' in r ? r.step === neural.id : r.anyOf.includes(neural.id))));
-  if (usesNeural || config.riskStep === neural.id) await neural.warm();
   const capture = new DeviceCapture(services.shortLivedRecords, new SealedBox(master, 'device-capture'), deriveSecret(master, 'capture-codes'), config.captureCodeTTL);
   const policy = new FlowPolicy(config, steps);
   if (config.riskStep && !steps.get(config.riskStep)) {
     throw new ConfigError([`TESSERA_RISK_STEP (riskStep): unknown step ${config.riskStep} (known: ${steps.ids().join(', ')})`]);
   }
+  // Models cost memory: a step loads them at start only when a configured flow (or the risk step) can ask for it.
+  const inUse = policy.stepsInUse();
+  if (config.riskStep) inUse.add(config.riskStep);
+  await Promise.all([...inUse].map((id) => steps.require(id).warm?.()));
   async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
     const account = await accounts.findById(accountId);
     return !(await policy.satisfiedBy(acrValues, amr, account));
@@ -144,7 +137,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const port = (server.address() as AddressInfo).port;
 
   const purge = setInterval(() => {
-    Promise.all([services.purgeExpired(), neuralCredentials.purgeExpired()]).catch((err: Error) => log.error({ err }, 'purge failed'));
+    Promise.all([services.purgeExpired(), ...steps.ids().map((id) => steps.require(id).purgeExpired?.())]).catch((err: Error) => log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

@@ -50,6 +50,11 @@ export class FlowPolicy {
     if (problems.length) throw new ConfigError(problems);
   }
 
+  /** Every step some configured flow can ask for. */
+  stepsInUse(): Set<string> {
+    return new Set([...this.flows.values()].flatMap((f) => f.requirements.flatMap(stepsOf)));
+  }
+
   get acrValues(): string[] {
     return Object.keys(this.config.acr);
   }

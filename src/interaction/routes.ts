@@ -116,12 +116,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function captureFor(ctx: Context, step: Step, stage: Stage) {
     if (!step.deviceCapture) return {};
     const uid = String(ctx.params.uid);
-    const { code, expiresAt } = await capture.issue(captureContext(uid, stage, step.id), step.id);
+    const { code } = await capture.issue(captureContext(uid, stage, step.id), step.id);
     return {
       capture: {
         code: `${code.slice(0, 4)}-${code.slice(4)}`,
         minutes: Math.round(capture.ttlSeconds / 60),
-        expiresAt,
         statusUrl: `/interaction/${uid}/${stage}/${step.id}/capture`,
         issuer: host.current.issuer,
       },

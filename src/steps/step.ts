@@ -93,6 +93,10 @@ export interface Step {
   prompt(state: StepState): Promise<Record<string, unknown>>;
   /** Checks one submission of the step's form. */
   verify(input: StepInput, state: StepState, attempt: Attempt): Promise<StepOutcome>;
+  /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */
+  warm?(): Promise<void>;
+  /** Forgets what the step keeps only for a while (e.g. a replay memory); called periodically. */
+  purgeExpired?(): Promise<unknown>;
   /** Present when the step can be set up during sign-in (if the flow allows it). */
   readonly enrollment?: StepEnrollment;
 }

@@ -68,3 +68,9 @@ test('flows naming unknown steps, or not starting with an identifying step, are 
   assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'webauthn' }] }, defaultFlow: 'x', acr: {} }, registry), (e: ConfigError) => /unknown step webauthn/.test(e.message));
   assert.throws(() => new FlowPolicy({ ...config, flows: { x: [{ step: 'totp' }] }, defaultFlow: 'x', acr: {} }, registry), /must identify the user/);
 });
+
+test('knows which steps the configured flows can ask for (so only those load their models at start)', () => {
+  assert.deepEqual([...policy.stepsInUse()].sort(), ['face', 'neural', 'password', 'totp']);
+  const plain = new FlowPolicy({ flows: { password: [{ step: 'password' }], mfa: [{ step: 'password' }, { step: 'totp' }] }, defaultFlow: 'password', acr: {} }, registry);
+  assert.deepEqual([...plain.stepsInUse()].sort(), ['password', 'totp']);
+});

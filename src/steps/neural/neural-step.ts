@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
@@ -8,6 +9,7 @@ import { montageByName, selectMontage } from '../../biometrics/neural/montage.js
 import { checkShape, defaultQualityPolicy } from '../../biometrics/neural/quality.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
 import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
@@ -78,6 +80,16 @@ export class NeuralStep implements Step {
   readonly enrollment: StepEnrollment;
   private readonly embedder: EmbedderHandle;
 
+  /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
+  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
+    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey), throttle, audit, {
+      model: config.neuralModel,
+      threshold: config.neuralThreshold,
+      replaySimilarity: config.neuralReplaySimilarity,
+      replayRetentionDays: config.neuralReplayRetentionDays,
+    });
+  }
+
   constructor(
     private readonly credentials: NeuralCredentials,
     private readonly throttle: CredentialThrottle,
@@ -89,9 +101,12 @@ export class NeuralStep implements Step {
     this.enrollment = new NeuralEnrollment(this);
   }
 
-  /** Loads the model now (when a configured flow uses this step) rather than on the first sign-in. */
   async warm(): Promise<void> {
     await this.embedder.get();
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.credentials.purgeExpired();
   }
 
   /** The cheap checks a device gets an answer to at once: format, channels, rate, duration. */
