@@ -1,7 +1,8 @@
 // Neural-signal verification through the step itself (decode → quality → features → ONNX →
 // replay check → score → remember → audit) on the configured database, with the held-out
-// eegmat subjects 21–25: latency p50/p95 of genuine verifications, their decisions, and the
-// replay defence on exact copies, noisy copies and 1 s shifts of the accepted probes.
+// eegmat subjects 21–25: latency p50/p95 of genuine verifications, their decisions, impostor
+// decisions (each person's task-run probes against the others), and the replay defence on exact
+// copies, noisy copies and 1 s shifts of the accepted probes.
 // Standalone: `node --import tsx bench/neural-verify.ts` (uses the environment's DATABASE_URL etc.).
 import { loadavg } from 'node:os';
 import { loadConfig } from '../config/load.js';
@@ -9,6 +10,7 @@ import { createLogger } from '../src/log.js';
 import { CredentialThrottle } from '../src/security/credential-throttle.js';
 import { openServices } from '../src/services.js';
 import { NeuralStep } from '../src/steps/neural/neural-step.js';
+import type { Account } from '../src/accounts/accounts.js';
 import type { Attempt, StepOutcome } from '../src/steps/step.js';
 import { cutEdf, eegFile } from '../test/support/eeg.js';
 
@@ -25,13 +27,25 @@ const reason = (o: StepOutcome) => (o.ok ? 'accepted' : o.status === 401 && /use
 
 const latencies: number[] = [];
 const decisions: Record<string, number> = {};
+const impostors: Record<string, number> = {};
 const replays: Record<string, Record<string, number>> = { exact: {}, noise: {}, shift1s: {} };
+const accounts = new Map<number, Account>();
+for (const subject of SUBJECTS) {
+  const account = await services.accounts.create({ username: `neural-bench-${subject}-${Date.now()}` });
+  const enrolled = await step.saveEnrollment(account, [upload(cutEdf(eegFile(subject, 1), 0, 60))], attempt);
+  if (!enrolled.ok) throw new Error(`enrollment of Subject${subject} failed: ${enrolled.message}`);
+  accounts.set(subject, account);
+}
 for (const subject of SUBJECTS) {
   const rest = eegFile(subject, 1);
   const task = eegFile(subject, 2);
-  const account = await services.accounts.create({ username: `neural-bench-${subject}-${Date.now()}` });
-  const enrolled = await step.saveEnrollment(account, [upload(cutEdf(rest, 0, 60))], attempt);
-  if (!enrolled.ok) throw new Error(`enrollment of Subject${subject} failed: ${enrolled.message}`);
+  const account = accounts.get(subject)!;
+  for (const other of SUBJECTS.filter((s) => s !== subject)) {
+    for (const t of [5, 25, 45]) {
+      const r = reason(await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(other, 2), t, 10))] }, { interactionId: 'bench', account }, attempt));
+      impostors[r] = (impostors[r] ?? 0) + 1;
+    }
+  }
   // Probes never overlap the enrollment minute: task run 0–60 s, resting run from 70 s.
   const probes = [...[0, 10, 20, 30, 40, 50].map((t) => cutEdf(task, t, 10)), ...[70, 80, 90, 100, 110, 120, 130, 140, 150, 160].map((t) => cutEdf(rest, t, 10))];
   const accepted: Uint8Array[] = [];
@@ -58,8 +72,8 @@ for (const subject of SUBJECTS) {
     const r = reason(await step.verify({ fields: {}, files: [upload(cutEdf(rest, t + 1, 10))] }, { interactionId: 'bench', account }, attempt));
     replays.shift1s![r] = (replays.shift1s![r] ?? 0) + 1;
   }
-  await services.accounts.delete(account.id);
 }
+for (const account of accounts.values()) await services.accounts.delete(account.id);
 await services.close();
 
 latencies.sort((a, b) => a - b);
@@ -73,6 +87,7 @@ process.stdout.write(
     probes: latencies.length,
     verifyMs: { p50: q(0.5), p95: q(0.95), max: Number(latencies.at(-1)!.toFixed(1)) },
     genuineDecisions: decisions,
+    impostorDecisions: impostors,
     replayAttempts: replays,
   }) + '\n',
 );
