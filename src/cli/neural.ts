@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/load.js';
 import { NeuralInputError } from '../biometrics/neural/errors.js';
-import { decodeRecording } from '../biometrics/neural/ingest.js';
-import { checkShape, defaultQualityPolicy } from '../biometrics/neural/quality.js';
 import { durationSeconds } from '../biometrics/neural/recording.js';
 import { isCodeShaped, normaliseCode } from '../interaction/device-capture.js';
-import { neuralIngestLimits } from '../steps/neural/limits.js';
+import { decodeUpload } from '../steps/neural/upload.js';
 import { parse, required, UsageError } from './args.js';
 import { print } from './output.js';
 
@@ -39,10 +37,7 @@ export async function neuralCommand(args: string[]): Promise<void> {
   }
   let seconds: number;
   try {
-    const recording = decodeRecording(data, neuralIngestLimits);
-    const problems = checkShape(recording, defaultQualityPolicy);
-    if (problems.length) throw new NeuralInputError(problems[0]!.code, problems.map((p) => p.message).join('; '));
-    seconds = durationSeconds(recording);
+    seconds = durationSeconds(decodeUpload(data));
   } catch (err) {
     if (err instanceof NeuralInputError) throw new CaptureError(`${path} cannot be used: ${err.message} (${err.code})`);
     throw err;

@@ -4,9 +4,7 @@ import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
-import { decodeRecording } from '../../biometrics/neural/ingest.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
-import { checkShape, defaultQualityPolicy } from '../../biometrics/neural/quality.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
 import { meanDirection, score } from '../../biometrics/neural/similarity.js';
 import type { Database } from '../../db/database.js';
@@ -14,9 +12,9 @@ import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { Attempt, DeviceCaptureSpec, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
-import { NEURAL_MAX_BYTES, neuralIngestLimits } from './limits.js';
 import { NeuralCredentials, type Submission } from './neural-credentials.js';
 import { findReplay } from './replay.js';
+import { decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
   model: 'clinical19' | 'consumer8';
@@ -122,9 +120,7 @@ export class NeuralStep implements Step {
 
   /** Decodes an upload onto the model's montage; throws NeuralInputError naming what is wrong. */
   decode(data: Buffer): Decoded {
-    const recording = selectMontage(decodeRecording(data, neuralIngestLimits), montageByName(this.settings.model));
-    const shape = checkShape(recording, defaultQualityPolicy);
-    if (shape.length > 0) throw new NeuralInputError(shape[0]!.code, shape.map((r) => r.message).join('; '), shape);
+    const recording = selectMontage(decodeUpload(data), montageByName(this.settings.model));
     return { recording, digest: this.credentials.digest(recording) };
   }
 
