@@ -147,6 +147,13 @@ async function interactive(files: [string, string], label: string) {
 const passwordLogin = await interactive([passwordAccounts, passwordAccounts], 'password login');
 const passwordTotpLogin = await interactive(totpRuns as [string, string], 'password + TOTP login');
 
+// EEG verification runs in-process through the neural step on the same stores (needs the shared eegmat data).
+log('neural verification through the step (held-out eegmat subjects 21–25)');
+const neuralVerification = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/neural-verify.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } }).then(
+  ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>,
+  (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
+);
+
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await admin.raw(`drop database if exists ${dbName} with (force)`);
@@ -159,6 +166,7 @@ const out = {
   clientCredentials,
   passwordLogin: { argon2idVerifyMs: argon2Ms, runs: passwordLogin },
   passwordTotpLogin: { runs: passwordTotpLogin },
+  neuralVerification,
   rssMb: { idle: idleRss, underLoad: loadedRss },
 };
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -28,6 +28,11 @@ export const envMapping: Record<string, string> = {
   TESSERA_RISK_STEP: 'riskStep',
   TESSERA_RISK_SIGNALS: 'riskSignals',
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
+  TESSERA_NEURAL_MODEL: 'neuralModel',
+  TESSERA_NEURAL_THRESHOLD: 'neuralThreshold',
+  TESSERA_NEURAL_REPLAY_SIMILARITY: 'neuralReplaySimilarity',
+  TESSERA_NEURAL_REPLAY_RETENTION_DAYS: 'neuralReplayRetentionDays',
+  TESSERA_CAPTURE_CODE_TTL: 'captureCodeTTL',
 };
 
 // Variables whose value is JSON rather than a scalar.

@@ -100,6 +100,14 @@ export const configSchema = z
     riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
     riskFailureWindowSeconds: positiveInt.default(24 * 3600),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
+    // Neural-signal (EEG) step: which model (montage) to run, the accept threshold (default: the
+    // model card's calibrated value), and the replay defence's near-duplicate similarity and memory.
+    neuralModel: z.enum(['clinical19', 'consumer8']).default('clinical19'),
+    neuralThreshold: z.coerce.number().min(-1).max(1).optional(),
+    neuralReplaySimilarity: z.coerce.number().gt(0).max(1).default(0.85),
+    neuralReplayRetentionDays: positiveInt.default(30),
+    // Seconds a one-time device capture code (e.g. an EEG headset's app posting a recording) stays valid.
+    captureCodeTTL: z.coerce.number().int().min(1).max(3600).default(300),
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),

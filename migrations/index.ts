@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as core from './20261126_001_core.js';
 import * as totp from './20261127_002_totp.js';
 import * as knownContexts from './20261127_003_known_contexts.js';
+import * as neural from './20261128_005_neural.js';
 import * as flows from './20261127_006_flows.js';
 import * as recordsByAccount from './20261127_007_records_by_account.js';
 import * as auditSubjectIndex from './20261128_008_audit_subject_partial_index.js';
@@ -12,6 +13,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261126_001_core': core,
   '20261127_002_totp': totp,
   '20261127_003_known_contexts': knownContexts,
+  '20261128_005_neural': neural,
   '20261127_006_flows': flows,
   '20261127_007_records_by_account': recordsByAccount,
   '20261128_008_audit_subject_partial_index': auditSubjectIndex,

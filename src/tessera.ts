@@ -8,6 +8,8 @@ import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
+import { CAPTURE_PREFIX, captureRouter } from './interaction/capture-routes.js';
+import { DeviceCapture } from './interaction/device-capture.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
@@ -54,12 +56,17 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const master = services.masterKey.key;
   const steps = await createSteps(services);
+  const capture = new DeviceCapture(services.shortLivedRecords, new SealedBox(master, 'device-capture'), deriveSecret(master, 'capture-codes'), config.captureCodeTTL);
   const policy = new FlowPolicy(config, steps);
   const flows = new FlowCatalogue(config, new FlowStore(db), steps, services.clients, log);
   await flows.sync(policy);
   if (config.riskStep && !steps.get(config.riskStep)) {
     throw new ConfigError([`TESSERA_RISK_STEP (riskStep): unknown step ${config.riskStep} (known: ${steps.ids().join(', ')})`]);
   }
+  // Models cost memory: a step loads them at start only when a configured flow (or the risk step) can ask for it.
+  const inUse = policy.stepsInUse();
+  if (config.riskStep) inUse.add(config.riskStep);
+  await Promise.all([...inUse].map((id) => steps.require(id).warm?.()));
   async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
     const account = await accounts.findById(accountId);
     return !(await policy.satisfiedBy(acrValues, amr, account));
@@ -108,6 +115,10 @@ export async function startTessera(config: Config, log: Logger, opts: { services
         router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: new CredentialThrottle(services.rateCounter, config.login), cookieBox: new SealedBox(master, 'account-console') }),
       },
       {
+        prefixes: [`${CAPTURE_PREFIX}/`],
+        router: captureRouter({ capture, counter: services.rateCounter, specFor: (id) => steps.get(id)?.deviceCapture, log }),
+      },
+      {
         prefixes: ['/interaction/'],
         router: interactionRouter({
           host,
@@ -117,6 +128,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           steps,
           policy,
           audit,
+          capture,
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),
@@ -138,7 +150,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const port = (server.address() as AddressInfo).port;
 
   const purge = setInterval(() => {
-    services.purgeExpired().catch((err: Error) => log.error({ err }, 'purge failed'));
+    Promise.all([services.purgeExpired(), ...steps.ids().map((id) => steps.require(id).purgeExpired?.())]).catch((err: Error) => log.error({ err }, 'purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
 

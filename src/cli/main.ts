@@ -9,6 +9,7 @@ import { UsageError } from './args.js';
 import { clientCommand } from './client.js';
 import { flowCommand } from './flow.js';
 import { keysCommand } from './keys.js';
+import { CaptureError, neuralCommand } from './neural.js';
 import { print } from './output.js';
 import { userCommand } from './user.js';
 
@@ -19,11 +20,12 @@ const HELP = `usage: tessera <command> [options] [--json]
   client create|list|update|delete|rotate-secret
   flow list|get|set|delete
   keys list|rotate
+  neural send --code CODE --file RECORDING [--issuer URL]   deliver an EEG recording to a sign-in page
 
 Configuration comes from the same environment variables as the server (DATABASE_URL, DATA_DIR, …).
 Run a command without arguments for its options.`;
 
-const USER_ERRORS = [UsageError, ConfigError, InputError, PasswordHashError, KeyRotationError];
+const USER_ERRORS = [UsageError, ConfigError, InputError, PasswordHashError, KeyRotationError, CaptureError];
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -31,6 +33,8 @@ async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  // A device client: it talks to a server over HTTP and never opens the database.
+  if (command === 'neural') return neuralCommand(rest);
   if (!['migrate', 'user', 'client', 'flow', 'keys'].includes(command)) throw new UsageError(`unknown command: ${command}\n\n${HELP}`);
   const config = loadConfig();
   const s = await openServices(config, createLogger('warn'), { migrate: false });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
@@ -87,7 +87,14 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
   // Koa would print every thrown error; ours are logged once, with the request id.
   app.silent = true;
-  const css = readFileSync(join(deps.views.dir, 'static', 'tessera.css'));
+  // The page assets (stylesheet, page scripts): read once; CSP allows only same-origin scripts.
+  const staticDir = join(deps.views.dir, 'static');
+  const types: Record<string, string> = { css: 'text/css', js: 'text/javascript' };
+  const assets = new Map(
+    readdirSync(staticDir)
+      .filter((name) => types[name.split('.').pop()!])
+      .map((name) => [`/static/${name}`, { type: types[name.split('.').pop()!]!, body: readFileSync(join(staticDir, name)) }]),
+  );
   app.use(requestIds(deps.log));
   app.use(async (ctx, next) => {
     baseSecurityHeaders(ctx);
@@ -95,10 +102,11 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(errors(deps.views, deps.log));
   app.use(async (ctx, next) => {
-    if (ctx.path !== '/static/tessera.css') return next();
-    ctx.type = 'text/css';
+    const asset = assets.get(ctx.path);
+    if (!asset) return next();
+    ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = css;
+    ctx.body = asset.body;
   });
   for (const { prefixes, router } of deps.routers) {
     const handle = compose([router.routes(), router.allowedMethods()] as compose.Middleware<Context>[]);

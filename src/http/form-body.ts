@@ -4,7 +4,7 @@ import type { StepInput, UploadLimits } from '../steps/step.js';
 export const FORM_LIMIT_BYTES = 16 * 1024;
 
 /** Reads the raw body, refusing (413) as soon as it passes `limit`. */
-async function readBody(ctx: Context, limit: number, what: string): Promise<Buffer> {
+export async function readBody(ctx: Context, limit: number, what: string): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) ctx.throw(413, `${what} too large (limit ${limit} bytes)`);
   const chunks: Buffer[] = [];
@@ -54,6 +54,8 @@ export async function readSubmission(ctx: Context, uploads?: UploadLimits): Prom
       addField(ctx, input.fields, key, value);
       continue;
     }
+    // A file input left empty still sends a part, with no name and no bytes.
+    if (!value.name && value.size === 0) continue;
     if (input.files.length >= uploads.maxFiles) ctx.throw(413, `too many files (limit ${uploads.maxFiles})`);
     input.files.push({ field: key, filename: value.name || undefined, contentType: value.type || 'application/octet-stream', data: Buffer.from(await value.arrayBuffer()) });
   }

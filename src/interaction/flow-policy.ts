@@ -63,6 +63,11 @@ export class FlowPolicy {
     this.current = this.build(set);
   }
 
+  /** Every step some configured flow can ask for. */
+  stepsInUse(): Set<string> {
+    return new Set([...this.current.byName.values()].flatMap((f) => f.requirements.flatMap(stepsOf)));
+  }
+
   get acrValues(): string[] {
     return Object.keys(this.current.acr);
   }

@@ -10,6 +10,7 @@ import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
 import type { Requirement } from '../../config/schema.js';
+import type { DeviceCapture } from './device-capture.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
@@ -25,7 +26,13 @@ export interface InteractionDeps {
   steps: StepRegistry;
   policy: FlowPolicy;
   audit: AuditLog;
+  // One-time codes for steps whose input may come from another device (see device-capture.ts).
+  capture: DeviceCapture;
 }
+
+// What a device capture code feeds: this sign-in's step page or its enrollment page.
+type Stage = 'step' | 'enroll';
+const captureContext = (uid: string, stage: Stage, stepId: string) => `interaction:${uid}:${stage}:${stepId}`;
 
 // Prompt reasons after which earlier steps of the session no longer count.
 const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
@@ -44,7 +51,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, capture } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -106,9 +113,24 @@ export function interactionRouter(deps: InteractionDeps): Router {
     views.render(ctx, view, { uid, csrf: csrf.token(ctx, uid), ...data }, status);
   }
 
+  /** For a step that takes device input: a fresh one-time code and where its page asks for news. */
+  async function captureFor(ctx: Context, step: Step, stage: Stage) {
+    if (!step.deviceCapture) return {};
+    const uid = String(ctx.params.uid);
+    const { code } = await capture.issue(captureContext(uid, stage, step.id), step.id);
+    return {
+      capture: {
+        code: `${code.slice(0, 4)}-${code.slice(4)}`,
+        minutes: Math.round(capture.ttlSeconds / 60),
+        statusUrl: `/interaction/${uid}/${stage}/${step.id}/capture`,
+        issuer: host.current.issuer,
+      },
+    };
+  }
+
   async function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const action = `/interaction/${ctx.params.uid}/step/${step.id}`;
-    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...extra }, status);
+    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...(await captureFor(ctx, step, 'step')), ...extra }, status);
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
@@ -124,7 +146,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const prompt = await step.enrollment!.prompt(account, pending);
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
     const cancel = { cancelAction: `/interaction/${ctx.params.uid}/abort`, cancelLabel: 'Cancel and return to the application' };
-    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...cancel, ...prompt, ...extra }, status);
+    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...cancel, ...prompt, ...(await captureFor(ctx, step, 'enroll')), ...extra }, status);
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
@@ -199,10 +221,16 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
-  async function submission(ctx: Context) {
+  async function submission(ctx: Context, stage: Stage) {
     // Steps that take files say how much; everything else is a plain 16 KB form.
-    const form = await postedForm(ctx, steps.get(String(ctx.params.step))?.upload);
+    const submitted = steps.get(String(ctx.params.step));
+    const form = await postedForm(ctx, submitted?.upload);
     const { details, client, clientName } = await interactionOf(ctx);
+    // Without a file on the form, what a device delivered for this page is the submission.
+    if (submitted?.deviceCapture && form.files.length === 0) {
+      const delivered = await capture.take(captureContext(details.uid, stage, submitted.id));
+      if (delivered) form.files.push(delivered);
+    }
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
     const state = await stateOf(details, progress);
@@ -212,7 +240,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   router.post('/:uid/step/:step', async (ctx) => {
-    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx);
+    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
@@ -236,7 +264,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/:uid/enroll/:step', async (ctx) => {
-    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx);
+    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'enroll');
     const pending = progress.pending?.[String(ctx.params.step)];
     if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || !pending || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
@@ -253,6 +281,15 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return ctx.redirect(`/interaction/${ctx.params.uid}`);
     }
     views.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: `/interaction/${ctx.params.uid}` });
+  });
+
+  // The waiting page polls this (same browser: the interaction cookie) until a device has delivered.
+  router.get('/:uid/:stage/:step/capture', async (ctx) => {
+    const { details } = await interactionOf(ctx);
+    const stage = ctx.params.stage;
+    if ((stage !== 'step' && stage !== 'enroll') || !steps.get(String(ctx.params.step))?.deviceCapture) return ctx.throw(404, 'no device capture here');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: await capture.status(captureContext(details.uid, stage, String(ctx.params.step))) };
   });
 
   router.post('/:uid/consent', async (ctx) => {

@@ -8,6 +8,7 @@ export type AuditType =
   | 'login.locked_out'
   | 'login.risk'
   | 'credential.enrolled'
+  | 'credential.enroll_failed'
   | 'credential.removed'
   | 'credential.recovery_codes_issued'
   | 'account.profile_updated'

@@ -1,6 +1,7 @@
 import type { Services } from '../services.js';
 import { CredentialThrottle } from '../security/credential-throttle.js';
 import { SealedBox } from '../security/sealed-box.js';
+import { NeuralStep } from './neural/neural-step.js';
 import { PasswordStep } from './password/password-step.js';
 import { StepRegistry } from './registry.js';
 import { TotpCredentials } from './totp/totp-credentials.js';
@@ -17,5 +18,6 @@ export async function createSteps(services: Services): Promise<StepRegistry> {
   return new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+    NeuralStep.forConfig(services.db, master, throttle, audit, config),
   ]);
 }

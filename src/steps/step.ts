@@ -36,6 +36,18 @@ export interface UploadLimits {
   maxFiles: number;
 }
 
+/**
+ * A step whose input can come from a separate device (an EEG headset's app, say) instead of the
+ * page: the engine shows a one-time code, the device posts its payload to /capture/<code>, and
+ * the payload reaches `verify` (or the enrollment's `confirm`) as an upload in `input.files`.
+ */
+export interface DeviceCaptureSpec {
+  /** Largest payload a device may post, in bytes (larger ones are refused with 413). */
+  maxBytes: number;
+  /** A message for the device when the payload could never be used (not a recording, say); undefined when it may be. */
+  check(data: Buffer): string | undefined;
+}
+
 export type StepOutcome =
   | { ok: true; account: Account }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number; keepInput?: Record<string, string> };
@@ -84,11 +96,17 @@ export interface Step {
   readonly view: string;
   /** Present when the step's submissions carry files (multipart/form-data) beyond a plain form. */
   readonly upload?: UploadLimits;
+  /** Present when a device may deliver the submission through a one-time capture code. */
+  readonly deviceCapture?: DeviceCaptureSpec;
   isEnrolled(account: Account): Promise<boolean>;
   /** Data for the step's page (never secrets); may set up a per-attempt challenge. */
   prompt(state: StepState): Promise<Record<string, unknown>>;
   /** Checks one submission of the step's form. */
   verify(input: StepInput, state: StepState, attempt: Attempt): Promise<StepOutcome>;
+  /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */
+  warm?(): Promise<void>;
+  /** Forgets what the step keeps only for a while (e.g. a replay memory); called periodically. */
+  purgeExpired?(): Promise<unknown>;
   /** Present when the step can be set up during sign-in (if the flow allows it). */
   readonly enrollment?: StepEnrollment;
 }

@@ -70,7 +70,7 @@ describeOnEachBackend(
 
     test('invalid flows are refused with the same checks as the config file, and nothing is stored', async () => {
       const bad = async (body: unknown, status: number, error: string, message: RegExp) => assertError(await api.call('post', '/flows', { body }), status, error, message);
-      await bad({ name: 'b1', requirements: [{ step: 'password' }, { step: 'retina' }] }, 400, 'invalid_request', /flows\.b1: unknown step retina \(known: password, totp\)/);
+      await bad({ name: 'b1', requirements: [{ step: 'password' }, { step: 'retina' }] }, 400, 'invalid_request', /flows\.b1: unknown step retina \(known: password, totp[a-z, ]*\)/);
       await bad({ name: 'b2', requirements: [{ step: 'password' }, { anyOf: ['totp'], count: 2 }] }, 400, 'invalid_request', /flows\.b2\[1\]: count 2 exceeds its 1 steps/);
       await bad({ name: 'b3', requirements: [{ step: 'totp' }] }, 400, 'invalid_request', /flows\.b3: the first requirement must identify the user/);
       await bad({ name: 'b4', requirements: [{ step: 'password' }, { anyOf: ['totp', 'totp'], count: 1 }] }, 400, 'invalid_request', /anyOf lists a step twice/);

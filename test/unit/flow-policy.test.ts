@@ -77,3 +77,9 @@ test('replace swaps in a new set of flows whole, or keeps the old one when the n
   assert.throws(() => live.replace({ ...config, flows: { ...config.flows, x: [{ step: 'password' }, { anyOf: ['totp', 'totp'], count: 2 }] } }), /anyOf lists a step twice/);
   assert.ok(live.has('face') && !live.has('x'), 'the invalid set was not applied, not even in part');
 });
+
+test('knows which steps the configured flows can ask for (so only those load their models at start)', () => {
+  assert.deepEqual([...policy.stepsInUse()].sort(), ['face', 'neural', 'password', 'totp']);
+  const plain = new FlowPolicy({ flows: { password: [{ step: 'password' }], mfa: [{ step: 'password' }, { step: 'totp' }] }, defaultFlow: 'password', acr: {} }, registry);
+  assert.deepEqual([...plain.stepsInUse()].sort(), ['password', 'totp']);
+});

@@ -63,3 +63,13 @@ test('a repeated text field is refused', async () => {
   body.append('csrf', 'again');
   assert.equal((await fetch(`${url}/uploads`, { method: 'POST', body })).status, 400);
 });
+
+test('a file input left empty (a part with filename="" and no bytes, as browsers send it) is not a file', async () => {
+  const part = (headers: string, content: string) => `--zz\r\n${headers}\r\n\r\n${content}\r\n`;
+  const body =
+    part('Content-Disposition: form-data; name="csrf"', 'token') +
+    part('Content-Disposition: form-data; name="recording"; filename=""\r\nContent-Type: application/octet-stream', '') +
+    '--zz--\r\n';
+  const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zz' }, body });
+  assert.deepEqual(await res.json(), { fields: { csrf: 'token' }, files: [] });
+});

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Config } from '../../../config/schema.js';
+import type { Account } from '../../accounts/accounts.js';
+import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
+import { NeuralInputError } from '../../biometrics/neural/errors.js';
+import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
+import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
+import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import type { Database } from '../../db/database.js';
+import { PROJECT_ROOT } from '../../paths.js';
+import type { AuditLog } from '../../security/audit-log.js';
+import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import type { Attempt, DeviceCaptureSpec, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
+import { NeuralCredentials, type Submission } from './neural-credentials.js';
+import { findReplay } from './replay.js';
+import { decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
+
+export interface NeuralSettings {
+  model: 'clinical19' | 'consumer8';
+  /** Cosine score a probe must reach; the model card's calibrated value when unset. */
+  threshold?: number;
+  replaySimilarity: number;
+  replayRetentionDays: number;
+}
+
+// An enrollment needs at least this many clean 10 s windows (windows every 5 s: 20 s of signal).
+const MIN_ENROLL_WINDOWS = 3;
+
+const tooMany = (locked: LockedOut) => ({
+  ok: false as const,
+  status: 429,
+  message: `Too many attempts that did not match. Try again in ${locked.retryAfterMinutes} minute(s).`,
+  retryAfterSeconds: locked.retryAfterSeconds,
+});
+
+/** Why a recording cannot be used, for people; the code goes to the audit log. */
+function unusable(err: NeuralInputError) {
+  return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
+}
+
+/**
+ * The ONNX session is created on first use (or by `warm`) and then shared by every request;
+ * onnxruntime itself is imported only then, so a server that never asks for EEG does not load it.
+ */
+class EmbedderHandle {
+  private loading?: Promise<NeuralEmbedder>;
+  constructor(private readonly path: string) {}
+  get(): Promise<NeuralEmbedder> {
+    this.loading ??= import('../../biometrics/neural/embedder.js').then(({ NeuralEmbedder }) => NeuralEmbedder.load(this.path)).catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+}
+
+/** One decoded upload: its samples on the model's montage and their digest. */
+interface Decoded {
+  recording: Recording;
+  digest: string;
+}
+
+/**
+ * Brain-signal verification with an EEG headset. A short resting recording (EDF or the device
+ * samples format) is embedded by the neural model and compared with the account's enrolled
+ * template by cosine score; a recording the account has submitted before (exactly, or a near
+ * copy) is refused as a replay. RFC 8176 has no method value for EEG: `eeg` is a private value.
+ */
+export class NeuralStep implements Step {
+  readonly id = 'neural';
+  readonly amr = 'eeg';
+  readonly label = 'Brain signal (EEG headset)';
+  readonly identifies = false;
+  readonly view = 'neural';
+  readonly upload = { maxBytes: NEURAL_MAX_BYTES, maxFiles: 3 };
+  readonly deviceCapture: DeviceCaptureSpec;
+  readonly enrollment: StepEnrollment;
+  private readonly embedder: EmbedderHandle;
+
+  /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
+  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
+    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey), throttle, audit, {
+      model: config.neuralModel,
+      threshold: config.neuralThreshold,
+      replaySimilarity: config.neuralReplaySimilarity,
+      replayRetentionDays: config.neuralReplayRetentionDays,
+    });
+  }
+
+  constructor(
+    private readonly credentials: NeuralCredentials,
+    private readonly throttle: CredentialThrottle,
+    private readonly audit: AuditLog,
+    private readonly settings: NeuralSettings,
+  ) {
+    this.embedder = new EmbedderHandle(join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`));
+    this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
+    this.enrollment = new NeuralEnrollment(this);
+  }
+
+  async warm(): Promise<void> {
+    await this.embedder.get();
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.credentials.purgeExpired();
+  }
+
+  /** The cheap checks a device gets an answer to at once: format, channels, rate, duration. */
+  private precheck(data: Buffer): string | undefined {
+    try {
+      this.decode(data);
+      return undefined;
+    } catch (err) {
+      if (err instanceof NeuralInputError) return err.message;
+      throw err;
+    }
+  }
+
+  /** Decodes an upload onto the model's montage; throws NeuralInputError naming what is wrong. */
+  decode(data: Buffer): Decoded {
+    const recording = selectMontage(decodeUpload(data), montageByName(this.settings.model));
+    return { recording, digest: this.credentials.digest(recording) };
+  }
+
+  async embed(recording: Recording): Promise<{ embedding: Embedding; threshold: number }> {
+    const embedder = await this.embedder.get();
+    return { embedding: await embedder.embed(recording), threshold: this.settings.threshold ?? embedder.threshold };
+  }
+
+  meta(account: Account, at: Attempt) {
+    return { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
+  }
+
+  isEnrolled(account: Account): Promise<boolean> {
+    return this.credentials.exists(account.id);
+  }
+
+  async prompt(): Promise<Record<string, unknown>> {
+    return { title: 'Brain-signal check' };
+  }
+
+  async verify(input: StepInput, state: StepState, at: Attempt): Promise<StepOutcome> {
+    const account = state.account;
+    if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
+    const file = onlyRecording(input.files);
+    if (typeof file === 'string') return { ok: false, status: 400, message: file };
+    const key = `neural:${account.id}`;
+    const meta = this.meta(account, at);
+    const failed = (reason: string, details: Record<string, unknown> = {}) =>
+      this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason, ...details } });
+    const locked = await this.throttle.check(key, at.ip);
+    if (locked) {
+      await failed(`locked_${locked.scope}`);
+      return tooMany(locked);
+    }
+    const template = await this.credentials.template(account.id);
+    if (!template) return { ok: false, status: 400, message: 'No brain-signal enrollment is set up for this account.' };
+    if (template.model !== this.settings.model) {
+      await failed('model_changed', { enrolled_model: template.model, model: this.settings.model });
+      return { ok: false, status: 409, message: 'Your brain-signal enrollment was made for a different kind of headset. Ask your administrator to reset it.' };
+    }
+
+    const started = process.hrtime.bigint();
+    let decoded: Decoded;
+    let probe: Embedding;
+    let threshold: number;
+    try {
+      decoded = this.decode(file.data);
+      ({ embedding: probe, threshold } = await this.embed(decoded.recording));
+    } catch (err) {
+      if (!(err instanceof NeuralInputError)) throw err;
+      await failed('bad_recording', { code: err.code });
+      return unusable(err);
+    }
+    const quality = {
+      seconds: Math.round(durationSeconds(decoded.recording) * 10) / 10,
+      windows_used: probe.windowsUsed,
+      windows_rejected: probe.windowsRejected.length,
+    };
+    const fail = async (reason: string, details: Record<string, unknown>, message: string) => {
+      const nowLocked = await this.throttle.fail(key, at.ip);
+      await failed(reason, { ...details, quality });
+      if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta, details: { step: this.id, scope: nowLocked } });
+      return { ok: false as const, status: 401, message };
+    };
+
+    const similarity = score(template.vector, probe.vector);
+    const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
+    const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
+    if (replay.replay) {
+      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity) };
+      return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
+    }
+    if (similarity < threshold) {
+      return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
+    }
+    const submission: Submission = { kind: 'probe', digest: decoded.digest, windows: probe.windows };
+    if (!(await this.credentials.rememberProbe(account.id, template.model, submission, NeuralCredentials.expiry(this.settings.replayRetentionDays)))) {
+      // The same recording was accepted by a concurrent request a moment ago.
+      return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
+    }
+    await this.throttle.succeed(key);
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, decision: 'accept', quality } });
+    return { ok: true, account };
+  }
+
+  async saveEnrollment(account: Account, files: readonly Upload[], at: Attempt): Promise<EnrollOutcome> {
+    const meta = this.meta(account, at);
+    const submissions: Submission[] = [];
+    let rejected = 0;
+    let seconds = 0;
+    try {
+      for (const file of files) {
+        const decoded = this.decode(file.data);
+        const { embedding } = await this.embed(decoded.recording);
+        submissions.push({ kind: 'enrollment', digest: decoded.digest, windows: embedding.windows });
+        rejected += embedding.windowsRejected.length;
+        seconds += durationSeconds(decoded.recording);
+      }
+    } catch (err) {
+      if (!(err instanceof NeuralInputError)) throw err;
+      await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'bad_recording', code: err.code } });
+      return unusable(err);
+    }
+    const windows = submissions.flatMap((s) => s.windows);
+    if (windows.length < MIN_ENROLL_WINDOWS) {
+      await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'too_little_signal', windows: windows.length } });
+      return { ok: false, status: 422, message: `The recording has too little clean signal: ${windows.length} usable 10-second window(s), at least ${MIN_ENROLL_WINDOWS} are needed (about 20 seconds without blinks or movement).` };
+    }
+    await this.credentials.enroll(account.id, { vector: meanDirection(windows), model: this.settings.model, windows: windows.length }, submissions);
+    await this.audit.record({
+      type: 'credential.enrolled',
+      outcome: 'success',
+      ...meta,
+      details: { step: this.id, model: this.settings.model, recordings: files.length, seconds: Math.round(seconds), windows: windows.length, windows_rejected: rejected },
+    });
+    return { ok: true };
+  }
+
+  async removeEnrollment(account: Account, at: Attempt): Promise<boolean> {
+    if (!(await this.credentials.exists(account.id))) return false;
+    await this.credentials.remove(account.id);
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...this.meta(account, at), details: { step: this.id } });
+    return true;
+  }
+}
+
+/** One recording per verification: several would let a probe pick its best. */
+function onlyRecording(files: readonly Upload[]): Upload | string {
+  if (files.length === 0) return 'No recording arrived. Enter the code in your headset app, or choose a recording file.';
+  if (files.length > 1) return 'Send one recording.';
+  return files[0]!;
+}
+
+const round = (x: number) => Math.round(x * 10000) / 10000;
+const elapsedMs = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+
+/** Enrollment from one or more resting recordings; confirmed as soon as they are usable. */
+class NeuralEnrollment implements StepEnrollment {
+  readonly view = 'neural';
+
+  constructor(private readonly step: NeuralStep) {}
+
+  async begin(): Promise<string> {
+    // Nothing secret is pending: the recordings arrive with the confirming submission.
+    return randomUUID();
+  }
+
+  async prompt(): Promise<Record<string, unknown>> {
+    return { title: 'Set up brain-signal sign-in', enroll: true };
+  }
+
+  async confirm(input: StepInput, account: Account, _pending: string, at: Attempt): Promise<EnrollOutcome> {
+    if (input.files.length === 0) return { ok: false, status: 400, message: 'No recording arrived. Enter the code in your headset app, or choose one to three recording files.' };
+    return this.step.saveEnrollment(account, input.files, at);
+  }
+
+  remove(account: Account, at: Attempt): Promise<boolean> {
+    return this.step.removeEnrollment(account, at);
+  }
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../config/load.js';
+import { createLogger } from '../../src/log.js';
+import { CredentialThrottle } from '../../src/security/credential-throttle.js';
+import { openServices, type Services } from '../../src/services.js';
+import { NeuralCredentials } from '../../src/steps/neural/neural-credentials.js';
+import { NeuralStep, type NeuralSettings } from '../../src/steps/neural/neural-step.js';
+import { sqliteBackend, type Backend } from '../support/backends.js';
+import { cutEdf, edfToJsonSamples, eegFile } from '../support/eeg.js';
+
+const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
+const at = { ip: '192.0.2.20' };
+const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.85, replayRetentionDays: 30 };
+
+describe('neural step: configured threshold, sealed storage, replay memory retention', () => {
+  let backend: Backend;
+  let s: Services;
+  let credentials: NeuralCredentials;
+  const stepWith = (settings: Partial<NeuralSettings>) =>
+    new NeuralStep(credentials, new CredentialThrottle(s.rateCounter, { maxFailuresPerAccount: 50, maxFailuresPerIp: 50, windowSeconds: 60, lockoutSeconds: 60 }), s.audit, { ...defaults, ...settings });
+
+  before(async () => {
+    backend = await sqliteBackend();
+    s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
+    credentials = NeuralCredentials.forMasterKey(s.db, s.masterKey.key);
+  });
+  after(async () => {
+    await s.close();
+    await backend.dispose();
+  });
+
+  test('the configured threshold decides, and is what the audit log records', async () => {
+    const account = await s.accounts.create({ username: 'eve' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(24, 1), 0, 60))], at)).ok);
+    // Subject24's genuine score is far below 0.99: the stricter setting refuses what the default accepts.
+    const strict = await stepWith({ threshold: 0.99 }).verify({ fields: {}, files: [upload(cutEdf(eegFile(24, 2), 0, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(strict.ok, false);
+    const [refused] = await s.audit.query({ subject: account.id, type: 'login.failed', limit: 1 });
+    assert.equal(refused!.details!.threshold, 0.99);
+    assert.equal(refused!.details!.reason, 'no_match');
+    const lenient = await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(24, 2), 0, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(lenient.ok, true);
+  });
+
+  test('consumer8 serves an 8-channel headset; a template made with another model is not compared', async () => {
+    const account = await s.accounts.create({ username: 'hal' });
+    const eight = (edf: Uint8Array) => {
+      const json = edfToJsonSamples(edf);
+      const keep = ['EEG Fp1', 'EEG Fp2', 'EEG C3', 'EEG C4', 'EEG T5', 'EEG T6', 'EEG O1', 'EEG O2'].map((l) => json.channels.indexOf(l));
+      // Modern 10-10 names, as a consumer board labels them (P7/P8 are T5/T6).
+      const labels = ['Fp1', 'Fp2', 'C3', 'C4', 'P7', 'P8', 'O1', 'O2'];
+      return Buffer.from(JSON.stringify({ sampleRate: json.sampleRate, channels: labels, samples: keep.map((i) => json.samples[i]) }));
+    };
+    const consumer = stepWith({ model: 'consumer8' });
+    assert.ok((await consumer.saveEnrollment(account, [upload(eight(cutEdf(eegFile(23, 1), 0, 60)))], at)).ok);
+    assert.equal((await s.db('neural_templates').where({ account_id: account.id }).first()).model, 'consumer8');
+    const probe = upload(eight(cutEdf(eegFile(23, 1), 100, 10)));
+    assert.equal((await consumer.verify({ fields: {}, files: [probe] }, { interactionId: 'i', account }, at)).ok, true);
+    // The 19-channel model refuses 8 channels by name, and does not score a consumer8 template.
+    const clinical = stepWith({});
+    const missing = await clinical.saveEnrollment(await s.accounts.create({ username: 'ivy' }), [upload(eight(cutEdf(eegFile(23, 1), 0, 60)))], at);
+    assert.equal(!missing.ok && missing.status, 422);
+    assert.match(!missing.ok ? missing.message : '', /lacks 11 of the 19 clinical19 electrodes: F3, F4, F7, F8, T3, T4, P3, P4, Fz, Cz, Pz/);
+    const changed = await clinical.verify({ fields: {}, files: [upload(cutEdf(eegFile(23, 1), 120, 10))] }, { interactionId: 'i', account }, at);
+    assert.equal(!changed.ok && changed.status, 409);
+  });
+
+  test('the same fresh recording submitted twice at once is accepted once', async () => {
+    const account = await s.accounts.create({ username: 'jo' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(22, 1), 0, 60))], at)).ok);
+    const probe = cutEdf(eegFile(22, 2), 20, 10);
+    const outcomes = await Promise.all([0, 1].map(() => step.verify({ fields: {}, files: [upload(probe)] }, { interactionId: 'i', account }, at)));
+    assert.deepEqual(outcomes.map((o) => o.ok).sort(), [false, true]);
+    const refused = outcomes.find((o) => !o.ok);
+    assert.match(refused && !refused.ok ? refused.message : '', /used before/);
+  });
+
+  test('templates and remembered recordings are sealed to their account; expired probes are purged', async () => {
+    const account = await s.accounts.create({ username: 'fay' });
+    const step = stepWith({ replayRetentionDays: 1 });
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(25, 1), 0, 60))], at)).ok);
+    assert.equal((await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(25, 2), 0, 10))] }, { interactionId: 'i', account }, at)).ok, true);
+    const rows = await s.db('neural_submissions').where({ account_id: account.id }).orderBy('id');
+    assert.deepEqual(rows.map((r) => r.kind), ['enrollment', 'probe']);
+    for (const row of rows) assert.match(row.windows_sealed, /^v1\./);
+    const other = await s.accounts.create({ username: 'gil' });
+    // A sealed row moved to another account does not open (the account id is bound as associated data).
+    const template = await s.db('neural_templates').where({ account_id: account.id }).first();
+    await s.db('neural_templates').insert({ ...template, account_id: other.id });
+    await assert.rejects(credentials.template(other.id), /cannot decrypt/);
+    // The probe expires after the retention period; the enrollment recording stays with the template.
+    assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
+    await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
+    assert.equal(await credentials.purgeExpired(), 1);
+    assert.deepEqual((await credentials.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+  });
+});
