@@ -101,8 +101,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return input;
   }
 
-  async function finish(ctx: Context, result: Parameters<typeof host.current.interactionResult>[2], merge = true) {
-    const returnTo = await host.current.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  type Result = Parameters<typeof host.current.interactionResult>[2];
+
+  /**
+   * What the provider's interactionResult does, on the interaction this request already loaded:
+   * it would load it from the store again first.
+   */
+  async function record(details: Details, result: Result, merge: boolean): Promise<string> {
+    details.result = merge && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+    await details.save(details.exp - Math.floor(Date.now() / 1000));
+    return details.returnTo;
+  }
+
+  async function finish(ctx: Context, details: Details, result: Result, merge = true) {
+    const returnTo = await record(details, result, merge);
     ctx.status = 303;
     ctx.redirect(returnTo);
   }
@@ -138,8 +150,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     renderForm(ctx, 'blocked', { title: 'Sign-in not possible', message }, 403);
   }
 
-  async function saveProgress(ctx: Context, details: Details, progress: Progress) {
-    await host.current.interactionResult(ctx.req, ctx.res, withProgress(details.result, progress), { mergeWithLastSubmission: false });
+  async function saveProgress(details: Details, progress: Progress) {
+    await record(details, withProgress(details.result, progress), false);
   }
 
   async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -161,20 +173,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
       let pending = progress.pending?.[next.step.id];
       if (!pending) {
         pending = await next.step.enrollment!.begin(account);
-        await saveProgress(ctx, details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
+        await saveProgress(details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
       }
       return renderEnrollment(ctx, next.step, account, pending, clientName);
     }
     const amr = progress.done.map((id) => steps.require(id).amr);
     await risk?.signals.remember(ctx, progress.accountId!);
-    await finish(ctx, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
+    await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
   }
 
   router.get('/:uid', async (ctx) => {
     const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name === 'login') {
       const problem = unmet(details);
-      if (problem) return finish(ctx, { error: 'unmet_authentication_requirements', error_description: problem }, false);
+      if (problem) return finish(ctx, details, { error: 'unmet_authentication_requirements', error_description: problem }, false);
       return advance(ctx, details, progressOf(details, client), clientName);
     }
     if (details.prompt.name === 'consent') {
@@ -258,7 +270,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if ((await policy.next(policy.byName(updated.flow, updated.extra), new Set(updated.done), outcome.account)).kind === 'complete') {
       return advance(ctx, details, updated, clientName, { ...state, account: outcome.account });
     }
-    await saveProgress(ctx, details, updated);
+    await saveProgress(details, updated);
     ctx.status = 303;
     ctx.redirect(`/interaction/${ctx.params.uid}`);
   });
@@ -275,7 +287,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     // Confirming with a valid first use counts as performing the step in this sign-in.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
-    await saveProgress(ctx, details, { ...progress, done: [...progress.done, step.id], pending: stillPending });
+    await saveProgress(details, { ...progress, done: [...progress.done, step.id], pending: stillPending });
     if (!outcome.show) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);
@@ -310,18 +322,18 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    await finish(ctx, { consent: { grantId } });
+    await finish(ctx, details, { consent: { grantId } });
   });
 
   router.post('/:uid/abort', async (ctx) => {
     const { fields } = await postedForm(ctx);
-    await interactionOf(ctx);
+    const { details } = await interactionOf(ctx);
     // From the refusal page the RP learns why: its requirements could not be met.
     const result =
       fields.reason === 'unmet'
         ? { error: 'unmet_authentication_requirements', error_description: 'the user has not set up a required authentication method' }
         : { error: 'access_denied', error_description: 'The user cancelled the sign-in.' };
-    await finish(ctx, result, false);
+    await finish(ctx, details, result, false);
   });
 
   return router;

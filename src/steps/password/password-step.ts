@@ -45,14 +45,14 @@ export class PasswordStep implements Step {
     const username = normaliseUsername(typed);
     const keepInput = { username: typed };
     const meta = { ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
-    const locked = await this.throttle.check(username, at.ip);
+    // Independent reads: the lock state and the stored hash travel together.
+    const [locked, found] = await Promise.all([this.throttle.check(username, at.ip), this.accounts.passwordHashOf(username)]);
     if (locked) {
       await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { username, reason: `locked_${locked.scope}` } });
       const message = `Too many failed sign-in attempts. Try again in ${locked.retryAfterMinutes} minute(s).`;
       return { ok: false, status: 429, message, retryAfterSeconds: locked.retryAfterSeconds, keepInput };
     }
 
-    const found = await this.accounts.passwordHashOf(username);
     const { ok, rehash } = await verifyPassword(found?.hash ?? this.decoyHash, input.password);
     if (!found?.hash || !ok) {
       const nowLocked = await this.throttle.fail(username, at.ip);
@@ -73,12 +73,11 @@ export class PasswordStep implements Step {
       await this.audit.record({ type: 'login.failed', outcome: 'failure', subject: account.id, ...meta, details: { reason: 'disabled' } });
       return { ok: false, status: 403, message: 'This account is disabled. Contact your administrator.', keepInput };
     }
-    await this.throttle.succeed(username);
     if (rehash) {
       // Imported bcrypt/PBKDF2 (or weaker argon2) hashes become argon2id on first use.
       await this.accounts.upgradeHash(account.id, hash, input.password).catch((err: Error) => this.log.error({ err }, 'password rehash failed'));
     }
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: account.id, ...meta, details: { step: this.id, amr: this.amr } });
+    await Promise.all([this.throttle.succeed(username), this.audit.record({ type: 'login.succeeded', outcome: 'success', subject: account.id, ...meta, details: { step: this.id, amr: this.amr } })]);
     return { ok: true, account };
   }
 }
