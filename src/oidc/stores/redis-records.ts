@@ -27,6 +27,13 @@ for _, key in ipairs(members) do
 end
 return #members`;
 
+// Follows a uid/userCode index to its record in one round trip: { payload, consumed marker }.
+const FIND_BY_INDEX = `
+local id = redis.call('GET', KEYS[1])
+if not id then return nil end
+local key = ARGV[1] .. id
+return { redis.call('GET', key), redis.call('GET', key .. ':consumed') }`;
+
 export class RedisRecordStore implements RecordStore {
   constructor(
     private readonly redis: Redis,
@@ -64,16 +71,12 @@ export class RedisRecordStore implements RecordStore {
 
   async find(model: string, id: string) {
     const key = this.key(model, id);
-    const [payload, consumed] = await this.redis.mget(key, `${key}:consumed`);
-    if (!payload) return undefined;
-    const parsed = JSON.parse(payload) as AdapterPayload;
-    if (consumed) parsed.consumed = Number(consumed);
-    return parsed;
+    return parsed(await this.redis.mget(key, `${key}:consumed`));
   }
 
   private async findByIndex(model: string, kind: 'uid' | 'userCode', value: string) {
-    const id = await this.redis.get(this.indexKey(model, kind, value));
-    return id ? this.find(model, id) : undefined;
+    const found = (await this.redis.eval(FIND_BY_INDEX, 1, this.indexKey(model, kind, value), this.key(model, ''))) as (string | null)[] | null;
+    return found ? parsed(found) : undefined;
   }
 
   findByUid(model: string, uid: string) {
@@ -124,4 +127,11 @@ function addToSet(tx: ChainableCommander, setKey: string, member: string, ttl: n
     tx.expire(setKey, ttl, 'NX');
     tx.expire(setKey, ttl, 'GT');
   }
+}
+
+function parsed([payload, consumed]: (string | null | undefined)[]): AdapterPayload | undefined {
+  if (!payload) return undefined;
+  const record = JSON.parse(payload) as AdapterPayload;
+  if (consumed) record.consumed = Number(consumed);
+  return record;
 }
