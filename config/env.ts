@@ -27,10 +27,13 @@ export const envMapping: Record<string, string> = {
   TESSERA_RISK_STEP: 'riskStep',
   TESSERA_RISK_SIGNALS: 'riskSignals',
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
+  TESSERA_FACE_MATCH_THRESHOLD: 'faceMatchThreshold',
+  TESSERA_FACE_CHALLENGES: 'faceChallenges',
+  TESSERA_FACE_CHALLENGE_SECONDS: 'faceChallengeSeconds',
 };
 
 // Variables whose value is JSON rather than a scalar.
 export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
 
 // Variables holding a comma-separated list.
-export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS']);
+export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS', 'TESSERA_FACE_CHALLENGES']);

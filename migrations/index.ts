@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as core from './20261126_001_core.js';
 import * as totp from './20261127_002_totp.js';
 import * as knownContexts from './20261127_003_known_contexts.js';
+import * as faceTemplates from './20261127_004_face_templates.js';
 
 // Migrations are listed here rather than discovered on disk, so the compiled build,
 // tsx and the CLI all run exactly the same set in the same order.
@@ -9,6 +10,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261126_001_core': core,
   '20261127_002_totp': totp,
   '20261127_003_known_contexts': knownContexts,
+  '20261127_004_face_templates': faceTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/schema.js';
+import { stepsInUse, type Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
@@ -8,13 +8,14 @@ import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
-import { VIEWS_DIR } from './paths.js';
+import { MODELS_DIR, VIEWS_DIR } from './paths.js';
 import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
 import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
+import { createFaceStep } from './steps/face/index.js';
 import { PasswordStep } from './steps/password/password-step.js';
 import { StepRegistry } from './steps/registry.js';
 import { TotpCredentials } from './steps/totp/totp-credentials.js';
@@ -51,10 +52,14 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
   const throttle = new CredentialThrottle(services.rateCounter, config.login);
   const master = services.masterKey.key;
+  const face = createFaceStep(config, services, throttle, MODELS_DIR);
+  // Models load at start-up only when a flow can ask for a face; otherwise on first use.
+  if (stepsInUse(config).has(face.step.id)) await face.analyser.start();
   // One line per step: the engine discovers everything else through the Step interface.
   const steps = new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+    face.step,
   ]);
   const policy = new FlowPolicy(config, steps);
   if (config.riskStep && !steps.get(config.riskStep)) {
@@ -142,6 +147,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      await face.analyser.close();
       await services.close();
     },
   };

@@ -37,13 +37,13 @@ export class Browser {
     this.jar.clear();
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; multipart?: FormData; headers?: Record<string, string> } = {}): Promise<Page> {
     let target = new URL(url, this.origin).href;
-    let method = init.method ?? (init.form ? 'POST' : 'GET');
-    let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
+    let method = init.method ?? (init.form || init.multipart ? 'POST' : 'GET');
+    let body: string | FormData | undefined = init.multipart ?? (init.form ? new URLSearchParams(init.form).toString() : undefined);
     for (let hops = 0; hops < 20; hops++) {
       const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
-      if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+      if (typeof body === 'string') headers['content-type'] = 'application/x-www-form-urlencoded';
       if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
       const res = await fetch(target, { method, headers, body, redirect: 'manual' });
       this.store(res);
@@ -64,6 +64,20 @@ export class Browser {
 
   /** Submits the page's form whose action contains `actionPart`, hidden fields included. */
   submit(page: Page, actionPart: string, fields: Record<string, string> = {}, headers?: Record<string, string>): Promise<Page> {
+    const { action, hidden } = this.formOf(page, actionPart);
+    return this.request(action, { form: { ...hidden, ...fields }, headers });
+  }
+
+  /** Submits the form as multipart/form-data with files (as a page's script or a device would). */
+  upload(page: Page, actionPart: string, files: { field: string; data: Buffer; type?: string }[], fields: Record<string, string> = {}, headers?: Record<string, string>): Promise<Page> {
+    const { action, hidden } = this.formOf(page, actionPart);
+    const body = new FormData();
+    for (const [k, v] of Object.entries({ ...hidden, ...fields })) body.append(k, v);
+    files.forEach((f, i) => body.append(f.field, new Blob([f.data], { type: f.type ?? 'image/jpeg' }), `frame-${i + 1}.jpg`));
+    return this.request(action, { multipart: body, headers });
+  }
+
+  private formOf(page: Page, actionPart: string): { action: string; hidden: Record<string, string> } {
     const forms = [...page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
     const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 500)}`);
@@ -73,6 +87,6 @@ export class Browser {
       const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
       if (name) hidden[name] = decode(value);
     }
-    return this.request(new URL(decode(form[1] ?? ''), page.url).href, { form: { ...hidden, ...fields }, headers });
+    return { action: new URL(decode(form[1] ?? ''), page.url).href, hidden };
   }
 }

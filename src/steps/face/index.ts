@@ -1,0 +1,23 @@
+import type { Config } from '../../../config/schema.js';
+import type { CredentialThrottle } from '../../security/credential-throttle.js';
+import { SealedBox } from '../../security/sealed-box.js';
+import type { Services } from '../../services.js';
+import { BurstReader } from './burst.js';
+import { Challenges } from './challenge.js';
+import { FaceAnalyser } from './face-analyser.js';
+import { FaceStep } from './face-step.js';
+import { FaceTemplates } from './face-templates.js';
+import { ReplayGuard } from './replay-guard.js';
+
+// Frames seen in a burst are remembered this long for the replay check.
+const REPLAY_MEMORY_SECONDS = 24 * 3600;
+
+/** The face step and the process's face analyser (a worker thread, closed on shutdown). */
+export function createFaceStep(config: Config, services: Services, throttle: CredentialThrottle, modelsDir: string): { step: FaceStep; analyser: FaceAnalyser } {
+  const master = services.masterKey.key;
+  const analyser = new FaceAnalyser(modelsDir);
+  const challenges = new Challenges(new SealedBox(master, 'face-challenge'), services.shortLivedRecords, config.faceChallenges, config.faceChallengeSeconds);
+  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, REPLAY_MEMORY_SECONDS));
+  const step = new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold);
+  return { step, analyser };
+}
