@@ -68,7 +68,7 @@ export interface PosedPhoto {
  * Every photo of one person with its head pose as the face step estimates it, plus each photo's
  * mirror image (a real face turned the other way). Photos the pipeline refuses are left out.
  */
-export async function posedPhotos(pipeline: FacePipeline, dir: string): Promise<PosedPhoto[]> {
+export async function posedPhotos(pipeline: Pick<FacePipeline, 'analyse'>, dir: string): Promise<PosedPhoto[]> {
   const out: PosedPhoto[] = [];
   for (const file of (await readdir(dir)).filter((f) => /\.jpe?g$/i.test(f)).sort()) {
     const original = await readFile(join(dir, file));
