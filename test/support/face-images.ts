@@ -3,7 +3,7 @@
 import { deflateSync } from 'node:zlib';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import type { FacePipeline } from '../../src/biometrics/face/index.js';
 import { BURST_QUALITY } from '../../src/steps/face/burst.js';
 import type { ChallengeKind } from '../../src/steps/face/challenge.js';
@@ -124,6 +124,77 @@ export class BurstBuilder {
     }
     throw new Error(`not enough photos left for a ${kind} burst`);
   }
+
+  /** Unused photos by yaw band, in order (each band sorted by yaw); for clips rather than bursts. */
+  takeSequence(bands: { count: number; yaw: [number, number] }[]): PosedPhoto[] {
+    const out: PosedPhoto[] = [];
+    for (const { count, yaw } of bands) {
+      const band: PosedPhoto[] = [];
+      for (const p of this.photos) {
+        const taken = [...out, ...band].some((q) => base(q.name) === base(p.name));
+        if (band.length < count && !taken && !this.used.has(base(p.name)) && p.pose.yaw >= yaw[0] && p.pose.yaw <= yaw[1]) band.push(p);
+      }
+      if (band.length < count) throw new Error(`only ${band.length} photos with yaw in [${yaw}]`);
+      out.push(...band.sort((a, b) => a.pose.yaw - b.pose.yaw));
+    }
+    for (const p of out) this.used.add(base(p.name));
+    return out;
+  }
 }
 
 const base = (name: string) => name.replace(' (mirrored)', '');
+
+export const CLIP = { width: 640, height: 480, fps: 10, framesPerPhoto: 2, markerFrames: 2 } as const;
+
+/**
+ * A camera clip (YUV4MPEG2, for Chromium's fake capture device) of a head turning to the user's
+ * left, from real photos of one person: 8 photos facing the camera, 5 turning, 4 turned, each held
+ * 200 ms, on a grey background. A white square in the top-left corner marks the loop's first
+ * frames, so a test can start the capture in step with the clip. Photos used here are not used again.
+ */
+export async function headTurnClip(builder: BurstBuilder): Promise<Buffer> {
+  const photos = builder.takeSequence([
+    { count: 8, yaw: [-0.05, 0.05] },
+    { count: 5, yaw: [0.06, 0.18] },
+    { count: 4, yaw: [0.19, 1] },
+  ]);
+  const header = Buffer.from(`YUV4MPEG2 W${CLIP.width} H${CLIP.height} F${CLIP.fps}:1 Ip A1:1 C420jpeg\n`);
+  const frames: Buffer[] = [header];
+  let index = 0;
+  for (const photo of photos) {
+    const side = 400;
+    const face = await sharp(photo.bytes).resize(side, side).toBuffer();
+    for (let k = 0; k < CLIP.framesPerPhoto; k++, index++) {
+      const layers: OverlayOptions[] = [{ input: face, left: (CLIP.width - side) / 2, top: (CLIP.height - side) / 2 }];
+      const marker = index < CLIP.markerFrames ? 255 : 0;
+      layers.push({ input: { create: { width: 32, height: 32, channels: 3, background: { r: marker, g: marker, b: marker } } }, left: 0, top: 0 });
+      const { data, info } = await sharp({ create: { width: CLIP.width, height: CLIP.height, channels: 3, background: '#6b6b6b' } })
+        .composite(layers)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      frames.push(Buffer.from('FRAME\n'), toI420(data, info.channels, CLIP.width, CLIP.height));
+    }
+  }
+  return Buffer.concat(frames);
+}
+
+/** Full-range BT.601 (JPEG) RGB(A) → planar YUV 4:2:0. */
+function toI420(rgb: Buffer, channels: number, width: number, height: number): Buffer {
+  const out = Buffer.alloc(width * height * 1.5);
+  const u0 = width * height;
+  const v0 = u0 + (width * height) / 4;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * channels;
+      out[y * width + x] = Math.round(0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!);
+      if (y % 2 === 0 && x % 2 === 0) {
+        const c = (y / 2) * (width / 2) + x / 2;
+        out[u0 + c] = clamp(128 - 0.168736 * rgb[i]! - 0.331264 * rgb[i + 1]! + 0.5 * rgb[i + 2]!);
+        out[v0 + c] = clamp(128 + 0.5 * rgb[i]! - 0.418688 * rgb[i + 1]! - 0.081312 * rgb[i + 2]!);
+      }
+    }
+  }
+  return out;
+}
+
+const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));

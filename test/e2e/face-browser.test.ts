@@ -1,0 +1,122 @@
+// The real capture page in headless Chromium: a fake camera plays a clip of a head turning left
+// (built at test time from LFW photos of one person), the page captures the burst and uploads it.
+// Enrollment during sign-in, then a face sign-in with a second clip of other photos. SQLite only.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
+import { sqliteBackend, type Backend } from '../support/backends.js';
+import { launchChromium, screenshot } from '../support/chromium.js';
+import { BurstBuilder, CLIP, headTurnClip, posedPhotos } from '../support/face-images.js';
+import { discoverRp, type RpClient } from '../support/rp.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+
+const PASSWORD = 'correct horse battery staple';
+const FACE = 'urn:tessera:acr:face';
+// Nothing listens there: the test takes the code from the browser's request (Chromium refuses port 9).
+const CALLBACK = 'http://127.0.0.1:8788/callback';
+
+let backend: Backend;
+let server: TestServer;
+let rp: RpClient;
+let dir: string;
+const clips: string[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-face-browser-'));
+  const configFile = join(dir, 'tessera.json');
+  writeFileSync(configFile, JSON.stringify({
+    flows: { password: [{ step: 'password' }], face: { requirements: [{ step: 'password' }, { step: 'face' }], enrollAtLogin: true } },
+    acr: { 'urn:tessera:acr:password': 'password', [FACE]: 'face' },
+  }));
+  const photos = await posedPhotos(await sharedPipeline(), join(sharedDataDir(), 'faces-lfw-dev', 'Junichiro_Koizumi'));
+  const builder = new BurstBuilder(photos);
+  for (const name of ['enroll', 'login']) {
+    const file = join(dir, `${name}.y4m`);
+    writeFileSync(file, await headTurnClip(builder));
+    clips.push(file);
+  }
+  backend = await sqliteBackend();
+  // The clips turn left: this server asks for that movement only.
+  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left' });
+  await server.services.accounts.create({ username: 'cam', password: PASSWORD });
+  const c = await server.services.clients.create({ name: 'Camera app', redirectUris: [CALLBACK], firstParty: true });
+  rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
+});
+
+after(async () => {
+  await server?.stop();
+  await backend?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Waits until the fake camera's clip starts over (its corner marker turns white). */
+async function clipStart(page: Page) {
+  // Runs in the page (typed loosely: this project compiles without the DOM library).
+  const markerAppeared = () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const w = globalThis as any;
+    const canvas = w.document.createElement('canvas');
+    canvas.width = 8;
+    canvas.height = 8;
+    const g = canvas.getContext('2d');
+    g.drawImage(w.document.querySelector('video'), 0, 0, 8, 8, 0, 0, 8, 8);
+    const bright = g.getImageData(2, 2, 1, 1).data[0] > 128;
+    const started = bright && w.markerWasDark === true;
+    w.markerWasDark = !bright;
+    return started;
+  };
+  await page.waitForFunction(markerAppeared, undefined, { polling: 20, timeout: 10_000 });
+}
+
+/** Signs in through the real pages with the camera playing `clip`; returns the ID token claims. */
+async function signIn(clip: string, expectHeading: RegExp, shot: string) {
+  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  try {
+    const page = await browser.newPage();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(rp.config, {
+      redirect_uri: CALLBACK,
+      scope: 'openid',
+      acr_values: FACE,
+      state: 'st',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    await page.goto(url.href);
+    await page.fill('#username', 'cam');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#face-start');
+    assert.match(await page.textContent('h1') ?? '', expectHeading);
+    assert.match(await page.textContent('#instruction') ?? '', /turn your head to your left/);
+    await page.click('#face-start');
+    await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
+    await screenshot(page, 'face', `${shot}-camera`);
+    await clipStart(page);
+    await page.click('#face-start');
+    // The page uploads, then follows the answer back to the application (nothing listens there).
+    const callback = await page.waitForRequest((r) => r.url().startsWith(CALLBACK), { timeout: 20_000 }).catch(async (error: Error) => {
+      await screenshot(page, 'face', `${shot}-failed`);
+      throw new Error(`${error.message}; page says: ${await page.locator('#face-error').textContent({ timeout: 1000 }).catch(() => '?')}`);
+    });
+    const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(callback.url()), { pkceCodeVerifier: verifier, expectedState: 'st' });
+    return tokens.claims()!;
+  } finally {
+    await browser.close();
+  }
+}
+
+test('the capture page enrolls a face during sign-in, then signs in with it', async () => {
+  assert.equal(CLIP.fps, 10);
+  const enrolled = await signIn(clips[0]!, /Set up face sign-in/, '01-enroll');
+  assert.deepEqual(enrolled.amr, ['pwd', 'face']);
+  const account = await server.services.accounts.findByUsername('cam');
+  assert.ok((await server.services.db('face_templates').where({ account_id: account!.id })).length >= 3);
+  const signedIn = await signIn(clips[1]!, /Face check/, '02-login');
+  assert.deepEqual(signedIn.amr, ['pwd', 'face']);
+});
