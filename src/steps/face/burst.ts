@@ -1,6 +1,6 @@
 // Reading one liveness burst: the challenge it answers, its frames analysed, replay and movement
 // checked. Shared by sign-in and enrollment, which differ only in what they do with the frames.
-import { DEFAULT_QUALITY, isFaceError, type FaceErrorReason, type QualityThresholds } from '../../biometrics/face/index.js';
+import { DEFAULT_QUALITY, isFaceError, type FaceAnalysis, type FaceErrorReason, type QualityThresholds } from '../../biometrics/face/index.js';
 import type { StepInput } from '../step.js';
 import { CHALLENGE_TEXT, type Challenges, type ChallengeKind } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
@@ -75,22 +75,22 @@ export class BurstReader {
     if (!redeemed.ok) return { status: redeemed.reason === 'challenge_invalid' ? 400 : 409, reason: redeemed.reason, counts: redeemed.reason === 'challenge_reused', message: CHALLENGE_MESSAGES[redeemed.reason] };
     const challenge = redeemed.challenge.kind;
 
-    const analysed = await Promise.allSettled(files.map((f) => this.analyser.analyse(f.data, BURST_QUALITY)));
-    const failed = analysed.findIndex((a) => a.status === 'rejected');
-    if (failed >= 0) {
-      const error = (analysed[failed] as PromiseRejectedResult).reason;
-      if (!isFaceError(error)) throw error;
-      const [status, text] = CAPTURE_MESSAGES[error.reason];
-      const quality = error.details.quality as { failures?: string[] } | undefined;
-      return { status, reason: error.reason, counts: false, message: `Frame ${failed + 1} ${text}.`, details: { frame: failed + 1, quality_reasons: quality?.failures ?? [error.reason] } };
+    // One frame at a time: concurrent runs would each hold their own activations (memory), and
+    // the first unusable frame ends the work.
+    const frames: (BurstFrame & { quality: { yaw: number } })[] = [];
+    for (const [i, file] of files.entries()) {
+      let analysis: FaceAnalysis;
+      try {
+        analysis = await this.analyser.analyse(file.data, BURST_QUALITY);
+      } catch (error) {
+        if (!isFaceError(error)) throw error;
+        const [status, text] = CAPTURE_MESSAGES[error.reason];
+        const quality = error.details.quality as { failures?: string[] } | undefined;
+        return { status, reason: error.reason, counts: false, message: `Frame ${i + 1} ${text}.`, details: { frame: i + 1, quality_reasons: quality?.failures ?? [error.reason] } };
+      }
+      const hash = await faceHash(file.data, analysis.box, analysis.imageSize);
+      frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash, quality: { yaw: analysis.quality.yaw } });
     }
-    const frames = await Promise.all(
-      analysed.map(async (a, i) => {
-        const analysis = (a as PromiseFulfilledResult<Awaited<ReturnType<FaceAnalyser['analyse']>>>).value;
-        const hash = await faceHash(files[i]!.data, analysis.box, analysis.imageSize);
-        return { embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash, quality: { yaw: analysis.quality.yaw } };
-      }),
-    );
     if (await this.replays.seenBefore(accountId, frames.map((f, i) => ({ bytes: files[i]!.data, hash: f.hash })))) {
       return { status: 401, reason: 'replayed_frames', counts: true, message: 'These pictures were sent before. Capture new ones with the camera.' };
     }
