@@ -15,7 +15,7 @@ import { BURST_QUALITY } from '../../src/steps/face/burst.js';
 import { Challenges } from '../../src/steps/face/challenge.js';
 import { faceHash, hashDistance } from '../../src/steps/face/frame-hash.js';
 import { headPose } from '../../src/steps/face/head-pose.js';
-import { checkLiveness, type BurstFrame } from '../../src/steps/face/liveness.js';
+import { checkLiveness, DEFAULT_LIVENESS, type BurstFrame } from '../../src/steps/face/liveness.js';
 import { ReplayGuard } from '../../src/steps/face/replay-guard.js';
 import { identityImages, sharedPipeline } from './face-support.js';
 
@@ -70,6 +70,28 @@ describe('head pose and frame hashes on real photos', () => {
     const [a, b] = [headPose((await pipeline.analyse(photo, BURST_QUALITY)).landmarks), headPose((await pipeline.analyse(mirrored, BURST_QUALITY)).landmarks)];
     assert.ok(Math.abs(a.yaw + b.yaw) < 0.03, `${a.yaw} vs ${b.yaw}`);
     assert.ok(Math.abs(a.pitch - b.pitch) < 0.03, `${a.pitch} vs ${b.pitch}`);
+  });
+
+  test('a flat photo turned about its vertical axis does not move the yaw like a head turn', async () => {
+    // Seen from a distance, a print turned by θ is the same picture compressed horizontally by
+    // cos θ: the nose stays on the eyes' midline. (Perspective is not simulated here.)
+    const pipeline = await sharedPipeline();
+    // A frame the pipeline refuses cannot take part in a burst at all.
+    const yawOf = (bytes: Buffer) => pipeline.analyse(bytes, BURST_QUALITY).then((a) => headPose(a.landmarks).yaw, () => undefined);
+    const changes: number[] = [];
+    for (const { files } of await identityImages('faces-lfw-dev', 12, 1)) {
+      const bytes = await readFile(files[0]!);
+      const upright = await yawOf(bytes);
+      if (upright === undefined || Math.abs(upright) > DEFAULT_LIVENESS.maxStartYaw) continue;
+      for (const degrees of [20, 40, 60]) {
+        const width = Math.round(250 * Math.cos((degrees * Math.PI) / 180));
+        const turned = await sharp(bytes).resize(width, 250, { fit: 'fill' }).extend({ left: 60, right: 60, background: '#777' }).jpeg().toBuffer();
+        const yaw = await yawOf(turned);
+        if (yaw !== undefined) changes.push(Math.abs(yaw - upright));
+      }
+    }
+    assert.ok(changes.length >= 18, `${changes.length} turned photos analysed`);
+    assert.ok(Math.max(...changes) < DEFAULT_LIVENESS.minTurn, `largest yaw change ${Math.max(...changes).toFixed(3)}`);
   });
 
   test('a re-encoded copy hashes close, another photo far', async () => {
