@@ -71,6 +71,8 @@ export class BurstReader {
     if (files.length !== input.files.length || files.length < MIN_FRAMES || files.length > MAX_FRAMES) {
       return { status: 400, reason: 'bad_request', counts: false, message: `Send between ${MIN_FRAMES} and ${MAX_FRAMES} camera frames (form field "frame").` };
     }
+    const large = files.findIndex((f) => f.data.length > MAX_FRAME_BYTES);
+    if (large >= 0) return { status: 413, reason: 'image_too_large', counts: false, message: `Frame ${large + 1} is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB.` };
     const redeemed = await this.challenges.redeem(input.fields.challenge ?? '', binding);
     if (!redeemed.ok) return { status: redeemed.reason === 'challenge_invalid' ? 400 : 409, reason: redeemed.reason, counts: redeemed.reason === 'challenge_reused', message: CHALLENGE_MESSAGES[redeemed.reason] };
     const challenge = redeemed.challenge.kind;
