@@ -83,6 +83,9 @@ export async function posedPhotos(pipeline: Pick<FacePipeline, 'analyse'>, dir: 
   return out;
 }
 
+// How far the axis not asked for may wander between the photos of one burst.
+const STEADY = { yaw: 0.08, pitch: 0.05 };
+
 const MOVES: Record<ChallengeKind, { axis: keyof HeadPose; sign: number; reach: number }> = {
   turn_left: { axis: 'yaw', sign: 1, reach: 0.25 },
   turn_right: { axis: 'yaw', sign: -1, reach: 0.25 },
@@ -104,9 +107,12 @@ export class BurstBuilder {
     const { axis, sign, reach } = MOVES[kind];
     const free = this.photos.filter((p) => !this.used.has(base(p.name)));
     const along = (p: PosedPhoto) => sign * p.pose[axis];
+    // A head moving one way keeps the other axis about where it started, as a real turn or nod does.
+    const other = axis === 'yaw' ? 'pitch' : 'yaw';
+    const steady = (p: PosedPhoto, start: PosedPhoto) => Math.abs(p.pose[other] - start.pose[other]) <= STEADY[other];
     const starts = free.filter((p) => Math.abs(p.pose.yaw) <= 0.06).sort((a, b) => along(a) - along(b));
     for (const start of starts) {
-      const path = free.filter((p) => base(p.name) !== base(start.name) && along(p) > along(start)).sort((a, b) => along(a) - along(b));
+      const path = free.filter((p) => base(p.name) !== base(start.name) && along(p) > along(start) && steady(p, start)).sort((a, b) => along(a) - along(b));
       const end = path.findLast((p) => along(p) - along(start) >= reach);
       if (!end || path.length < frames - 1) continue;
       // Intermediate poses spread between start and end, then the end pose.
@@ -125,20 +131,31 @@ export class BurstBuilder {
     throw new Error(`not enough photos left for a ${kind} burst`);
   }
 
-  /** Unused photos by yaw band, in order (each band sorted by yaw); for clips rather than bursts. */
+  /**
+   * Unused photos by yaw band, in order (each band sorted by yaw), all with about the same pitch
+   * (a head turning, not nodding); for clips rather than bursts.
+   */
   takeSequence(bands: { count: number; yaw: [number, number] }[]): PosedPhoto[] {
-    const out: PosedPhoto[] = [];
-    for (const { count, yaw } of bands) {
-      const band: PosedPhoto[] = [];
-      for (const p of this.photos) {
-        const taken = [...out, ...band].some((q) => base(q.name) === base(p.name));
-        if (band.length < count && !taken && !this.used.has(base(p.name)) && p.pose.yaw >= yaw[0] && p.pose.yaw <= yaw[1]) band.push(p);
+    const free = this.photos.filter((p) => !this.used.has(base(p.name)));
+    const last = bands[bands.length - 1]!;
+    // The scarcest band (the most turned photos) sets the pitch the others must keep.
+    for (const reference of free.filter((p) => p.pose.yaw >= last.yaw[0] && p.pose.yaw <= last.yaw[1])) {
+      const out: PosedPhoto[] = [];
+      for (const { count, yaw } of bands) {
+        const band: PosedPhoto[] = [];
+        for (const p of free) {
+          const taken = [...out, ...band].some((q) => base(q.name) === base(p.name));
+          const fits = p.pose.yaw >= yaw[0] && p.pose.yaw <= yaw[1] && Math.abs(p.pose.pitch - reference.pose.pitch) <= STEADY.pitch;
+          if (band.length < count && !taken && fits) band.push(p);
+        }
+        if (band.length < count) break;
+        out.push(...band.sort((a, b) => a.pose.yaw - b.pose.yaw));
       }
-      if (band.length < count) throw new Error(`only ${band.length} photos with yaw in [${yaw}]`);
-      out.push(...band.sort((a, b) => a.pose.yaw - b.pose.yaw));
+      if (out.length !== bands.reduce((n, b) => n + b.count, 0)) continue;
+      for (const p of out) this.used.add(base(p.name));
+      return out;
     }
-    for (const p of out) this.used.add(base(p.name));
-    return out;
+    throw new Error(`not enough photos for the sequence ${JSON.stringify(bands)}`);
   }
 }
 

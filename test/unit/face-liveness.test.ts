@@ -12,12 +12,13 @@ import { createLogger } from '../../src/log.js';
 import { SealedBox } from '../../src/security/sealed-box.js';
 import { openServices, type Services } from '../../src/services.js';
 import { BURST_QUALITY } from '../../src/steps/face/burst.js';
-import { Challenges } from '../../src/steps/face/challenge.js';
+import { CHALLENGE_KINDS, Challenges } from '../../src/steps/face/challenge.js';
 import { faceHash, hashDistance } from '../../src/steps/face/frame-hash.js';
 import { headPose } from '../../src/steps/face/head-pose.js';
 import { checkLiveness, DEFAULT_LIVENESS, type BurstFrame } from '../../src/steps/face/liveness.js';
 import { ReplayGuard } from '../../src/steps/face/replay-guard.js';
-import { identityImages, sharedPipeline } from './face-support.js';
+import { BurstBuilder, posedPhotos } from '../support/face-images.js';
+import { identityImages, sharedDataDir, sharedPipeline } from './face-support.js';
 
 // A frame with a given pose; embeddings on the unit circle so identity drift is controlled.
 const frame = (yaw: number, pitch: number, hashByte: number, angle = 0): BurstFrame => {
@@ -92,6 +93,19 @@ describe('head pose and frame hashes on real photos', () => {
     }
     assert.ok(changes.length >= 18, `${changes.length} turned photos analysed`);
     assert.ok(Math.max(...changes) < DEFAULT_LIVENESS.minTurn, `largest yaw change ${Math.max(...changes).toFixed(3)}`);
+  });
+
+  test('bursts of real photos chosen by pose answer their own movement and no other', async () => {
+    const pipeline = await sharedPipeline();
+    const photos = await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Jennifer_Capriati'));
+    for (const kind of CHALLENGE_KINDS) {
+      const frames: BurstFrame[] = [];
+      for (const bytes of new BurstBuilder(photos).take(kind).frames) {
+        const analysis = await pipeline.analyse(bytes, BURST_QUALITY);
+        frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash: await faceHash(bytes, analysis.box, analysis.imageSize) });
+      }
+      for (const asked of CHALLENGE_KINDS) assert.equal(checkLiveness(frames, asked).ok, asked === kind, `${kind} burst, ${asked} asked`);
+    }
   });
 
   test('a re-encoded copy hashes close, another photo far', async () => {

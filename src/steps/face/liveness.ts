@@ -57,8 +57,13 @@ export function checkLiveness(frames: readonly BurstFrame[], kind: ChallengeKind
   const first = frames[0]!.pose;
   if (Math.abs(first.yaw) > t.maxStartYaw) return { ok: false, reason: 'not_facing_camera' };
   const { axis, sign } = MOVES[kind];
+  const other = axis === 'yaw' ? 'pitch' : 'yaw';
+  const least = (a: keyof HeadPose) => (a === 'yaw' ? t.minTurn : t.minNod);
   const movement = Math.max(...frames.map((f) => sign * (f.pose[axis] - first[axis])));
-  if (movement < (axis === 'yaw' ? t.minTurn : t.minNod)) return { ok: false, reason: 'challenge_not_followed', movement };
+  // The asked movement must be made, and be the main one: a turn is not a nod (in units of each
+  // axis's smallest accepted movement).
+  const sideways = Math.max(...frames.map((f) => Math.abs(f.pose[other] - first[other]))) / least(other);
+  if (movement < least(axis) || movement / least(axis) < sideways) return { ok: false, reason: 'challenge_not_followed', movement };
   const probe = frames.reduce((best, f, i) => (Math.abs(f.pose.yaw) < Math.abs(frames[best]!.pose.yaw) ? i : best), 0);
   const drift = Math.max(...frames.map((f) => embeddingDistance(f.embedding, frames[probe]!.embedding)));
   if (drift > t.maxIdentityDrift) return { ok: false, reason: 'identity_changed', movement };
