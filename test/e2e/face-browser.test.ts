@@ -73,50 +73,81 @@ async function clipStart(page: Page) {
   await page.waitForFunction(markerAppeared, undefined, { polling: 20, timeout: 10_000 });
 }
 
-/** Signs in through the real pages with the camera playing `clip`; returns the ID token claims. */
-async function signIn(clip: string, expectHeading: RegExp, shot: string) {
+/** Opens a browser whose camera plays `clip` and signs in with the password up to the face page. */
+async function toFacePage(clip: string) {
   const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
-  try {
-    const page = await browser.newPage();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(rp.config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid',
-      acr_values: FACE,
-      state: 'st',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    await page.goto(url.href);
-    await page.fill('#username', 'cam');
-    await page.fill('#password', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#face-start');
-    assert.match(await page.textContent('h1') ?? '', expectHeading);
-    assert.match(await page.textContent('#instruction') ?? '', /turn your head to your left/);
-    await page.click('#face-start');
-    await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
-    await screenshot(page, 'face', `${shot}-camera`);
-    await clipStart(page);
-    await page.click('#face-start');
-    // The page uploads, then follows the answer back to the application (nothing listens there).
-    const callback = await page.waitForRequest((r) => r.url().startsWith(CALLBACK), { timeout: 20_000 }).catch(async (error: Error) => {
-      await screenshot(page, 'face', `${shot}-failed`);
-      throw new Error(`${error.message}; page says: ${await page.locator('#face-error').textContent({ timeout: 1000 }).catch(() => '?')}`);
-    });
-    const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(callback.url()), { pkceCodeVerifier: verifier, expectedState: 'st' });
-    return tokens.claims()!;
-  } finally {
-    await browser.close();
-  }
+  const page = await browser.newPage();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: CALLBACK,
+    scope: 'openid',
+    acr_values: FACE,
+    state: 'st',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  await page.goto(url.href);
+  await page.fill('#username', 'cam');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#face-start');
+  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left/);
+  await page.click('#face-start');
+  await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
+  return { browser, page, verifier };
 }
 
-test('the capture page enrolls a face during sign-in, then signs in with it', async () => {
+/** Presses "Capture" as the clip starts, so the burst sees the head face the camera, then turn. */
+async function capture(page: Page) {
+  await clipStart(page);
+  await page.click('#face-start');
+}
+
+/** Waits for the page to follow the server's answer back to the application; returns the ID token claims. */
+async function backAtApplication(page: Page, verifier: string, shot: string) {
+  // Nothing listens at the callback: the code is taken from the browser's request.
+  const callback = await page.waitForRequest((r) => r.url().startsWith(CALLBACK), { timeout: 20_000 }).catch(async (error: Error) => {
+    await screenshot(page, 'face', `${shot}-failed`);
+    throw new Error(`${error.message}; page says: ${await page.locator('#face-error').textContent({ timeout: 1000 }).catch(() => '?')}`);
+  });
+  const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(callback.url()), { pkceCodeVerifier: verifier, expectedState: 'st' });
+  return tokens.claims()!;
+}
+
+test('the capture page enrolls a face during sign-in, refuses a replay with a retry message, then signs in', async () => {
   assert.equal(CLIP.fps, 10);
-  const enrolled = await signIn(clips[0]!, /Set up face sign-in/, '01-enroll');
-  assert.deepEqual(enrolled.amr, ['pwd', 'face']);
+  const enroll = await toFacePage(clips[0]!);
+  try {
+    assert.match((await enroll.page.textContent('h1')) ?? '', /Set up face sign-in/);
+    await screenshot(enroll.page, 'face', '01-enroll-camera');
+    await capture(enroll.page);
+    assert.deepEqual((await backAtApplication(enroll.page, enroll.verifier, '01-enroll')).amr, ['pwd', 'face']);
+  } finally {
+    await enroll.browser.close();
+  }
   const account = await server.services.accounts.findByUsername('cam');
   assert.ok((await server.services.db('face_templates').where({ account_id: account!.id })).length >= 3);
-  const signedIn = await signIn(clips[1]!, /Face check/, '02-login');
-  assert.deepEqual(signedIn.amr, ['pwd', 'face']);
+
+  // The same clip again is a replay of the enrollment's frames: refused, with a fresh challenge to retry.
+  const replay = await toFacePage(clips[0]!);
+  try {
+    assert.match((await replay.page.textContent('h1')) ?? '', /Face check/);
+    const challenge = await replay.page.inputValue('input[name=challenge]');
+    await capture(replay.page);
+    await replay.page.locator('#face-status', { hasText: 'Try again' }).waitFor({ timeout: 20_000 });
+    assert.match((await replay.page.textContent('#face-error')) ?? '', /sent before/);
+    assert.notEqual(await replay.page.inputValue('input[name=challenge]'), challenge, 'a new challenge for the retry');
+    await screenshot(replay.page, 'face', '02-replay-refused');
+  } finally {
+    await replay.browser.close();
+  }
+
+  const login = await toFacePage(clips[1]!);
+  try {
+    await screenshot(login.page, 'face', '03-login-camera');
+    await capture(login.page);
+    assert.deepEqual((await backAtApplication(login.page, login.verifier, '03-login')).amr, ['pwd', 'face']);
+  } finally {
+    await login.browser.close();
+  }
 });

@@ -13,11 +13,13 @@
   const button = document.getElementById('face-start');
   const instruction = document.getElementById('instruction');
   const fallback = document.getElementById('file-fallback');
-  const frames = Number(form.dataset.minFrames) + 2 <= Number(form.dataset.maxFrames) ? Number(form.dataset.minFrames) + 2 : Number(form.dataset.maxFrames);
+  // A couple more than the minimum, so one frame lost to motion blur does not fail the attempt.
+  const frames = Math.min(Number(form.dataset.minFrames) + 2, Number(form.dataset.maxFrames));
   const FRAME_GAP_MS = 300;
   const HOLD_MS = 1200;
   let stream = null;
   let busy = false;
+  button.textContent = 'Start the camera';
 
   const say = (text) => { status.textContent = text; };
   const showError = (text) => { errorBox.textContent = text; errorBox.hidden = !text; };
