@@ -18,7 +18,7 @@ export const BURST_QUALITY: QualityThresholds = { ...DEFAULT_QUALITY, maxYaw: 1.
 
 export interface Burst {
   readonly challenge: ChallengeKind;
-  readonly frames: readonly (BurstFrame & { quality: { yaw: number } })[];
+  readonly frames: readonly BurstFrame[];
   /** Index of the most frontal frame: the probe compared with the templates. */
   readonly probe: number;
 }
@@ -79,7 +79,7 @@ export class BurstReader {
 
     // One frame at a time: concurrent runs would each hold their own activations (memory), and
     // the first unusable frame ends the work.
-    const frames: (BurstFrame & { quality: { yaw: number } })[] = [];
+    const frames: BurstFrame[] = [];
     for (const [i, file] of files.entries()) {
       let analysis: FaceAnalysis;
       try {
@@ -91,7 +91,7 @@ export class BurstReader {
         return { status, reason: error.reason, counts: false, message: `Frame ${i + 1} ${text}.`, details: { frame: i + 1, quality_reasons: quality?.failures ?? [error.reason] } };
       }
       const hash = await faceHash(file.data, analysis.box, analysis.imageSize);
-      frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash, quality: { yaw: analysis.quality.yaw } });
+      frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash });
     }
     if (await this.replays.seenBefore(accountId, frames.map((f, i) => ({ bytes: files[i]!.data, hash: f.hash })))) {
       return { status: 401, reason: 'replayed_frames', counts: true, message: 'These pictures were sent before. Capture new ones with the camera.' };

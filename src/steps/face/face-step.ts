@@ -77,6 +77,8 @@ export class FaceStep implements Step {
     if (isBurstFailure(burst)) return this.refuse(burst, key, account, at);
 
     const enrolled = await this.templates.list(account.id);
+    // Removed while this sign-in was under way.
+    if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
     const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled, this.threshold);
     const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, quality_reasons: [] };
     if (!decision.match) {
@@ -147,7 +149,8 @@ class FaceEnrollment implements StepEnrollment {
 
 /** The most frontal frames within the normal pose limit, skipping any that repeat an earlier one. */
 function templateFrames(burst: Burst): Float32Array[] {
-  const frontal = burst.frames.filter((f) => Math.abs(f.quality.yaw) <= DEFAULT_QUALITY.maxYaw).sort((a, b) => Math.abs(a.quality.yaw) - Math.abs(b.quality.yaw));
+  // The pose limit of single-photo captures (the pipeline's yaw proxy is the same measure).
+  const frontal = burst.frames.filter((f) => Math.abs(f.pose.yaw) <= DEFAULT_QUALITY.maxYaw).sort((a, b) => Math.abs(a.pose.yaw) - Math.abs(b.pose.yaw));
   const chosen: Float32Array[] = [];
   for (const frame of frontal) {
     if (chosen.length === MAX_TEMPLATES) break;
