@@ -12,8 +12,8 @@ export class FaceAnalyser {
     await this.started();
   }
 
-  analyse(bytes: Uint8Array, quality?: QualityThresholds): Promise<FaceAnalysis> {
-    return this.started().then((worker) => worker.analyse(bytes, quality));
+  async analyse(bytes: Uint8Array, quality?: QualityThresholds): Promise<FaceAnalysis> {
+    return (await this.started()).analyse(bytes, quality);
   }
 
   async close(): Promise<void> {
@@ -22,8 +22,10 @@ export class FaceAnalyser {
     await (await worker?.catch(() => undefined))?.close();
   }
 
-  private started(): Promise<FaceWorker> {
-    // A failed start is not cached: the next submission tries again.
+  private async started(): Promise<FaceWorker> {
+    // A thread that has died (out of memory, say) is replaced; a failed start is not cached.
+    const current = await this.worker?.catch(() => undefined);
+    if (current && !current.alive) this.worker = undefined;
     this.worker ??= FaceWorker.create(this.modelsDir).catch((error: unknown) => {
       this.worker = undefined;
       throw error;
