@@ -156,6 +156,12 @@ describeOnEachBackend(
       assert.deepEqual(json(few), { ok: false, status: 400, message: 'Send between 5 and 10 camera frames (form field "frame").' });
       assert.equal((await templateRows('bea')).length, 0);
       assert.equal((await fetch(`${issuer()}/healthz`)).status, 200);
+      // Past ten bursts a minute the account is asked to wait, before any analysis.
+      let last = few;
+      for (let i = 0; i < 5 && last.status !== 429; i++) last = await browser.upload(current, '/enroll/face', asFrames([Buffer.from('junk'), ...good]), {}, JSON_ACCEPT);
+      assert.equal(last.status, 429);
+      assert.match(json(last).message!, /Too many captures/);
+      assert.ok(Number(last.headers.get('retry-after')) > 0);
     });
 
     test("removing a user's face enrollment deletes the templates", async () => {

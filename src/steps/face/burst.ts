@@ -1,6 +1,7 @@
 // Reading one liveness burst: the challenge it answers, its frames analysed, replay and movement
 // checked. Shared by sign-in and enrollment, which differ only in what they do with the frames.
 import { DEFAULT_QUALITY, isFaceError, type FaceAnalysis, type FaceErrorReason, type QualityThresholds } from '../../biometrics/face/index.js';
+import type { RateCounter } from '../../security/rate-counter.js';
 import type { StepInput } from '../step.js';
 import { CHALLENGE_TEXT, type Challenges, type ChallengeKind } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
@@ -12,6 +13,9 @@ import type { ReplayGuard } from './replay-guard.js';
 export const MIN_FRAMES = 5;
 export const MAX_FRAMES = 10;
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
+// Each burst costs about a quarter of a second of CPU, whatever its outcome: a cap per account
+// keeps anyone past the password from keeping the models busy with unusable captures.
+const MAX_BURSTS_PER_MINUTE = 10;
 
 // Burst frames show a turned or nodding head by design: the pose limit is widened, the others stay.
 export const BURST_QUALITY: QualityThresholds = { ...DEFAULT_QUALITY, maxYaw: 1.2 };
@@ -31,6 +35,7 @@ export interface BurstFailure {
   /** Whether the failure counts towards the lockout (an attempt at the credential, not a bad capture). */
   readonly counts: boolean;
   readonly details?: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
 }
 
 const CAPTURE_MESSAGES: Record<FaceErrorReason, [number, string]> = {
@@ -63,6 +68,7 @@ export class BurstReader {
     private readonly analyser: FaceAnalyser,
     private readonly challenges: Challenges,
     private readonly replays: ReplayGuard,
+    private readonly rate: RateCounter,
   ) {}
 
   /** Checks a submission bound to `binding` for `accountId`; the frames are never stored. */
@@ -70,6 +76,11 @@ export class BurstReader {
     const files = input.files.filter((f) => f.field === 'frame');
     if (files.length !== input.files.length || files.length < MIN_FRAMES || files.length > MAX_FRAMES) {
       return { status: 400, reason: 'bad_request', counts: false, message: `Send between ${MIN_FRAMES} and ${MAX_FRAMES} camera frames (form field "frame").` };
+    }
+    const recent = await this.rate.hit(`face-bursts:${accountId}`, 60);
+    if (recent.count > MAX_BURSTS_PER_MINUTE) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((recent.resetAt - Date.now()) / 1000));
+      return { status: 429, reason: 'too_many_bursts', counts: false, retryAfterSeconds, message: `Too many captures in a short time. Try again in ${retryAfterSeconds} seconds.` };
     }
     const large = files.findIndex((f) => f.data.length > MAX_FRAME_BYTES);
     if (large >= 0) return { status: 413, reason: 'image_too_large', counts: false, message: `Frame ${large + 1} is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB.` };

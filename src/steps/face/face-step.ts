@@ -93,7 +93,7 @@ export class FaceStep implements Step {
     const nowLocked = failure.counts ? await this.throttle.fail(key, at.ip) : undefined;
     await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta(account, at), details: { step: this.id, reason: failure.reason, ...failure.details } });
     if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta(account, at), details: { step: this.id, scope: nowLocked } });
-    return { ok: false, status: failure.status, message: failure.message };
+    return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
   }
 }
 
@@ -131,7 +131,7 @@ class FaceEnrollment implements StepEnrollment {
     if (failure) {
       if (failure.counts) await this.throttle.fail(key, at.ip);
       await this.audit.record({ type: 'credential.enrolled', outcome: 'failure', ...meta(account, at), details: { step: 'face', reason: failure.reason, ...failure.details } });
-      return { ok: false, status: failure.status, message: failure.message };
+      return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
     }
     await this.throttle.succeed(key);
     await this.templates.replace(account.id, chosen);

@@ -17,7 +17,7 @@ export function createFaceStep(config: Config, services: Services, throttle: Cre
   const master = services.masterKey.key;
   const analyser = new FaceAnalyser(modelsDir);
   const challenges = new Challenges(new SealedBox(master, 'face-challenge'), services.shortLivedRecords, config.faceChallenges, config.faceChallengeSeconds);
-  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, REPLAY_MEMORY_SECONDS));
+  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, REPLAY_MEMORY_SECONDS), services.rateCounter);
   const step = new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold);
   return { step, analyser };
 }
