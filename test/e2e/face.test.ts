@@ -106,8 +106,11 @@ describeOnEachBackend(
       const refused = await browser.upload(page, '/step/face', asFrames(signedInWith));
       assert.equal(refused.status, 401);
       assert.match(alertOf(refused)!, /sent before/);
-      // The refusal page carries a fresh challenge for the next try.
+      // The refusal page carries a fresh challenge for the next try; the old one is used up.
       assert.ok(challengeOf(refused));
+      const reused = await browser.upload(page, '/step/face', asFrames(signedInWith), {}, JSON_ACCEPT);
+      assert.equal(reused.status, 409);
+      assert.match(json(reused).message!, /already been used/);
     });
 
     test('a movement other than the one asked for is refused', async () => {
