@@ -1,6 +1,6 @@
 // `npm run bench`: starts the built server on PostgreSQL + Redis (cluster workers on every
 // core), then measures client-credentials throughput with wrk and full password logins with
-// a separate load process. Prints one JSON document.
+// a separate load process; then the face step (bench/face.ts). Prints one JSON document.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../src/paths.js';
 import { openServices } from '../src/services.js';
 import { TotpCredentials } from '../src/steps/totp/totp-credentials.js';
 import { freePort } from '../test/support/server.js';
+import { benchFace } from './face.js';
 import { processTree, rssMb, sumCpu } from './processes.js';
 import { wrkPost } from './wrk.js';
 
@@ -159,6 +160,7 @@ await new Promise((r) => server.once('exit', r));
 await admin.raw(`drop database if exists ${dbName} with (force)`);
 await admin.destroy();
 rmSync(accountsDir, { recursive: true, force: true });
+const face = await benchFace(SECONDS);
 
 const out = {
   machine: { cores: availableParallelism(), node: process.version },
@@ -168,5 +170,6 @@ const out = {
   passwordTotpLogin: { runs: passwordTotpLogin },
   neuralVerification,
   rssMb: { idle: idleRss, underLoad: loadedRss },
+  face,
 };
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

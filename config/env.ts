@@ -28,6 +28,9 @@ export const envMapping: Record<string, string> = {
   TESSERA_RISK_STEP: 'riskStep',
   TESSERA_RISK_SIGNALS: 'riskSignals',
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
+  TESSERA_FACE_MATCH_THRESHOLD: 'faceMatchThreshold',
+  TESSERA_FACE_CHALLENGES: 'faceChallenges',
+  TESSERA_FACE_CHALLENGE_SECONDS: 'faceChallengeSeconds',
   TESSERA_NEURAL_MODEL: 'neuralModel',
   TESSERA_NEURAL_THRESHOLD: 'neuralThreshold',
   TESSERA_NEURAL_REPLAY_SIMILARITY: 'neuralReplaySimilarity',
@@ -39,4 +42,4 @@ export const envMapping: Record<string, string> = {
 export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
 
 // Variables holding a comma-separated list.
-export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS']);
+export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS', 'TESSERA_FACE_CHALLENGES']);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
+import { CHALLENGE_KINDS } from '../src/steps/face/challenge.js';
 
 // One validated object holds every setting; the env mapping and the optional
 // config file both feed it, so a bad value gets the same clear message either way.
@@ -99,6 +101,11 @@ export const configSchema = z
     riskStep: z.string().min(1).optional(),
     riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
     riskFailureWindowSeconds: positiveInt.default(24 * 3600),
+    // Face step: the decision threshold on the embedding distance (default calibrated on
+    // faces-lfw-dev, models/face-recognition.md), the liveness challenges offered and how long one stays valid.
+    faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
+    faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
+    faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which model (montage) to run, the accept threshold (default: the
     // model card's calibrated value), and the replay defence's near-duplicate similarity and memory.
@@ -122,3 +129,4 @@ export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
 export type FlowConfig = z.infer<typeof flowSchema>;
 export const requirementsOf = (flow: FlowConfig) => (Array.isArray(flow) ? flow : flow.requirements);
+

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as core from './20261126_001_core.js';
 import * as totp from './20261127_002_totp.js';
 import * as knownContexts from './20261127_003_known_contexts.js';
+import * as faceTemplates from './20261127_004_face_templates.js';
 import * as neural from './20261128_005_neural.js';
 import * as flows from './20261127_006_flows.js';
 import * as recordsByAccount from './20261127_007_records_by_account.js';
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261126_001_core': core,
   '20261127_002_totp': totp,
   '20261127_003_known_contexts': knownContexts,
+  '20261127_004_face_templates': faceTemplates,
   '20261128_005_neural': neural,
   '20261127_006_flows': flows,
   '20261127_007_records_by_account': recordsByAccount,

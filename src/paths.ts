@@ -16,3 +16,4 @@ function findRoot(): string {
 
 export const PROJECT_ROOT = findRoot();
 export const VIEWS_DIR = join(PROJECT_ROOT, 'views');
+export const MODELS_DIR = join(PROJECT_ROOT, 'models');

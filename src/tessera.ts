@@ -170,6 +170,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      await Promise.all(steps.ids().map((id) => steps.require(id).close?.()));
       await services.close();
     },
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import type Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import compose from 'koa-compose';
@@ -29,6 +29,18 @@ function requestIds(log: Logger) {
       );
     }
   };
+}
+
+const STATIC_TYPES: Record<string, string> = { '.css': 'text/css', '.js': 'text/javascript' };
+
+/** The page assets (views/static: stylesheet, page scripts), read once at start-up. */
+function staticAssets(dir: string): Map<string, { type: string; body: Buffer }> {
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const file of readdirSync(dir)) {
+    const type = STATIC_TYPES[extname(file)];
+    if (type) assets.set(file, { type, body: readFileSync(join(dir, file)) });
+  }
+  return assets;
 }
 
 const expired = (err: { name?: string }) => err.name === 'SessionNotFound';
@@ -87,14 +99,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy, keys: deps.cookieKeys });
   // Koa would print every thrown error; ours are logged once, with the request id.
   app.silent = true;
-  // The page assets (stylesheet, page scripts): read once; CSP allows only same-origin scripts.
-  const staticDir = join(deps.views.dir, 'static');
-  const types: Record<string, string> = { css: 'text/css', js: 'text/javascript' };
-  const assets = new Map(
-    readdirSync(staticDir)
-      .filter((name) => types[name.split('.').pop()!])
-      .map((name) => [`/static/${name}`, { type: types[name.split('.').pop()!]!, body: readFileSync(join(staticDir, name)) }]),
-  );
+  const assets = staticAssets(join(deps.views.dir, 'static'));
   app.use(requestIds(deps.log));
   app.use(async (ctx, next) => {
     baseSecurityHeaders(ctx);
@@ -102,8 +107,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(errors(deps.views, deps.log));
   app.use(async (ctx, next) => {
-    const asset = assets.get(ctx.path);
-    if (!asset) return next();
+    const asset = ctx.path.startsWith('/static/') ? assets.get(ctx.path.slice('/static/'.length)) : undefined;
+    if (!asset || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = asset.body;

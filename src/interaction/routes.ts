@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Account, AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
@@ -45,6 +45,45 @@ const SCOPE_TEXT: Record<string, string> = {
 };
 
 type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>>;
+
+/**
+ * Step submissions from scripts and devices (Accept: application/json) get the outcome as data:
+ * `{ok: false, status, message}`, or `{ok: true, next}` with the page to go to next.
+ */
+async function jsonOutcomes(ctx: Context, next: Next) {
+  if (ctx.accepts('html', 'json') !== 'json') return next();
+  ctx.state.json = true;
+  try {
+    await next();
+  } catch (caught) {
+    const err = caught as Error & { status?: number; expose?: boolean };
+    const status = err.status ?? 500;
+    if (status >= 500 || err.expose === false || err.name === 'SessionNotFound') throw err;
+    ctx.status = status;
+    ctx.body = { ok: false, status, message: err.message };
+    return;
+  }
+  if (typeof ctx.body === 'object' && ctx.body !== null && 'ok' in ctx.body) return;
+  // Otherwise the handler redirected (next step, or back to the application) or rendered a page of
+  // the flow (another step, a refusal): point the client there.
+  const here = `/interaction/${ctx.params.uid}`;
+  const location = ctx.response.get('Location');
+  ctx.remove('Location');
+  if (ctx.status < 400) {
+    ctx.status = 200;
+    ctx.body = { ok: true, next: location || here };
+  } else {
+    ctx.body = { ok: false, status: ctx.status, message: ctx.state.message ?? 'This sign-in cannot continue here.', next: here };
+  }
+}
+
+/** A refused submission: the step's page again with the message, or the message as JSON. */
+function refusal(ctx: Context, outcome: { status: number; message: string; retryAfterSeconds?: number }, page: () => Promise<void>) {
+  if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+  if (!ctx.state.json) return page();
+  ctx.status = outcome.status;
+  ctx.body = { ok: false, status: outcome.status, message: outcome.message };
+}
 
 /**
  * The interaction engine: asks the flow policy what comes next and dispatches to that step.
@@ -147,6 +186,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   function renderBlocked(ctx: Context, missing: string[]) {
     const message = `The application requires ${missing.join(' or ')}, which is not set up for your account. Set it up in your account settings or ask your administrator.`;
+    ctx.state.message = message;
     renderForm(ctx, 'blocked', { title: 'Sign-in not possible', message }, 403);
   }
 
@@ -251,16 +291,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { form, details, clientName, progress, state, next, attempt };
   }
 
-  router.post('/:uid/step/:step', async (ctx) => {
+  router.post('/:uid/step/:step', jsonOutcomes, async (ctx) => {
     const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
     const outcome = await step.verify(form, state, attempt);
-    if (!outcome.ok) {
-      if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status);
-    }
+    if (!outcome.ok) return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status));
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
     if (step.identifies) {
@@ -275,16 +312,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.redirect(`/interaction/${ctx.params.uid}`);
   });
 
-  router.post('/:uid/enroll/:step', async (ctx) => {
+  router.post('/:uid/enroll/:step', jsonOutcomes, async (ctx) => {
     const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'enroll');
     const pending = progress.pending?.[String(ctx.params.step)];
     if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || !pending || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
     const outcome = await step.enrollment!.confirm(form, state.account, pending, attempt);
-    if (!outcome.ok) {
-      if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderEnrollment(ctx, step, state.account, pending, clientName, { error: outcome.message }, outcome.status);
-    }
+    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, clientName, { error: outcome.message }, outcome.status));
     // Confirming with a valid first use counts as performing the step in this sign-in.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
     await saveProgress(details, { ...progress, done: [...progress.done, step.id], pending: stillPending });
@@ -292,7 +326,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);
     }
-    views.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: `/interaction/${ctx.params.uid}` });
+    if (ctx.state.json) ctx.body = { ok: true, next: `/interaction/${ctx.params.uid}`, show: outcome.show.data };
+    else views.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: `/interaction/${ctx.params.uid}` });
   });
 
   // The waiting page polls this (same browser: the interaction cookie) until a device has delivered.

@@ -1,6 +1,8 @@
 import type { Services } from '../services.js';
 import { CredentialThrottle } from '../security/credential-throttle.js';
 import { SealedBox } from '../security/sealed-box.js';
+import { MODELS_DIR } from '../paths.js';
+import { createFaceStep } from './face/index.js';
 import { NeuralStep } from './neural/neural-step.js';
 import { PasswordStep } from './password/password-step.js';
 import { StepRegistry } from './registry.js';
@@ -18,6 +20,7 @@ export async function createSteps(services: Services): Promise<StepRegistry> {
   return new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
+    createFaceStep(config, services, throttle, MODELS_DIR),
     NeuralStep.forConfig(services.db, master, throttle, audit, config),
   ]);
 }

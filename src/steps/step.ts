@@ -105,6 +105,8 @@ export interface Step {
   verify(input: StepInput, state: StepState, attempt: Attempt): Promise<StepOutcome>;
   /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */
   warm?(): Promise<void>;
+  /** Releases what `warm` (or a first use) started, such as a worker thread; called at shutdown. */
+  close?(): Promise<void>;
   /** Forgets what the step keeps only for a while (e.g. a replay memory); called periodically. */
   purgeExpired?(): Promise<unknown>;
   /** Present when the step can be set up during sign-in (if the flow allows it). */

@@ -201,6 +201,7 @@ describeOnEachBackend(
       assert.deepEqual(listed.body.enrollments, [
         { step: 'password', amr: 'pwd', enrolled: true, removable: false },
         { step: 'totp', amr: 'otp', enrolled: true, removable: true },
+        { step: 'face', amr: 'face', enrolled: false, removable: true },
         { step: 'neural', amr: 'eeg', enrolled: false, removable: true },
       ]);
       assert.doesNotMatch(JSON.stringify(listed.body), /JBSWY3DPEHPK3PXP/);

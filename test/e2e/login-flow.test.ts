@@ -104,5 +104,24 @@ for (const makeBackend of BACKENDS) {
       assert.equal(message(wrong), 'The username or password is incorrect.');
       assert.equal(message(unknown), message(wrong));
     });
+
+    test('a step submission that accepts JSON gets its outcome as JSON', async () => {
+      const browser = new Browser(server.issuer);
+      const url = oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+      const login = await browser.request(url.href);
+      const json = { accept: 'application/json' };
+      const wrong = await browser.submit(login, '/step/password', { username: 'alice', password: 'not the password' }, json);
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(JSON.parse(wrong.html), { ok: false, status: 401, message: 'The username or password is incorrect.' });
+      const forged = await browser.submit(login, '/step/password', { username: 'alice', password: PASSWORD, csrf: 'forged' }, json);
+      assert.equal(forged.status, 403);
+      assert.match(JSON.parse(forged.html).message, /form has expired/);
+      const ok = await browser.submit(login, '/step/password', { username: 'alice', password: PASSWORD }, json);
+      assert.equal(ok.status, 200);
+      const { ok: done, next } = JSON.parse(ok.html) as { ok: boolean; next: string };
+      assert.equal(done, true);
+      // Following `next` continues the sign-in (here: the consent page of a third-party client).
+      assert.match((await browser.request(next)).html, /Allow access/);
+    });
   });
 }

@@ -12,6 +12,14 @@ export interface Page {
 
 const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x60;/g, '`').replace(/&amp;/g, '&');
 
+/** A file for `Browser.upload` (camera frames by default). */
+export interface Upload {
+  field: string;
+  data: Uint8Array;
+  name?: string;
+  type?: string;
+}
+
 export class Browser {
   private readonly jar = new Map<string, string>();
 
@@ -62,22 +70,22 @@ export class Browser {
     throw new Error('too many redirects');
   }
 
-  /** Submits the page's form as multipart/form-data with files (hidden fields included). */
-  upload(page: Page, actionPart: string, files: { field: string; name: string; data: Uint8Array; type?: string }[]): Promise<Page> {
-    const { action, hidden } = this.formOf(page, actionPart);
-    const body = new FormData();
-    for (const [k, v] of Object.entries(hidden)) body.append(k, v);
-    for (const f of files) body.append(f.field, new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name);
-    return this.request(action, { multipart: body });
-  }
-
   /** Submits the page's form whose action contains `actionPart`, hidden fields included. */
   submit(page: Page, actionPart: string, fields: Record<string, string> = {}, headers?: Record<string, string>): Promise<Page> {
     const { action, hidden } = this.formOf(page, actionPart);
     return this.request(action, { form: { ...hidden, ...fields }, headers });
   }
 
-  private formOf(page: Page, actionPart: string) {
+  /** Submits the form as multipart/form-data with files (hidden fields included), as a page's script or a device would. */
+  upload(page: Page, actionPart: string, files: Upload[], fields: Record<string, string> = {}, headers?: Record<string, string>): Promise<Page> {
+    const { action, hidden } = this.formOf(page, actionPart);
+    const body = new FormData();
+    for (const [k, v] of Object.entries({ ...hidden, ...fields })) body.append(k, v);
+    files.forEach((f, i) => body.append(f.field, new Blob([f.data], { type: f.type ?? 'image/jpeg' }), f.name ?? `frame-${i + 1}.jpg`));
+    return this.request(action, { multipart: body, headers });
+  }
+
+  private formOf(page: Page, actionPart: string): { action: string; hidden: Record<string, string> } {
     const forms = [...page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
     const form = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 500)}`);

@@ -62,3 +62,16 @@ test('a config file is read, and the environment overrides it', () => {
   assert.throws(() => loadConfig({ TESSERA_CONFIG: file }), /is not valid JSON/);
   assert.throws(() => loadConfig({ TESSERA_CONFIG: join(dir, 'missing.json') }), /cannot read/);
 });
+
+test('face settings: threshold and challenges from the environment, bad ones named', () => {
+  const c = loadConfig({ TESSERA_FACE_MATCH_THRESHOLD: '0.42', TESSERA_FACE_CHALLENGES: 'turn_left, look_up' });
+  assert.equal(c.faceMatchThreshold, 0.42);
+  assert.deepEqual(c.faceChallenges, ['turn_left', 'look_up']);
+  assert.equal(loadConfig({}).faceMatchThreshold, 0.38, 'the calibrated default');
+  assert.throws(() => loadConfig({ TESSERA_FACE_CHALLENGES: 'turn_left,blink', TESSERA_FACE_MATCH_THRESHOLD: '-1' }), (err: ConfigError) => {
+    assert.equal(err.problems.length, 2);
+    assert.match(err.message, /TESSERA_FACE_CHALLENGES \(faceChallenges\)\.1/);
+    assert.match(err.message, /TESSERA_FACE_MATCH_THRESHOLD/);
+    return true;
+  });
+});

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage, DEFAULT_DECODE_LIMITS } from '../../src/biometrics/face/decode.js';
 import { DEFAULT_MATCH_THRESHOLD, DEFAULT_QUALITY, embeddingDistance, FaceError, type FaceAnalysis, type FaceErrorReason, type FacePipeline } from '../../src/biometrics/face/index.js';
+import { pngDeclaring } from '../support/face-images.js';
 import { identityImages, SAMPLE_PHOTOS, sharedPipeline } from './face-support.js';
 
 async function rejects(promise: Promise<unknown>, reason: FaceErrorReason): Promise<void> {
@@ -15,37 +15,6 @@ async function rejects(promise: Promise<unknown>, reason: FaceErrorReason): Prom
     assert.equal(error.reason, reason, error.message);
     return true;
   });
-}
-
-/** A PNG whose header declares width×height, with one zlib-compressed row: a decompression-bomb shape. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(1 + width * 3))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-function crc32(bytes: Buffer): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
 }
 
 function pairDistances(faces: Array<{ identity: string; analysis: FaceAnalysis }>): { genuine: number[]; impostor: number[] } {

@@ -39,3 +39,11 @@ test('the event loop keeps running while the worker analyses', async () => {
   // A blocked loop would tick about once per analyse; a free one about every 2 ms.
   assert.ok(ticks >= elapsed / 2 / 4, `${ticks} timer ticks in ${elapsed.toFixed(0)} ms`);
 });
+
+test('a worker that has ended says so and refuses at once instead of hanging', async () => {
+  const short = await FaceWorker.create(MODELS_DIR);
+  assert.equal(short.alive, true);
+  await short.close();
+  assert.equal(short.alive, false);
+  await assert.rejects(short.analyse(portrait), /exited/);
+});

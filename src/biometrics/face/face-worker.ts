@@ -10,6 +10,7 @@ import type { WorkerReply, WorkerRequest, WorkerSetup } from './worker-host.js';
 
 export class FaceWorker {
   private nextId = 1;
+  private exited = false;
   private readonly pending = new Map<number, { resolve: (a: FaceAnalysis) => void; reject: (e: Error) => void }>();
 
   private constructor(private readonly worker: Worker) {
@@ -22,7 +23,15 @@ export class FaceWorker {
       else waiter.reject(new Error(reply.error.message));
     });
     worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', (code) => this.failAll(new Error(`face worker exited with code ${code}`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.failAll(new Error(`face worker exited with code ${code}`));
+    });
+  }
+
+  /** False once the thread has ended (closed, or crashed): it answers nothing any more. */
+  get alive(): boolean {
+    return !this.exited;
   }
 
   /** Starts the worker and waits until its models are loaded. */
@@ -43,6 +52,7 @@ export class FaceWorker {
 
   /** Same contract as FacePipeline.analyse; the bytes are copied to the worker. */
   analyse(bytes: Uint8Array, quality?: QualityThresholds): Promise<FaceAnalysis> {
+    if (this.exited) return Promise.reject(new Error('face worker has exited'));
     const id = this.nextId++;
     const copy = new Uint8Array(bytes);
     return new Promise((resolve, reject) => {

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometrics/face/index.js';
+import type { Account } from '../../accounts/accounts.js';
+import type { AuditLog } from '../../security/audit-log.js';
+import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
+import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
+import { CHALLENGE_TEXT, type Challenges } from './challenge.js';
+import type { FaceAnalyser } from './face-analyser.js';
+import type { FaceTemplates } from './face-templates.js';
+
+// Enrollment keeps this many frames' embeddings, no fewer than the minimum, from distinct frames.
+const MIN_TEMPLATES = 3;
+const MAX_TEMPLATES = 5;
+// Two frames whose embeddings are closer than this add nothing as separate templates.
+const MIN_TEMPLATE_SPREAD = 0.02;
+
+const UPLOAD: UploadLimits = { maxBytes: MAX_FRAMES * MAX_FRAME_BYTES + 64 * 1024, maxFiles: MAX_FRAMES };
+
+const tooManyAttempts = (locked: LockedOut) => ({
+  ok: false as const,
+  status: 429,
+  message: `Too many failed face checks. Try again in ${locked.retryAfterMinutes} minute(s).`,
+  retryAfterSeconds: locked.retryAfterSeconds,
+});
+
+const meta = (account: Account, at: Attempt) => ({ subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId });
+
+/** What a face page needs: the challenge to perform (in words and as a sealed token) and the burst size. */
+async function challengePrompt(challenges: Challenges, binding: string) {
+  const { kind, token } = await challenges.issue(binding);
+  return { challenge: token, challengeKind: kind, instruction: CHALLENGE_TEXT[kind], minFrames: MIN_FRAMES, maxFrames: MAX_FRAMES };
+}
+
+/**
+ * Face verification with an active liveness challenge: the page captures a burst of frames while
+ * the user follows a random instruction; the burst must show that movement by one live person,
+ * and its most frontal frame must match one of the account's sealed templates.
+ */
+export class FaceStep implements Step {
+  readonly id = 'face';
+  readonly amr = 'face';
+  readonly label = 'Face';
+  readonly identifies = false;
+  readonly view = 'face';
+  readonly upload = UPLOAD;
+  readonly enrollment: StepEnrollment;
+
+  constructor(
+    private readonly templates: FaceTemplates,
+    private readonly bursts: BurstReader,
+    private readonly challenges: Challenges,
+    private readonly throttle: CredentialThrottle,
+    private readonly audit: AuditLog,
+    private readonly threshold: number,
+    private readonly analyser: FaceAnalyser,
+  ) {
+    this.enrollment = new FaceEnrollment(templates, bursts, challenges, throttle, audit);
+  }
+
+  warm(): Promise<void> {
+    return this.analyser.start();
+  }
+
+  close(): Promise<void> {
+    return this.analyser.close();
+  }
+
+  isEnrolled(account: Account): Promise<boolean> {
+    return this.templates.exists(account.id);
+  }
+
+  async prompt(state: StepState): Promise<Record<string, unknown>> {
+    return { title: 'Face check', ...(await challengePrompt(this.challenges, state.interactionId)) };
+  }
+
+  async verify(input: StepInput, state: StepState, at: Attempt): Promise<StepOutcome> {
+    const account = state.account;
+    if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
+    const key = `face:${account.id}`;
+    const locked = await this.throttle.check(key, at.ip);
+    if (locked) {
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta(account, at), details: { step: this.id, reason: `locked_${locked.scope}` } });
+      return tooManyAttempts(locked);
+    }
+    const burst = await this.bursts.read(input, state.interactionId, account.id);
+    if (isBurstFailure(burst)) return this.refuse(burst, key, account, at);
+
+    const enrolled = await this.templates.list(account.id);
+    // Removed while this sign-in was under way.
+    if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
+    const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled, this.threshold);
+    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, quality_reasons: [] };
+    if (!decision.match) {
+      return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
+    }
+    await this.throttle.succeed(key);
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta(account, at), details: { ...details, amr: this.amr } });
+    return { ok: true, account };
+  }
+
+  private async refuse(failure: BurstFailure, key: string, account: Account, at: Attempt): Promise<StepOutcome> {
+    const nowLocked = failure.counts ? await this.throttle.fail(key, at.ip) : undefined;
+    await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta(account, at), details: { step: this.id, reason: failure.reason, ...failure.details } });
+    if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta(account, at), details: { step: this.id, scope: nowLocked } });
+    return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
+  }
+}
+
+class FaceEnrollment implements StepEnrollment {
+  readonly view = 'face';
+
+  constructor(
+    private readonly templates: FaceTemplates,
+    private readonly bursts: BurstReader,
+    private readonly challenges: Challenges,
+    private readonly throttle: CredentialThrottle,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** A random id for this enrollment, kept in the sign-in's server-side progress: challenges are bound to it. */
+  async begin(): Promise<string> {
+    return randomBytes(16).toString('base64url');
+  }
+
+  async prompt(_account: Account, pending: string): Promise<Record<string, unknown>> {
+    return { title: 'Set up face sign-in', enroll: true, ...(await challengePrompt(this.challenges, pending)) };
+  }
+
+  async confirm(input: StepInput, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
+    const key = `face:${account.id}`;
+    const locked = await this.throttle.check(key, at.ip);
+    if (locked) return tooManyAttempts(locked);
+    const burst = await this.bursts.read(input, pending, account.id);
+    const chosen = isBurstFailure(burst) ? [] : templateFrames(burst);
+    const failure: BurstFailure | undefined = isBurstFailure(burst)
+      ? burst
+      : chosen.length < MIN_TEMPLATES
+        ? { status: 422, reason: 'too_few_frontal_frames', counts: false, message: `We need at least ${MIN_TEMPLATES} clear frames facing the camera. Start by looking straight at the camera for a moment.` }
+        : undefined;
+    if (failure) {
+      if (failure.counts) await this.throttle.fail(key, at.ip);
+      await this.audit.record({ type: 'credential.enrolled', outcome: 'failure', ...meta(account, at), details: { step: 'face', reason: failure.reason, ...failure.details } });
+      return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
+    }
+    await this.throttle.succeed(key);
+    await this.templates.replace(account.id, chosen);
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...meta(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge } });
+    return { ok: true };
+  }
+
+  async remove(account: Account, at: Attempt): Promise<boolean> {
+    const removed = await this.templates.remove(account.id);
+    if (removed === 0) return false;
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...meta(account, at), details: { step: 'face', templates: removed } });
+    return true;
+  }
+}
+
+/** The most frontal frames within the normal pose limit, skipping any that repeat an earlier one. */
+function templateFrames(burst: Burst): Float32Array[] {
+  // The pose limit of single-photo captures (the pipeline's yaw proxy is the same measure).
+  const frontal = burst.frames.filter((f) => Math.abs(f.pose.yaw) <= DEFAULT_QUALITY.maxYaw).sort((a, b) => Math.abs(a.pose.yaw) - Math.abs(b.pose.yaw));
+  const chosen: Float32Array[] = [];
+  for (const frame of frontal) {
+    if (chosen.length === MAX_TEMPLATES) break;
+    if (chosen.every((c) => embeddingDistance(c, frame.embedding) >= MIN_TEMPLATE_SPREAD)) chosen.push(frame.embedding);
+  }
+  return chosen;
+}

@@ -1,0 +1,153 @@
+// The real capture page in headless Chromium: a fake camera plays a clip of a head turning left
+// (built at test time from LFW photos of one person), the page captures the burst and uploads it.
+// Enrollment during sign-in, then a face sign-in with a second clip of other photos. SQLite only.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
+import { sqliteBackend, type Backend } from '../support/backends.js';
+import { launchChromium, screenshot } from '../support/chromium.js';
+import { BurstBuilder, CLIP, headTurnClip, posedPhotos } from '../support/face-images.js';
+import { discoverRp, type RpClient } from '../support/rp.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+
+const PASSWORD = 'correct horse battery staple';
+const FACE = 'urn:tessera:acr:face';
+// Nothing listens there: the test takes the code from the browser's request (Chromium refuses port 9).
+const CALLBACK = 'http://127.0.0.1:8788/callback';
+
+let backend: Backend;
+let server: TestServer;
+let rp: RpClient;
+let dir: string;
+const clips: string[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-face-browser-'));
+  const configFile = join(dir, 'tessera.json');
+  writeFileSync(configFile, JSON.stringify({
+    flows: { password: [{ step: 'password' }], face: { requirements: [{ step: 'password' }, { step: 'face' }], enrollAtLogin: true } },
+    acr: { 'urn:tessera:acr:password': 'password', [FACE]: 'face' },
+  }));
+  const photos = await posedPhotos(await sharedPipeline(), join(sharedDataDir(), 'faces-lfw-dev', 'Junichiro_Koizumi'));
+  const builder = new BurstBuilder(photos);
+  for (const name of ['enroll', 'login']) {
+    const file = join(dir, `${name}.y4m`);
+    writeFileSync(file, await headTurnClip(builder));
+    clips.push(file);
+  }
+  backend = await sqliteBackend();
+  // The clips turn left: this server asks for that movement only.
+  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left' });
+  await server.services.accounts.create({ username: 'cam', password: PASSWORD });
+  const c = await server.services.clients.create({ name: 'Camera app', redirectUris: [CALLBACK], firstParty: true });
+  rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
+});
+
+after(async () => {
+  await server?.stop();
+  await backend?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Waits until the fake camera's clip starts over (its corner marker turns white). */
+async function clipStart(page: Page) {
+  // Runs in the page (typed loosely: this project compiles without the DOM library).
+  const markerAppeared = () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const w = globalThis as any;
+    const canvas = w.document.createElement('canvas');
+    canvas.width = 8;
+    canvas.height = 8;
+    const g = canvas.getContext('2d');
+    g.drawImage(w.document.querySelector('video'), 0, 0, 8, 8, 0, 0, 8, 8);
+    const bright = g.getImageData(2, 2, 1, 1).data[0] > 128;
+    const started = bright && w.markerWasDark === true;
+    w.markerWasDark = !bright;
+    return started;
+  };
+  await page.waitForFunction(markerAppeared, undefined, { polling: 20, timeout: 10_000 });
+}
+
+/** Opens a browser whose camera plays `clip` and signs in with the password up to the face page. */
+async function toFacePage(clip: string) {
+  const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
+  const page = await browser.newPage();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: CALLBACK,
+    scope: 'openid',
+    acr_values: FACE,
+    state: 'st',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  await page.goto(url.href);
+  await page.fill('#username', 'cam');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#face-start');
+  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left/);
+  await page.click('#face-start');
+  await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
+  return { browser, page, verifier };
+}
+
+/** Presses "Capture" as the clip starts, so the burst sees the head face the camera, then turn. */
+async function capture(page: Page) {
+  await clipStart(page);
+  await page.click('#face-start');
+}
+
+/** Waits for the page to follow the server's answer back to the application; returns the ID token claims. */
+async function backAtApplication(page: Page, verifier: string, shot: string) {
+  // Nothing listens at the callback: the code is taken from the browser's request.
+  const callback = await page.waitForRequest((r) => r.url().startsWith(CALLBACK), { timeout: 20_000 }).catch(async (error: Error) => {
+    await screenshot(page, 'face', `${shot}-failed`);
+    throw new Error(`${error.message}; page says: ${await page.locator('#face-error').textContent({ timeout: 1000 }).catch(() => '?')}`);
+  });
+  const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(callback.url()), { pkceCodeVerifier: verifier, expectedState: 'st' });
+  return tokens.claims()!;
+}
+
+test('the capture page enrolls a face during sign-in, refuses a replay with a retry message, then signs in', async () => {
+  assert.equal(CLIP.fps, 10);
+  const enroll = await toFacePage(clips[0]!);
+  try {
+    assert.match((await enroll.page.textContent('h1')) ?? '', /Set up face sign-in/);
+    await screenshot(enroll.page, 'face', '01-enroll-camera');
+    await capture(enroll.page);
+    assert.deepEqual((await backAtApplication(enroll.page, enroll.verifier, '01-enroll')).amr, ['pwd', 'face']);
+  } finally {
+    await enroll.browser.close();
+  }
+  const account = await server.services.accounts.findByUsername('cam');
+  assert.ok((await server.services.db('face_templates').where({ account_id: account!.id })).length >= 3);
+
+  // The same clip again is a replay of the enrollment's frames: refused, with a fresh challenge to retry.
+  const replay = await toFacePage(clips[0]!);
+  try {
+    assert.match((await replay.page.textContent('h1')) ?? '', /Face check/);
+    const challenge = await replay.page.inputValue('input[name=challenge]');
+    await capture(replay.page);
+    await replay.page.locator('#face-status', { hasText: 'Try again' }).waitFor({ timeout: 20_000 });
+    assert.match((await replay.page.textContent('#face-error')) ?? '', /sent before/);
+    assert.notEqual(await replay.page.inputValue('input[name=challenge]'), challenge, 'a new challenge for the retry');
+    await screenshot(replay.page, 'face', '02-replay-refused');
+  } finally {
+    await replay.browser.close();
+  }
+
+  const login = await toFacePage(clips[1]!);
+  try {
+    await screenshot(login.page, 'face', '03-login-camera');
+    await capture(login.page);
+    assert.deepEqual((await backAtApplication(login.page, login.verifier, '03-login')).amr, ['pwd', 'face']);
+  } finally {
+    await login.browser.close();
+  }
+});
