@@ -68,7 +68,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   if (config.riskStep) inUse.add(config.riskStep);
   await Promise.all([...inUse].map((id) => steps.require(id).warm?.()));
   async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
-    const account = await accounts.findById(accountId);
+    const account = await accounts.findRecent(accountId);
     return !(await policy.satisfiedBy(acrValues, amr, account));
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];

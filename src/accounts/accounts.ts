@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InputError } from './input-error.js';
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
+import { RecentLookups } from '../db/recent-lookups.js';
 import { hashPassword, schemeOf } from './password-hash.js';
 
 export interface Account {
@@ -63,8 +64,20 @@ const fromRow = (r: Record<string, unknown>): Account => ({
 
 const PUBLIC_COLUMNS = ['id', 'username', 'email', 'email_verified', 'name', 'disabled', 'created_at', 'updated_at'];
 
+// A sign-in reads its account several times within moments (resume, code redemption, step-up
+// checks). `findRecent` remembers it this long; changes made through this service apply at once,
+// changes made by another process (a cluster worker, the CLI) within this time.
+const ACCOUNT_MEMORY_MS = 1000;
+
 export class AccountService {
+  private readonly recent = new RecentLookups((id: string) => this.findById(id), ACCOUNT_MEMORY_MS);
+
   constructor(private readonly db: Database) {}
+
+  /** `findById` for the sign-in path, remembered for a moment (see ACCOUNT_MEMORY_MS). */
+  findRecent(id: string): Promise<Account | undefined> {
+    return this.recent.get(id);
+  }
 
   async create(input: NewAccount): Promise<Account> {
     const username = normaliseUsername(input.username);
@@ -135,7 +148,9 @@ export class AccountService {
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {
+    this.recent.forget(id);
     await this.db('accounts').where({ id }).update({ disabled, updated_at: Date.now() });
+    this.recent.forget(id);
   }
 
   /** Applies the given changes; undefined when there is no such account. */
@@ -146,13 +161,19 @@ export class AccountService {
     if (changes.emailVerified !== undefined) row.email_verified = changes.emailVerified;
     if (changes.name !== undefined) row.name = changes.name;
     if (changes.disabled !== undefined) row.disabled = changes.disabled;
-    if (!(await this.db('accounts').where({ id }).update(row))) return undefined;
+    this.recent.forget(id);
+    const changed = await this.db('accounts').where({ id }).update(row);
+    this.recent.forget(id);
+    if (!changed) return undefined;
     return this.findById(id);
   }
 
   /** Deletes the account; its TOTP credential, recovery codes and known devices go with it (ON DELETE CASCADE). */
   async delete(id: string): Promise<boolean> {
-    return (await this.db('accounts').where({ id }).delete()) === 1;
+    this.recent.forget(id);
+    const deleted = (await this.db('accounts').where({ id }).delete()) === 1;
+    this.recent.forget(id);
+    return deleted;
   }
 
   async setPassword(id: string, password: string): Promise<void> {
@@ -162,7 +183,10 @@ export class AccountService {
 
   async passwordHashOf(username: string): Promise<{ account: Account; hash: string | null } | undefined> {
     const row = await this.db('accounts').select([...PUBLIC_COLUMNS, 'password_hash']).where({ username: normaliseUsername(username) }).first();
-    return row ? { account: fromRow(row), hash: row.password_hash ?? null } : undefined;
+    if (!row) return undefined;
+    const account = fromRow(row);
+    this.recent.remember(account.id, account);
+    return { account, hash: row.password_hash ?? null };
   }
 
   /** Upgrades an imported or outdated hash after a successful login, unless it changed meanwhile. */

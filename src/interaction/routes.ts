@@ -127,7 +127,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   async function stateOf(details: Details, progress: Progress): Promise<StepState> {
-    const account = progress.accountId ? await accounts.findById(progress.accountId) : undefined;
+    const account = progress.accountId ? await accounts.findRecent(progress.accountId) : undefined;
     if (progress.accountId && (!account || account.disabled)) throw Object.assign(new Error('This account can no longer sign in.'), { status: 403, expose: true });
     return { interactionId: details.uid, account, loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined };
   }

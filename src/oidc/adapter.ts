@@ -1,6 +1,6 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientService } from '../accounts/clients.js';
-import { RecentLookups } from './recent-lookups.js';
+import { RecentLookups } from '../db/recent-lookups.js';
 import { grantBoundModels, type RecordStore } from './stores/record-store.js';
 
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.

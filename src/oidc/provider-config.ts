@@ -119,8 +119,9 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       email: ['email', 'email_verified'],
     },
     async findAccount(_ctx, sub) {
-      const account = await accounts.findById(sub);
-      // A disabled account stops working everywhere: userinfo, refresh, new logins.
+      const account = await accounts.findRecent(sub);
+      // A disabled account stops working everywhere (userinfo, refresh, new logins): at once when
+      // disabled through this process, within a second when through another (see findRecent).
       if (!account || account.disabled) return undefined;
       return {
         accountId: account.id,

@@ -22,4 +22,15 @@ export class RecentLookups<V> {
     value.catch(() => this.entries.delete(key));
     return value;
   }
+
+  /** Takes a value just read another way (no query needed for the next moment). */
+  remember(key: string, value: V): void {
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { at: Date.now(), value: Promise.resolve(value) });
+  }
+
+  /** Drops a key after a change made through this process. */
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
 }
