@@ -70,7 +70,9 @@ export class TotpStep implements Step {
     if (!SIX_DIGITS.test(code) && !RECOVERY.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code from your authenticator app, or a recovery code.' };
     const key = `totp:${account.id}`;
     const meta = { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
-    const locked = await this.throttle.check(key, at.ip);
+    const isTotp = SIX_DIGITS.test(code);
+    // Independent reads: the lock state and the credential travel together.
+    const [locked, credential] = await Promise.all([this.throttle.check(key, at.ip), isTotp ? this.credentials.get(account.id) : undefined]);
     if (locked) {
       await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason: `locked_${locked.scope}` } });
       return tooManyCodes(locked);
@@ -78,8 +80,7 @@ export class TotpStep implements Step {
 
     let reason: string | undefined;
     let method = 'totp';
-    if (SIX_DIGITS.test(code)) {
-      const credential = await this.credentials.get(account.id);
+    if (isTotp) {
       const timeStep = credential ? await check(credential, code) : undefined;
       if (timeStep === undefined) reason = 'wrong_code';
       else if (!(await this.credentials.claimTimeStep(account.id, timeStep))) reason = 'replayed_code';
@@ -95,10 +96,9 @@ export class TotpStep implements Step {
       const message = reason === 'replayed_code' ? 'That code has already been used. Wait for the next code and try again.' : 'That code is not correct.';
       return { ok: false, status: 401, message };
     }
-    await this.throttle.succeed(key);
     const details: Record<string, unknown> = { step: this.id, amr: this.amr, method };
     if (method === 'recovery_code') details.recovery_codes_left = await this.credentials.remainingRecoveryCodes(account.id);
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details });
+    await Promise.all([this.throttle.succeed(key), this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details })]);
     return { ok: true, account };
   }
 }
