@@ -55,13 +55,17 @@ export class DeviceCapture {
       code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
       id = this.hash(code);
     } while (await this.store.find(CODE, id));
-    const previous = await this.store.find(LATEST, context);
-    const previousId = previous?.extra?.codeId;
-    if (typeof previousId === 'string') await this.store.destroy(CODE, previousId);
-    await this.store.destroy(PAYLOAD, context);
+    await this.revoke(context);
     await this.store.upsert(CODE, id, { extra: { context, accepts } }, this.ttlSeconds);
     await this.store.upsert(LATEST, context, { extra: { codeId: id } }, this.ttlSeconds);
     return { code, expiresAt: Date.now() + this.ttlSeconds * 1000 };
+  }
+
+  /** Drops the context's live code and anything delivered with it but not taken. */
+  async revoke(context: string): Promise<void> {
+    const previous = (await this.store.find(LATEST, context))?.extra?.codeId;
+    if (typeof previous === 'string') await this.store.destroy(CODE, previous);
+    await this.store.destroy(PAYLOAD, context);
   }
 
   /** The binding of a (normalised) code, if it exists and has not expired. */
