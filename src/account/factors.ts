@@ -60,7 +60,7 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
   // A step's result page (e.g. recovery codes) or back to the list.
   function after(ctx: Context, outcome: EnrollOutcome & { ok: true }, notice: 'enrolled' | 'action') {
     if (!outcome.show) return kit.done(ctx, LIST, notice);
-    showOnce(ctx, outcome.show, `${LIST}?done=${notice}`, (view, data) => kit.render(ctx, view, data));
+    showOnce(ctx, outcome.show, LIST, (view, data) => kit.render(ctx, view, data));
   }
 
   async function pendingOf(ctx: Context, stepId: string): Promise<{ id: string; pending: Pending }> {
