@@ -130,7 +130,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   // What a step's page offers besides its form: giving up, and a device capture code when the step takes one.
-  async function around(ctx: Context, step: Step, stage: Stage) {
+  async function pageExtras(ctx: Context, step: Step, stage: Stage) {
     const uid = String(ctx.params.uid);
     return {
       page: signInPage(ctx),
@@ -142,7 +142,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   async function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const action = `/interaction/${ctx.params.uid}/step/${step.id}`;
-    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...(await around(ctx, step, 'step')), ...extra }, status);
+    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...(await pageExtras(ctx, step, 'step')), ...extra }, status);
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
@@ -160,7 +160,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending));
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
-    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...(await around(ctx, step, 'enroll')), ...extra }, status);
+    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...(await pageExtras(ctx, step, 'enroll')), ...extra }, status);
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
