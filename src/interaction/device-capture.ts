@@ -31,7 +31,7 @@ export type CaptureStatus = 'waiting' | 'received' | 'expired';
  * One-time codes that let a separate device (a headset's companion app, `tessera neural send`)
  * deliver a payload into a sign-in or an enrollment without any cookie. A code is bound to an
  * opaque context (which the caller owns and checks: an interaction uid and step, an account
- * console session), lives `ttlSeconds`, works once, and is stored only as an HMAC. The payload
+ * console set-up), lives `ttlSeconds`, works once, and is stored only as an HMAC. The payload
  * waits, sealed, in the short-lived store until the context's owner takes it.
  */
 export class DeviceCapture {
