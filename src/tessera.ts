@@ -8,6 +8,7 @@ import { ADMIN_PREFIX, adminRouter } from './admin/router.js';
 import { createApp } from './http/app.js';
 import { healthRouter } from './http/health.js';
 import { Views } from './http/views.js';
+import { CapturePage } from './interaction/capture-page.js';
 import { CAPTURE_PREFIX, captureRouter } from './interaction/capture-routes.js';
 import { DeviceCapture } from './interaction/device-capture.js';
 import { interactionRouter } from './interaction/routes.js';
@@ -75,6 +76,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const views = new Views(VIEWS_DIR);
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
   const host = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
+  const capturePage = new CapturePage(capture, () => host.current.issuer);
   await host.start(config.keysRefreshSeconds);
   // Flows changed by another process (admin API, CLI) reach this one within FLOW_SYNC_MS.
   async function syncFlows() {
@@ -112,7 +114,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [ACCOUNT_PREFIX],
-        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: new CredentialThrottle(services.rateCounter, config.login), cookieBox: new SealedBox(master, 'account-console') }),
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: new CredentialThrottle(services.rateCounter, config.login), cookieBox: new SealedBox(master, 'account-console'), capturePage }),
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],
@@ -128,7 +130,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           steps,
           policy,
           audit,
-          capture,
+          capturePage,
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),

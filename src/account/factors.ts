@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { jsonOutcomes, refusal, showOnce } from '../http/json-outcomes.js';
+import type { CapturePage } from '../interaction/capture-page.js';
 import type { Storage } from '../oidc/adapter.js';
 import type { StepRegistry } from '../steps/registry.js';
-import type { EnrollOutcome, Step, StepEnrollment } from '../steps/step.js';
+import type { EnrollmentState, EnrollOutcome, Step, StepEnrollment } from '../steps/step.js';
 import type { AccountConsole } from './console.js';
 
 const LIST = '/account/factors';
@@ -18,11 +20,15 @@ interface Pending {
   value: string;
 }
 
+// A set-up page's context: device capture codes feed it and the step binds its challenges to it.
+const setupContext = (id: string) => `account-setup:${id}`;
+
 /**
  * Every registered step with whether the account has it; set-up and removal go through each
- * step's own `enrollment` (its page, its checks), so new steps appear here without changes.
+ * step's own `enrollment` (its page, its checks, its uploads or device capture), so new steps
+ * appear here without changes.
  */
-export function factorRoutes(router: Router, kit: AccountConsole, steps: StepRegistry, storage: Storage): void {
+export function factorRoutes(router: Router, kit: AccountConsole, steps: StepRegistry, storage: Storage, capturePage: CapturePage): void {
   const store = storage.storeFor(PENDING_MODEL);
 
   function enrollable(ctx: Context): { step: Step; enrollment: StepEnrollment } {
@@ -54,7 +60,7 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
   // A step's result page (e.g. recovery codes) or back to the list.
   function after(ctx: Context, outcome: EnrollOutcome & { ok: true }, notice: 'enrolled' | 'action') {
     if (!outcome.show) return kit.done(ctx, LIST, notice);
-    kit.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: LIST });
+    showOnce(ctx, outcome.show, LIST, (view, data) => kit.render(ctx, view, data));
   }
 
   async function pendingOf(ctx: Context, stepId: string): Promise<{ id: string; pending: Pending }> {
@@ -68,11 +74,13 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
 
   // The set-up page's own URL, which its form posts back to (a capture script may also reload it).
   const setupPath = (step: Step, id: string) => `${LIST}/${step.id}/setup/${id}`;
+  const enrolling = (ctx: Context, id: string, pending: Pending): EnrollmentState => ({ account: kit.current(ctx).account, pending: pending.value, contextId: setupContext(id) });
 
   async function renderEnrollment(ctx: Context, step: Step, enrollment: StepEnrollment, id: string, pending: Pending, extra: Record<string, unknown> = {}, status = 200) {
     const action = setupPath(step, id);
-    const prompt = await enrollment.prompt(kit.current(ctx).account, pending.value);
-    kit.render(ctx, enrollment.view, { action, cancelAction: `${action}/cancel`, cancelLabel: 'Cancel', ...prompt, ...extra }, status);
+    const prompt = await enrollment.prompt(enrolling(ctx, id, pending));
+    const capture = await capturePage.prompt(step, setupContext(id), `${action}/capture`);
+    kit.render(ctx, enrollment.view, { action, page: action, cancelAction: `${action}/cancel`, cancelLabel: 'Cancel', ...prompt, ...capture, ...extra }, status);
   }
 
   router.get('/factors', kit.signedIn, (ctx) => list(ctx));
@@ -95,23 +103,25 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
     await renderEnrollment(ctx, step, enrollment, id, pending);
   });
 
-  router.post('/factors/:step/setup/:id', kit.signedIn, async (ctx) => {
+  // Capture scripts post with Accept: application/json and follow `next` themselves.
+  const setupPage = (ctx: Context) => `${LIST}/${ctx.params.step}/setup/${ctx.params.id}`;
+  router.post('/factors/:step/setup/:id', jsonOutcomes(setupPage), kit.signedIn, async (ctx) => {
     const { step, enrollment } = enrollable(ctx);
     const input = await kit.form(ctx, step.upload);
     const { id, pending } = await pendingOf(ctx, step.id);
-    const outcome = await enrollment.confirm(input, kit.current(ctx).account, pending.value, kit.attempt(ctx));
-    // Capture scripts post with Accept: application/json and follow `next` themselves.
-    const json = ctx.accepts('html', 'json') === 'json';
-    if (!outcome.ok) {
-      if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-      if (!json) return renderEnrollment(ctx, step, enrollment, id, pending, { error: outcome.message }, outcome.status);
-      ctx.status = outcome.status;
-      ctx.body = { ok: false, status: outcome.status, message: outcome.message };
-      return;
-    }
+    await capturePage.addDelivered(step, setupContext(id), input);
+    const outcome = await enrollment.confirm(input, enrolling(ctx, id, pending), kit.attempt(ctx));
+    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, enrollment, id, pending, { error: outcome.message }, outcome.status));
     await store.destroy(PENDING_MODEL, id);
-    if (json) ctx.body = { ok: true, next: `${LIST}?done=enrolled`, show: outcome.show?.data };
-    else after(ctx, outcome, 'enrolled');
+    after(ctx, outcome, 'enrolled');
+  });
+
+  // The waiting page polls this (same browser: the console cookie) until a device has delivered.
+  router.get('/factors/:step/setup/:id/capture', kit.signedIn, async (ctx) => {
+    const { step } = enrollable(ctx);
+    if (!step.deviceCapture) return ctx.throw(404, 'This sign-in method takes no device capture.');
+    const { id } = await pendingOf(ctx, step.id);
+    await capturePage.answerStatus(ctx, setupContext(id));
   });
 
   router.post('/factors/:step/setup/:id/cancel', kit.signedIn, async (ctx) => {
@@ -119,6 +129,7 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
     const { step } = enrollable(ctx);
     const { id } = await pendingOf(ctx, step.id);
     await store.destroy(PENDING_MODEL, id);
+    await capturePage.revoke(setupContext(id));
     ctx.status = 303;
     ctx.redirect(LIST);
   });

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
+import type { CapturePage } from '../interaction/capture-page.js';
 import type { Storage } from '../oidc/adapter.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
@@ -31,6 +32,8 @@ export interface AccountConsoleDeps {
   throttle: CredentialThrottle;
   // Seals the console's cookies (its own purpose-bound key).
   cookieBox: SealedBox;
+  // One-time codes for setting up steps whose input comes from another device.
+  capturePage: CapturePage;
 }
 
 /** The account console at /account: people manage their own profile, factors and sessions. */
@@ -63,7 +66,7 @@ export function accountRouter(deps: AccountConsoleDeps): Router {
 
   profileRoutes(router, kit, accounts);
   passwordRoutes(router, kit, { accounts, throttle, storage });
-  factorRoutes(router, kit, steps, storage);
+  factorRoutes(router, kit, steps, storage, deps.capturePage);
   sessionRoutes(router, kit, { host, storage, cookies, steps });
   activityRoutes(router, kit, audit);
   return router;

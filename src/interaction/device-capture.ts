@@ -31,7 +31,7 @@ export type CaptureStatus = 'waiting' | 'received' | 'expired';
  * One-time codes that let a separate device (a headset's companion app, `tessera neural send`)
  * deliver a payload into a sign-in or an enrollment without any cookie. A code is bound to an
  * opaque context (which the caller owns and checks: an interaction uid and step, an account
- * console session), lives `ttlSeconds`, works once, and is stored only as an HMAC. The payload
+ * console set-up), lives `ttlSeconds`, works once, and is stored only as an HMAC. The payload
  * waits, sealed, in the short-lived store until the context's owner takes it.
  */
 export class DeviceCapture {
@@ -55,13 +55,17 @@ export class DeviceCapture {
       code = Array.from({ length: CODE_LENGTH }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
       id = this.hash(code);
     } while (await this.store.find(CODE, id));
-    const previous = await this.store.find(LATEST, context);
-    const previousId = previous?.extra?.codeId;
-    if (typeof previousId === 'string') await this.store.destroy(CODE, previousId);
-    await this.store.destroy(PAYLOAD, context);
+    await this.revoke(context);
     await this.store.upsert(CODE, id, { extra: { context, accepts } }, this.ttlSeconds);
     await this.store.upsert(LATEST, context, { extra: { codeId: id } }, this.ttlSeconds);
     return { code, expiresAt: Date.now() + this.ttlSeconds * 1000 };
+  }
+
+  /** Drops the context's live code and anything delivered with it but not taken. */
+  async revoke(context: string): Promise<void> {
+    const previous = (await this.store.find(LATEST, context))?.extra?.codeId;
+    if (typeof previous === 'string') await this.store.destroy(CODE, previous);
+    await this.store.destroy(PAYLOAD, context);
   }
 
   /** The binding of a (normalised) code, if it exists and has not expired. */

@@ -1,16 +1,17 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Account, AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { readSubmission } from '../http/form-body.js';
+import { jsonOutcomes, refusal, showOnce } from '../http/json-outcomes.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
 import type { Requirement } from '../../config/schema.js';
-import type { DeviceCapture } from './device-capture.js';
+import type { CapturePage } from './capture-page.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { readProgress, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
@@ -27,12 +28,15 @@ export interface InteractionDeps {
   policy: FlowPolicy;
   audit: AuditLog;
   // One-time codes for steps whose input may come from another device (see device-capture.ts).
-  capture: DeviceCapture;
+  capturePage: CapturePage;
 }
 
-// What a device capture code feeds: this sign-in's step page or its enrollment page.
+// One page of a sign-in: a step's page or its enrollment page. Device capture codes feed it, and a
+// step's set-up binds its per-attempt challenges to it.
 type Stage = 'step' | 'enroll';
-const captureContext = (uid: string, stage: Stage, stepId: string) => `interaction:${uid}:${stage}:${stepId}`;
+const pageContext = (uid: string, stage: Stage, stepId: string) => `interaction:${uid}:${stage}:${stepId}`;
+// Where a JSON client goes back to when the engine shows another page of the sign-in.
+const signInPage = (ctx: Context) => `/interaction/${ctx.params.uid}`;
 
 // Prompt reasons after which earlier steps of the session no longer count.
 const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
@@ -47,50 +51,11 @@ const SCOPE_TEXT: Record<string, string> = {
 type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>>;
 
 /**
- * Step submissions from scripts and devices (Accept: application/json) get the outcome as data:
- * `{ok: false, status, message}`, or `{ok: true, next}` with the page to go to next.
- */
-async function jsonOutcomes(ctx: Context, next: Next) {
-  if (ctx.accepts('html', 'json') !== 'json') return next();
-  ctx.state.json = true;
-  try {
-    await next();
-  } catch (caught) {
-    const err = caught as Error & { status?: number; expose?: boolean };
-    const status = err.status ?? 500;
-    if (status >= 500 || err.expose === false || err.name === 'SessionNotFound') throw err;
-    ctx.status = status;
-    ctx.body = { ok: false, status, message: err.message };
-    return;
-  }
-  if (typeof ctx.body === 'object' && ctx.body !== null && 'ok' in ctx.body) return;
-  // Otherwise the handler redirected (next step, or back to the application) or rendered a page of
-  // the flow (another step, a refusal): point the client there.
-  const here = `/interaction/${ctx.params.uid}`;
-  const location = ctx.response.get('Location');
-  ctx.remove('Location');
-  if (ctx.status < 400) {
-    ctx.status = 200;
-    ctx.body = { ok: true, next: location || here };
-  } else {
-    ctx.body = { ok: false, status: ctx.status, message: ctx.state.message ?? 'This sign-in cannot continue here.', next: here };
-  }
-}
-
-/** A refused submission: the step's page again with the message, or the message as JSON. */
-function refusal(ctx: Context, outcome: { status: number; message: string; retryAfterSeconds?: number }, page: () => Promise<void>) {
-  if (outcome.retryAfterSeconds) ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-  if (!ctx.state.json) return page();
-  ctx.status = outcome.status;
-  ctx.body = { ok: false, status: outcome.status, message: outcome.message };
-}
-
-/**
  * The interaction engine: asks the flow policy what comes next and dispatches to that step.
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit, capture } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, capturePage } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -164,24 +129,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
     views.render(ctx, view, { uid, csrf: csrf.token(ctx, uid), ...data }, status);
   }
 
-  /** For a step that takes device input: a fresh one-time code and where its page asks for news. */
-  async function captureFor(ctx: Context, step: Step, stage: Stage) {
-    if (!step.deviceCapture) return {};
+  // What a step's page offers besides its form: giving up, and a device capture code when the step takes one.
+  async function pageExtras(ctx: Context, step: Step, stage: Stage) {
     const uid = String(ctx.params.uid);
-    const { code } = await capture.issue(captureContext(uid, stage, step.id), step.id);
     return {
-      capture: {
-        code: `${code.slice(0, 4)}-${code.slice(4)}`,
-        minutes: Math.round(capture.ttlSeconds / 60),
-        statusUrl: `/interaction/${uid}/${stage}/${step.id}/capture`,
-        issuer: host.current.issuer,
-      },
+      page: signInPage(ctx),
+      cancelAction: `/interaction/${uid}/abort`,
+      cancelLabel: 'Cancel and return to the application',
+      ...(await capturePage.prompt(step, pageContext(uid, stage, step.id), `/interaction/${uid}/${stage}/${step.id}/capture`)),
     };
   }
 
   async function renderStep(ctx: Context, step: Step, state: StepState, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
     const action = `/interaction/${ctx.params.uid}/step/${step.id}`;
-    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...(await captureFor(ctx, step, 'step')), ...extra }, status);
+    renderForm(ctx, step.view, { client: clientName, action, ...(await step.prompt(state)), ...(await pageExtras(ctx, step, 'step')), ...extra }, status);
   }
 
   function renderBlocked(ctx: Context, missing: string[]) {
@@ -194,11 +155,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await record(details, withProgress(details.result, progress), false);
   }
 
+  const enrolling = (ctx: Context, step: Step, account: Account, pending: string) => ({ account, pending, contextId: pageContext(String(ctx.params.uid), 'enroll', step.id) });
+
   async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
-    const prompt = await step.enrollment!.prompt(account, pending);
+    const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending));
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
-    const cancel = { cancelAction: `/interaction/${ctx.params.uid}/abort`, cancelLabel: 'Cancel and return to the application' };
-    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...cancel, ...prompt, ...(await captureFor(ctx, step, 'enroll')), ...extra }, status);
+    renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...(await pageExtras(ctx, step, 'enroll')), ...extra }, status);
   }
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
@@ -211,7 +173,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (next.kind === 'enroll') {
       const account = state.account!;
       let pending = progress.pending?.[next.step.id];
-      if (!pending) {
+      if (pending === undefined) {
         pending = await next.step.enrollment!.begin(account);
         await saveProgress(details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
       }
@@ -278,11 +240,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const submitted = steps.get(String(ctx.params.step));
     const form = await postedForm(ctx, submitted?.upload);
     const { details, client, clientName } = await interactionOf(ctx);
-    // Without a file on the form, what a device delivered for this page is the submission.
-    if (submitted?.deviceCapture && form.files.length === 0) {
-      const delivered = await capture.take(captureContext(details.uid, stage, submitted.id));
-      if (delivered) form.files.push(delivered);
-    }
+    await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
     const state = await stateOf(details, progress);
@@ -291,7 +249,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { form, details, clientName, progress, state, next, attempt };
   }
 
-  router.post('/:uid/step/:step', jsonOutcomes, async (ctx) => {
+  router.post('/:uid/step/:step', jsonOutcomes(signInPage), async (ctx) => {
     const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
@@ -312,12 +270,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.redirect(`/interaction/${ctx.params.uid}`);
   });
 
-  router.post('/:uid/enroll/:step', jsonOutcomes, async (ctx) => {
+  router.post('/:uid/enroll/:step', jsonOutcomes(signInPage), async (ctx) => {
     const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'enroll');
     const pending = progress.pending?.[String(ctx.params.step)];
-    if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || !pending || !state.account) return advance(ctx, details, progress, clientName);
+    if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || pending === undefined || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.enrollment!.confirm(form, state.account, pending, attempt);
+    const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending), attempt);
     if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, clientName, { error: outcome.message }, outcome.status));
     // Confirming with a valid first use counts as performing the step in this sign-in.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
@@ -326,8 +284,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);
     }
-    if (ctx.state.json) ctx.body = { ok: true, next: `/interaction/${ctx.params.uid}`, show: outcome.show.data };
-    else views.render(ctx, outcome.show.view, { ...outcome.show.data, continueTo: `/interaction/${ctx.params.uid}` });
+    showOnce(ctx, outcome.show, signInPage(ctx), (view, data) => views.render(ctx, view, data));
   });
 
   // The waiting page polls this (same browser: the interaction cookie) until a device has delivered.
@@ -335,8 +292,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { details } = await interactionOf(ctx);
     const stage = ctx.params.stage;
     if ((stage !== 'step' && stage !== 'enroll') || !steps.get(String(ctx.params.step))?.deviceCapture) return ctx.throw(404, 'no device capture here');
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: await capture.status(captureContext(details.uid, stage, String(ctx.params.step))) };
+    await capturePage.answerStatus(ctx, pageContext(details.uid, stage, String(ctx.params.step)));
   });
 
   router.post('/:uid/consent', async (ctx) => {

@@ -63,15 +63,24 @@ export interface EnrollmentAction {
   run(account: Account, attempt: Attempt): Promise<EnrollOutcome>;
 }
 
+/** An enrollment under way, as its set-up page's caller (a sign-in, the account console) knows it. */
+export interface EnrollmentState {
+  account: Account;
+  /** What `begin` returned, kept server-side by the caller. */
+  pending: string;
+  /** Opaque, unique to this set-up page of this sign-in or console session: per-attempt challenges are bound to it. */
+  contextId: string;
+}
+
 /** Setting a step up for an account: started, shown, then confirmed by a first use. */
 export interface StepEnrollment {
-  /** The set-up page; it posts to `action` and offers `cancelAction` (both given by the caller). */
+  /** The set-up page; it posts to `action` and offers `cancelAction`/`cancelLabel` (all given by the caller). */
   readonly view: string;
-  /** Starts an enrollment; the result is opaque (sealed if secret) and kept server-side until confirmed. */
+  /** Starts an enrollment; the result is opaque (sealed if secret, '' when nothing is pending) and kept server-side until confirmed. */
   begin(account: Account): Promise<string>;
-  prompt(account: Account, pending: string): Promise<Record<string, unknown>>;
+  prompt(state: EnrollmentState): Promise<Record<string, unknown>>;
   /** Checks the confirming submission and stores the credential; may return a page to show once. */
-  confirm(input: StepInput, account: Account, pending: string, attempt: Attempt): Promise<EnrollOutcome>;
+  confirm(input: StepInput, state: EnrollmentState, attempt: Attempt): Promise<EnrollOutcome>;
   /** Deletes the account's credential for this step for real (rows gone); false when there was none. */
   remove(account: Account, attempt: Attempt): Promise<boolean>;
   /** Extra actions on an enrolled credential (TOTP: new recovery codes). */

@@ -1,6 +1,7 @@
 // The real capture page in headless Chromium: a fake camera plays a clip of a head turning left
 // (built at test time from LFW photos of one person), the page captures the burst and uploads it.
-// Enrollment during sign-in, then a face sign-in with a second clip of other photos. SQLite only.
+// Enrollment during sign-in, then a face sign-in with a second clip of other photos; and the same
+// page setting a face up in the account console. SQLite only.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,10 +74,27 @@ async function clipStart(page: Page) {
   await page.waitForFunction(markerAppeared, undefined, { polling: 20, timeout: 10_000 });
 }
 
-/** Opens a browser whose camera plays `clip` and signs in with the password up to the face page. */
-async function toFacePage(clip: string) {
+/**
+ * Opens a browser whose camera plays `clip`, goes to `url`, signs in as `username` with the
+ * password, does `then` (e.g. asks for the set-up), and starts the camera on the face page.
+ */
+async function withCamera(clip: string, url: string, username: string, then?: (page: Page) => Promise<void>) {
   const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
   const page = await browser.newPage();
+  await page.goto(url);
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await then?.(page);
+  await page.waitForSelector('#face-start');
+  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left/);
+  await page.click('#face-start');
+  await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
+  return { browser, page };
+}
+
+/** Signs in to the test application up to its face page, camera on. */
+async function toFacePage(clip: string) {
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(rp.config, {
     redirect_uri: CALLBACK,
@@ -86,15 +104,7 @@ async function toFacePage(clip: string) {
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   });
-  await page.goto(url.href);
-  await page.fill('#username', 'cam');
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#face-start');
-  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left/);
-  await page.click('#face-start');
-  await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
-  return { browser, page, verifier };
+  return { ...(await withCamera(clip, url.href, 'cam')), verifier };
 }
 
 /** Presses "Capture" as the clip starts, so the burst sees the head face the camera, then turn. */
@@ -150,4 +160,23 @@ test('the capture page enrolls a face during sign-in, refuses a replay with a re
   } finally {
     await login.browser.close();
   }
+});
+
+test('the same capture page sets a face up in the account console', async () => {
+  const account = await server.services.accounts.create({ username: 'console', password: PASSWORD });
+  const { browser, page } = await withCamera(clips[1]!, `${server.issuer}/account/factors`, 'console', (p) => p.click('#factor-face button[type=submit]'));
+  try {
+    assert.match(new URL(page.url()).pathname, /^\/account\/factors\/face\/setup\/[A-Za-z0-9_-]{32}$/);
+    await screenshot(page, 'face', '04-console-enroll-camera');
+    await capture(page);
+    await page.waitForURL(/\/account\/factors\?done=enrolled$/, { timeout: 20_000 }).catch(async (error: Error) => {
+      await screenshot(page, 'face', '04-console-enroll-failed');
+      throw new Error(`${error.message}; page says: ${await page.locator('#face-error').textContent({ timeout: 1000 }).catch(() => '?')}`);
+    });
+    assert.equal(await page.textContent('#factor-face .badge'), 'set up');
+    await screenshot(page, 'face', '05-console-enrolled');
+  } finally {
+    await browser.close();
+  }
+  assert.ok((await server.services.db('face_templates').where({ account_id: account.id })).length >= 3);
 });

@@ -59,9 +59,9 @@
     return shots;
   }
 
-  // A refused attempt used up its instruction: fetch the page again for a fresh one.
+  // A refused attempt used up its instruction: fetch the page (sign-in or console set-up) again for a fresh one.
   async function refreshChallenge() {
-    const res = await fetch(window.location.pathname.replace(/\/(step|enroll)\/[^/]+$/, ''), { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+    const res = await fetch(form.dataset.page, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
     const page = new DOMParser().parseFromString(await res.text(), 'text/html');
     const fresh = page.querySelector('#face-form input[name=challenge]');
     const text = page.getElementById('instruction');

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometrics/face/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
-import type { Attempt, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
+import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
 import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
 import { CHALLENGE_TEXT, type Challenges } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
@@ -118,20 +117,21 @@ class FaceEnrollment implements StepEnrollment {
     private readonly audit: AuditLog,
   ) {}
 
-  /** A random id for this enrollment, kept in the sign-in's server-side progress: challenges are bound to it. */
+  /** Nothing is pending: the frames arrive with the confirming submission. */
   async begin(): Promise<string> {
-    return randomBytes(16).toString('base64url');
+    return '';
   }
 
-  async prompt(_account: Account, pending: string): Promise<Record<string, unknown>> {
-    return { title: 'Set up face sign-in', enroll: true, ...(await challengePrompt(this.challenges, pending)) };
+  /** The challenge is bound to the set-up page's context (this sign-in's enrollment, or this console set-up). */
+  async prompt({ contextId }: EnrollmentState): Promise<Record<string, unknown>> {
+    return { title: 'Set up face sign-in', enroll: true, ...(await challengePrompt(this.challenges, contextId)) };
   }
 
-  async confirm(input: StepInput, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
+  async confirm(input: StepInput, { account, contextId }: EnrollmentState, at: Attempt): Promise<EnrollOutcome> {
     const key = `face:${account.id}`;
     const locked = await this.throttle.check(key, at.ip);
     if (locked) return tooManyAttempts(locked);
-    const burst = await this.bursts.read(input, pending, account.id);
+    const burst = await this.bursts.read(input, contextId, account.id);
     const chosen = isBurstFailure(burst) ? [] : templateFrames(burst);
     const failure: BurstFailure | undefined = isBurstFailure(burst)
       ? burst

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
@@ -11,7 +10,7 @@ import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
-import type { Attempt, DeviceCaptureSpec, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
+import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
 import { NeuralCredentials, type Submission } from './neural-credentials.js';
 import { findReplay } from './replay.js';
 import { decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
@@ -263,16 +262,16 @@ class NeuralEnrollment implements StepEnrollment {
 
   constructor(private readonly step: NeuralStep) {}
 
+  /** Nothing is pending: the recordings arrive with the confirming submission. */
   async begin(): Promise<string> {
-    // Nothing secret is pending: the recordings arrive with the confirming submission.
-    return randomUUID();
+    return '';
   }
 
   async prompt(): Promise<Record<string, unknown>> {
     return { title: 'Set up brain-signal sign-in', enroll: true };
   }
 
-  async confirm(input: StepInput, account: Account, _pending: string, at: Attempt): Promise<EnrollOutcome> {
+  async confirm(input: StepInput, { account }: EnrollmentState, at: Attempt): Promise<EnrollOutcome> {
     if (input.files.length === 0) return { ok: false, status: 400, message: 'No recording arrived. Enter the code in your headset app, or choose one to three recording files.' };
     return this.step.saveEnrollment(account, input.files, at);
   }

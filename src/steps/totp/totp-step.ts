@@ -4,7 +4,7 @@ import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { SealedBox } from '../../security/sealed-box.js';
-import type { Attempt, EnrollmentAction, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
+import type { Attempt, EnrollmentAction, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
 import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
 
 // RFC 6238 defaults every authenticator app understands.
@@ -121,7 +121,7 @@ class TotpEnrollment implements StepEnrollment {
     return this.box.seal(generateSecret(), account.id);
   }
 
-  async prompt(account: Account, pending: string): Promise<Record<string, unknown>> {
+  async prompt({ account, pending }: EnrollmentState): Promise<Record<string, unknown>> {
     const secret = this.box.open(pending, account.id).toString('utf8');
     const uri = generateURI({ issuer: this.issuerName, label: account.username, secret, ...DEFAULTS });
     return {
@@ -132,7 +132,7 @@ class TotpEnrollment implements StepEnrollment {
     };
   }
 
-  async confirm({ fields: input }: StepInput, account: Account, pending: string, at: Attempt): Promise<EnrollOutcome> {
+  async confirm({ fields: input }: StepInput, { account, pending }: EnrollmentState, at: Attempt): Promise<EnrollOutcome> {
     const code = (input.code ?? '').replace(/\s+/g, '');
     if (!SIX_DIGITS.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code your authenticator app shows.' };
     const key = `totp:${account.id}`;
