@@ -39,7 +39,10 @@ async function submitFresh(browser: Browser, page: Page, action: string, fields:
     assert.ok(recoveryCode, `the fresh sign-in asked for more: ${back.html.slice(0, 200)}`);
     back = await browser.submit(back, '/step/totp', { code: recoveryCode });
   }
-  return browser.submit(back, action, fields);
+  // The form is sent again from the original page (the page signed in to may no longer show it),
+  // with the CSRF token of the renewed console session.
+  const csrf = /name="csrf" value="([^"]+)"/.exec(back.html)?.[1];
+  return browser.submit(page, action, { ...fields, ...(csrf ? { csrf } : {}) });
 }
 
 async function eventsOf(ctx: SuiteContext, type: string) {
