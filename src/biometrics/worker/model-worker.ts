@@ -26,6 +26,7 @@ export class ModelWorker<Request, Reply, Info = undefined> {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
       this.pending.delete(message.id);
+      if (this.pending.size === 0) worker.unref();
       if (message.ok) waiter.resolve(message.reply);
       else waiter.reject(revive(message.error));
     });
@@ -55,6 +56,9 @@ export class ModelWorker<Request, Reply, Info = undefined> {
       worker.once('error', reject);
       worker.once('exit', onExit);
     });
+    // An idle thread does not keep the process alive (a script or test that ends without close()
+    // still exits); it is referenced again while a request is in flight.
+    worker.unref();
     return new ModelWorker<Request, Reply, Info>(worker, info, name, revive);
   }
 
@@ -68,6 +72,7 @@ export class ModelWorker<Request, Reply, Info = undefined> {
     if (this.exited) return Promise.reject(new Error('worker has exited'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, request }, [...transfer]);
     });

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
-import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
+import type { Embedding } from '../../biometrics/neural/embedder.js';
+import type { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
 import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
@@ -40,19 +42,12 @@ function unusable(err: NeuralInputError) {
 }
 
 /**
- * The ONNX session is created on first use (or by `warm`) and then shared by every request;
- * onnxruntime itself is imported only then, so a server that never asks for EEG does not load it.
+ * The model runs in a worker thread (feature extraction and ONNX take up to a second for a long
+ * recording), started on first use or by `warm`, and then shared by every request; its code is
+ * imported only then, so a server that never asks for EEG does not load onnxruntime.
  */
-class EmbedderHandle {
-  private loading?: Promise<NeuralEmbedder>;
-  constructor(private readonly path: string) {}
-  get(): Promise<NeuralEmbedder> {
-    this.loading ??= import('../../biometrics/neural/embedder.js').then(({ NeuralEmbedder }) => NeuralEmbedder.load(this.path)).catch((err: unknown) => {
-      this.loading = undefined;
-      throw err;
-    });
-    return this.loading;
-  }
+function embedderSlot(path: string): WorkerSlot<NeuralEmbedderWorker> {
+  return new WorkerSlot(() => import('../../biometrics/neural/embedder-worker.js').then(({ NeuralEmbedderWorker }) => NeuralEmbedderWorker.load(path)));
 }
 
 /** One decoded upload: its samples on the model's montage and their digest. */
@@ -76,7 +71,7 @@ export class NeuralStep implements Step {
   readonly upload = { maxBytes: NEURAL_MAX_BYTES, maxFiles: 3 };
   readonly deviceCapture: DeviceCaptureSpec;
   readonly enrollment: StepEnrollment;
-  private readonly embedder: EmbedderHandle;
+  private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
   static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
@@ -94,13 +89,17 @@ export class NeuralStep implements Step {
     private readonly audit: AuditLog,
     private readonly settings: NeuralSettings,
   ) {
-    this.embedder = new EmbedderHandle(join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`));
+    this.embedder = embedderSlot(join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`));
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
 
   async warm(): Promise<void> {
     await this.embedder.get();
+  }
+
+  close(): Promise<void> {
+    return this.embedder.close();
   }
 
   purgeExpired(): Promise<number> {
