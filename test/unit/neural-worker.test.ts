@@ -8,6 +8,7 @@ import { NeuralInputError } from '../../src/biometrics/neural/errors.js';
 import { montages } from '../../src/biometrics/neural/montage.js';
 import { sliceRecording, type Recording } from '../../src/biometrics/neural/recording.js';
 import { loadEdf, repoPath, sharedEegDir } from '../../scripts/neural/dataset.js';
+import { WorkerSlot } from '../../src/biometrics/worker/worker-slot.js';
 import { syntheticRecording } from './neural-fixtures.js';
 
 const model = repoPath('models', 'neural-clinical19.onnx');
@@ -46,4 +47,27 @@ test('the event loop keeps running while a long recording is embedded', async ()
   clearInterval(timer);
   // Run on this thread, the 3-minute recording blocks the loop for its whole duration (one tick).
   assert.ok(ticks >= elapsed / 2 / 4, `${ticks} timer ticks in ${elapsed.toFixed(0)} ms`);
+});
+
+test('a worker slot starts once, replaces a thread that has ended and does not cache a failed start', async () => {
+  const slot = new WorkerSlot(() => NeuralEmbedderWorker.load(model));
+  const first = await slot.get();
+  assert.equal(await slot.get(), first);
+  await first.close();
+  assert.equal(first.alive, false);
+  await assert.rejects(first.embed(sliceRecording(rest, 0, 10)), /exited/);
+  const second = await slot.get();
+  assert.notEqual(second, first);
+  assert.equal((await second.embed(sliceRecording(rest, 0, 10))).windowsUsed, 1);
+  await slot.close();
+  assert.equal(second.alive, false);
+
+  let starts = 0;
+  const broken = new WorkerSlot(() => {
+    starts++;
+    return NeuralEmbedderWorker.load(path.join(path.dirname(model), 'no-such-model.onnx'));
+  });
+  await assert.rejects(broken.get());
+  await assert.rejects(broken.get());
+  assert.equal(starts, 2);
 });
