@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
-import type { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
+import { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
@@ -41,15 +41,6 @@ function unusable(err: NeuralInputError) {
   return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
 }
 
-/**
- * The model runs in a worker thread (feature extraction and ONNX take up to a second for a long
- * recording), started on first use or by `warm`, and then shared by every request; its code is
- * imported only then, so a server that never asks for EEG does not load onnxruntime.
- */
-function embedderSlot(path: string): WorkerSlot<NeuralEmbedderWorker> {
-  return new WorkerSlot(() => import('../../biometrics/neural/embedder-worker.js').then(({ NeuralEmbedderWorker }) => NeuralEmbedderWorker.load(path)));
-}
-
 /** One decoded upload: its samples on the model's montage and their digest. */
 interface Decoded {
   recording: Recording;
@@ -71,6 +62,10 @@ export class NeuralStep implements Step {
   readonly upload = { maxBytes: NEURAL_MAX_BYTES, maxFiles: 3 };
   readonly deviceCapture: DeviceCaptureSpec;
   readonly enrollment: StepEnrollment;
+  /**
+   * The model runs in a worker thread (features and ONNX take up to a second for a long recording),
+   * started on first use or by `warm` and shared by every request; onnxruntime is loaded there.
+   */
   private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
@@ -89,7 +84,8 @@ export class NeuralStep implements Step {
     private readonly audit: AuditLog,
     private readonly settings: NeuralSettings,
   ) {
-    this.embedder = embedderSlot(join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`));
+    const modelPath = join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`);
+    this.embedder = new WorkerSlot(() => NeuralEmbedderWorker.load(modelPath));
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
