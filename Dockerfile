@@ -13,14 +13,10 @@ COPY models ./models
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Runtime stage: no compilers, non-root.
-# glibc malloc: two arenas and a fixed 128 KiB mmap threshold return onnxruntime's freed model
-# buffers to the system (a process with the face models: about 60–70 MB less RSS; README, Memory).
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     DATA_DIR=/var/lib/tessera \
-    PORT=3000 \
-    MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=131072
+    PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
