@@ -1,6 +1,7 @@
 // The face part of `npm run bench`: verification latency and throughput on the worker thread the
-// server uses, and one server process's RSS without the face models, with them loaded, and after
-// face sign-ins (enrollment + logins through the JSON upload API, bursts built from LFW photos).
+// server uses, and one server process's RSS without the face models, with them loaded, after
+// face sign-ins (enrollment + logins through the JSON upload API, bursts built from LFW photos),
+// and with the neural model loaded instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,11 +116,16 @@ export async function benchFace(seconds: number) {
   }
   const afterSignIns = server.rss();
   await server.stop();
+  log('server RSS with the neural model loaded (a password → neural flow)');
+  writeFileSync(configFile, JSON.stringify({ flows: { password: [{ step: 'password' }], neural: [{ step: 'password' }, { step: 'neural' }] }, acr: { 'urn:tessera:acr:password': 'password' } }));
+  const neural = await startServer({ ...env, TESSERA_CONFIG: configFile });
+  const neuralLoaded = neural.rss();
+  await neural.stop();
   rmSync(dir, { recursive: true, force: true });
   signInMs.sort((a, b) => a - b);
   return {
     verification: { frame: '250×250 LFW JPEG, decode → detect → landmarks → align → embed → compare', worker: 'one FaceWorker (as in each server process)', runs: verification },
     burstSignIn: { frames: 5, samples: signInMs.length, medianMs: quantile(signInMs, 0.5), note: 'POST of a 5-frame burst through the JSON API: challenge, analysis, replay check, liveness, match' },
-    rssMb: { serverWithoutFaceModels: withoutModels, serverWithFaceModelsLoaded: modelsLoaded, serverAfterFaceSignIns: afterSignIns },
+    rssMb: { serverWithoutFaceModels: withoutModels, serverWithFaceModelsLoaded: modelsLoaded, serverAfterFaceSignIns: afterSignIns, serverWithNeuralModelLoaded: neuralLoaded },
   };
 }

@@ -2,7 +2,8 @@
 // replay check → score → remember → audit) on the configured database, with the held-out
 // eegmat subjects 21–25: latency p50/p95 of genuine verifications, their decisions, impostor
 // decisions (each person's task-run probes against the others), and the replay defence on exact
-// copies, noisy copies and 1 s shifts of the accepted probes.
+// copies, noisy copies and 1 s shifts of the accepted probes; then how much a 9-minute
+// enrollment recording delays the event loop (what every other request on the process waits).
 // Standalone: `node --import tsx bench/neural-verify.ts` (uses the environment's DATABASE_URL etc.).
 import { loadavg } from 'node:os';
 import { loadConfig } from '../config/load.js';
@@ -11,8 +12,9 @@ import { CredentialThrottle } from '../src/security/credential-throttle.js';
 import { openServices } from '../src/services.js';
 import { NeuralStep } from '../src/steps/neural/neural-step.js';
 import type { Account } from '../src/accounts/accounts.js';
+import { durationSeconds } from '../src/biometrics/neural/recording.js';
 import type { Attempt, StepOutcome } from '../src/steps/step.js';
-import { cutEdf, eegFile } from '../test/support/eeg.js';
+import { cutEdf, eegFile, repeatEdf } from '../test/support/eeg.js';
 
 const SUBJECTS = [21, 22, 23, 24, 25];
 const config = loadConfig();
@@ -73,10 +75,33 @@ for (const subject of SUBJECTS) {
     replays.shift1s![r] = (replays.shift1s![r] ?? 0) + 1;
   }
 }
+
+// The longest recording an upload may carry is 10 minutes: Subject21's resting run three times.
+const long = repeatEdf(eegFile(21, 1), 3);
+const enrollee = await services.accounts.create({ username: `neural-bench-long-${Date.now()}` });
+// A timer due every 5 ms stands for the other requests: how late it fires is how long they wait.
+const lateness: number[] = [];
+let due = performance.now() + 5;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  lateness.push(Math.max(0, now - due));
+  due = now + 5;
+}, 5);
+await new Promise((r) => setTimeout(r, 50));
+const enrollStarted = performance.now();
+const longEnrollment = await step.saveEnrollment(enrollee, [upload(long)], attempt);
+const enrollMs = performance.now() - enrollStarted;
+await new Promise((r) => setTimeout(r, 20));
+clearInterval(ticker);
+lateness.sort((a, b) => a - b);
+if (!longEnrollment.ok) throw new Error(`long enrollment failed: ${longEnrollment.message}`);
+await services.accounts.delete(enrollee.id);
 for (const account of accounts.values()) await services.accounts.delete(account.id);
+await step.close();
 await services.close();
 
 latencies.sort((a, b) => a - b);
+const ms = (x: number) => Number(x.toFixed(1));
 const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1));
 process.stdout.write(
   JSON.stringify({
@@ -89,5 +114,10 @@ process.stdout.write(
     genuineDecisions: decisions,
     impostorDecisions: impostors,
     replayAttempts: replays,
+    longEnrollment: {
+      recordingSeconds: Math.round(durationSeconds(step.decode(Buffer.from(long)).recording)),
+      enrollMs: Math.round(enrollMs),
+      timerLatenessMs: { p50: ms(lateness[Math.floor(lateness.length / 2)]!), max: ms(lateness.at(-1)!) },
+    },
   }) + '\n',
 );

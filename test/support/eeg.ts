@@ -21,6 +21,18 @@ function layout(edf: Uint8Array) {
   return { headerBytes, recordBytes, recordSeconds };
 }
 
+/** The EDF's data records `times` over, one after the other (a longer recording of the same person). */
+export function repeatEdf(edf: Uint8Array, times: number): Uint8Array {
+  const { headerBytes } = layout(edf);
+  const records = Number(field(edf, 236, 8));
+  const data = edf.subarray(headerBytes);
+  const out = new Uint8Array(headerBytes + times * data.length);
+  out.set(edf.subarray(0, headerBytes));
+  put(out, 236, 8, times * records);
+  for (let i = 0; i < times; i++) out.set(data, headerBytes + i * data.length);
+  return out;
+}
+
 /**
  * Seconds [start, start + seconds) of an EDF with 1 s records, as a new EDF. `noise` adds up to
  * ±noise digital units to every sample (eegmat: about 0.002 µV per unit).

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
 import type { Account } from '../../accounts/accounts.js';
-import type { Embedding, NeuralEmbedder } from '../../biometrics/neural/embedder.js';
+import type { Embedding } from '../../biometrics/neural/embedder.js';
+import { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
 import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
@@ -38,22 +40,6 @@ function unusable(err: NeuralInputError) {
   return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
 }
 
-/**
- * The ONNX session is created on first use (or by `warm`) and then shared by every request;
- * onnxruntime itself is imported only then, so a server that never asks for EEG does not load it.
- */
-class EmbedderHandle {
-  private loading?: Promise<NeuralEmbedder>;
-  constructor(private readonly path: string) {}
-  get(): Promise<NeuralEmbedder> {
-    this.loading ??= import('../../biometrics/neural/embedder.js').then(({ NeuralEmbedder }) => NeuralEmbedder.load(this.path)).catch((err: unknown) => {
-      this.loading = undefined;
-      throw err;
-    });
-    return this.loading;
-  }
-}
-
 /** One decoded upload: its samples on the model's montage and their digest. */
 interface Decoded {
   recording: Recording;
@@ -75,7 +61,11 @@ export class NeuralStep implements Step {
   readonly upload = { maxBytes: NEURAL_MAX_BYTES, maxFiles: 3 };
   readonly deviceCapture: DeviceCaptureSpec;
   readonly enrollment: StepEnrollment;
-  private readonly embedder: EmbedderHandle;
+  /**
+   * The model runs in a worker thread (features and ONNX take up to a second for a long recording),
+   * started on first use or by `warm` and shared by every request; onnxruntime is loaded there.
+   */
+  private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
   static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
@@ -93,13 +83,18 @@ export class NeuralStep implements Step {
     private readonly audit: AuditLog,
     private readonly settings: NeuralSettings,
   ) {
-    this.embedder = new EmbedderHandle(join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`));
+    const modelPath = join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`);
+    this.embedder = new WorkerSlot(() => NeuralEmbedderWorker.load(modelPath));
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
 
   async warm(): Promise<void> {
     await this.embedder.get();
+  }
+
+  close(): Promise<void> {
+    return this.embedder.close();
   }
 
   purgeExpired(): Promise<number> {

@@ -1,0 +1,49 @@
+// NeuralEmbedder behind a worker thread, with the same embed/enroll contract: a 10-minute
+// enrollment recording then does not stall the server's other requests.
+import { ModelWorker } from '../worker/model-worker.js';
+import type { Embedding } from './embedder.js';
+import type { EmbedderSetup } from './embedder-service.js';
+import { NeuralInputError, type NeuralRejectionCode, type NeuralRejection } from './errors.js';
+import type { ModelDescription } from './model-file.js';
+import type { Recording } from './recording.js';
+
+export class NeuralEmbedderWorker {
+  private constructor(private readonly worker: ModelWorker<Recording[], Embedding, ModelDescription>) {}
+
+  /** Starts the thread and waits until the model is loaded and its description validated. */
+  static async load(modelPath: string): Promise<NeuralEmbedderWorker> {
+    const setup: EmbedderSetup = { modelPath };
+    const worker = await ModelWorker.start<Recording[], Embedding, ModelDescription>('neural', new URL('./embedder-service.js', import.meta.url), setup, (error) =>
+      error.name === 'NeuralInputError'
+        ? new NeuralInputError(error.fields['code'] as NeuralRejectionCode, error.message, error.fields['rejections'] as NeuralRejection[])
+        : new Error(error.message),
+    );
+    return new NeuralEmbedderWorker(worker);
+  }
+
+  get description(): ModelDescription {
+    return this.worker.info;
+  }
+
+  get threshold(): number {
+    return this.worker.info.threshold;
+  }
+
+  get alive(): boolean {
+    return this.worker.alive;
+  }
+
+  embed(recording: Recording): Promise<Embedding> {
+    return this.enroll([recording]);
+  }
+
+  /** Same result as NeuralEmbedder.enroll; the samples are copied to the thread. */
+  enroll(recordings: readonly Recording[]): Promise<Embedding> {
+    const copies = recordings.map((r) => ({ sampleRate: r.sampleRate, channels: r.channels.map((c) => ({ label: c.label, samples: new Float32Array(c.samples) })) }));
+    return this.worker.call(copies, copies.flatMap((r) => r.channels.map((c) => c.samples.buffer)));
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}
