@@ -4,6 +4,7 @@ import { AccountService } from './accounts/accounts.js';
 import { ClientService } from './accounts/clients.js';
 import { migrate, openDatabase, type Database } from './db/database.js';
 import type { Logger } from './log.js';
+import { Storage } from './oidc/adapter.js';
 import { SigningKeyStore } from './oidc/signing-keys.js';
 import { RedisRecordStore } from './oidc/stores/redis-records.js';
 import type { RecordStore } from './oidc/stores/record-store.js';
@@ -28,6 +29,8 @@ export interface Services {
   sqlRecords: SqlRecordStore;
   // Where short-lived provider records go: Redis when configured, else the SQL store.
   shortLivedRecords: RecordStore;
+  // The provider's records by model kind, and what revokes them (grants, sessions, whole accounts).
+  storage: Storage;
   /** Deletes expired rows from the SQL stores; reads already ignore them, this reclaims space. */
   purgeExpired(): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +54,16 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
   const sqlRecords = new SqlRecordStore(db);
   const rateCounter = redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db);
 
+  const sql = { sqlRecords, shortLivedRecords: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords };
+  const storage = new Storage({
+    sql: sql.sqlRecords,
+    shortLived: sql.shortLivedRecords,
+    clients,
+    onReplay(model, grantId) {
+      audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
+    },
+  });
+
   return {
     config,
     log,
@@ -62,8 +75,8 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
     audit,
     rateCounter,
-    sqlRecords,
-    shortLivedRecords: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords,
+    ...sql,
+    storage,
     async purgeExpired() {
       // Redis expires its counters by TTL; SQL counters are purged like the records.
       await Promise.all([sqlRecords.purgeExpired(), rateCounter instanceof SqlRateCounter ? rateCounter.purgeExpired() : undefined]);

@@ -14,7 +14,6 @@ import { DeviceCapture } from './interaction/device-capture.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
-import { Storage } from './oidc/adapter.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
@@ -47,14 +46,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const { keys, accounts, audit, db, redis } = services;
   await keys.ensure();
 
-  const storage = new Storage({
-    sql: services.sqlRecords,
-    shortLived: services.shortLivedRecords,
-    clients: services.clients,
-    onReplay(model, grantId) {
-      audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
-    },
-  });
+  const { storage } = services;
   const master = services.masterKey.key;
   const steps = await createSteps(services);
   const capture = new DeviceCapture(services.shortLivedRecords, new SealedBox(master, 'device-capture'), deriveSecret(master, 'capture-codes'), config.captureCodeTTL);
@@ -105,6 +97,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           audit,
           keys,
           steps,
+          storage,
           validateClient: (metadata) => host.current.Client.validate(metadata),
           reloadKeys: () => host.refresh(),
           flows,

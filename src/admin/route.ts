@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/accounts.js';
 import type { ClientService } from '../accounts/clients.js';
 import type { FlowCatalogue } from '../interaction/flow-catalogue.js';
 import type { Logger } from '../log.js';
+import type { Storage } from '../oidc/adapter.js';
 import type { SigningKeyStore } from '../oidc/signing-keys.js';
 import type { AuditLog, AuditType } from '../security/audit-log.js';
 import type { StepRegistry } from '../steps/registry.js';
@@ -73,6 +74,8 @@ export interface AdminDeps {
   audit: AuditLog;
   keys: SigningKeyStore;
   steps: StepRegistry;
+  // Revokes an account's sessions, grants and tokens when it is disabled or deleted.
+  storage: Storage;
   // Checks client metadata the way the provider will when it loads the client.
   validateClient(metadata: ClientMetadata): Promise<void>;
   // Makes this process sign with rotated keys at once (others follow within keysRefreshSeconds).

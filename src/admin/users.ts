@@ -6,7 +6,7 @@ import * as s from './schemas.js';
 type Id = z.infer<typeof s.userId>;
 
 export function userRoutes(deps: AdminDeps): AdminRoute[] {
-  const { accounts, audit } = deps;
+  const { accounts, audit, storage } = deps;
   const existing = async (id: string) => {
     const account = await accounts.findById(id);
     if (!account) throw notFound('user');
@@ -66,7 +66,9 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       async handle(input) {
         const user = await accounts.update(input.params.id, input.body);
         if (!user) throw notFound('user');
-        await auditAdmin(audit, input, { type: 'admin.user_updated', subject: user.id, details: { fields: Object.keys(input.body) } });
+        // A disabled user keeps nothing: sessions end, grants and their tokens are revoked.
+        const revoked = input.body.disabled === true ? await storage.revokeAccount(user.id) : undefined;
+        await auditAdmin(audit, input, { type: 'admin.user_updated', subject: user.id, details: { fields: Object.keys(input.body), ...(revoked && { revoked }) } });
         return { status: 200, body: user };
       },
     }),
@@ -78,8 +80,10 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       params: s.userId,
       responses: { 204: { description: 'deleted' } },
       async handle(input) {
+        await existing(input.params.id);
+        const revoked = await storage.revokeAccount(input.params.id);
         if (!(await accounts.delete(input.params.id))) throw notFound('user');
-        await auditAdmin(audit, input, { type: 'admin.user_deleted', subject: input.params.id });
+        await auditAdmin(audit, input, { type: 'admin.user_deleted', subject: input.params.id, details: { revoked } });
         return { status: 204 };
       },
     }),

@@ -52,7 +52,9 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
       const { values, positionals } = parse(args, {}, 1);
       const account = await s.accounts.resolve(required(positionals[0], 'USER'));
       await s.accounts.setDisabled(account.id, sub === 'disable');
-      await s.audit.record({ type: sub === 'disable' ? 'admin.user_disabled' : 'admin.user_enabled', outcome: 'success', subject: account.id, details: via });
+      // A disabled user keeps nothing: sessions end, grants and their tokens are revoked.
+      const revoked = sub === 'disable' ? await s.storage.revokeAccount(account.id) : undefined;
+      await s.audit.record({ type: sub === 'disable' ? 'admin.user_disabled' : 'admin.user_enabled', outcome: 'success', subject: account.id, details: { ...via, ...(revoked && { revoked }) } });
       return print(Boolean(values.json), { id: account.id, disabled: sub === 'disable' }, () => [[`${sub}d user ${account.username}`]]);
     }
     case 'set-password': {
@@ -67,8 +69,9 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
     case 'delete': {
       const { values, positionals } = parse(args, {}, 1);
       const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      const revoked = await s.storage.revokeAccount(account.id);
       await s.accounts.delete(account.id);
-      await s.audit.record({ type: 'admin.user_deleted', outcome: 'success', subject: account.id, details: via });
+      await s.audit.record({ type: 'admin.user_deleted', outcome: 'success', subject: account.id, details: { ...via, revoked } });
       return print(Boolean(values.json), { id: account.id, deleted: true }, () => [[`deleted user ${account.username}`]]);
     }
     default:

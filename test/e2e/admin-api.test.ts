@@ -185,8 +185,30 @@ describeOnEachBackend(
         loginWithPassword(rp, server.issuer, { username: 'erin', password: PASSWORD }, { scope: 'openid admin:write', extra: { resource: `${server.issuer}/admin/v1` } }),
         (err: oidc.AuthorizationResponseError) => err.error === 'invalid_target',
       );
+      assert.equal((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active, true);
       assert.equal((await api.call('delete', `/users/${erin.body.id}`)).status, 204);
+      // Her grants went with her: even the opaque access token she already had is inactive.
+      assert.equal((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active, false);
       await assert.rejects(loginWithPassword(rp, server.issuer, { username: 'erin', password: PASSWORD }), /login did not return to the RP/);
+    });
+
+    test('disabling a user ends her sessions and revokes her grants and tokens at once', async () => {
+      const { server } = ctx();
+      const web = await api.call('post', '/clients', { body: { name: 'Portal', redirectUris: [REDIRECT], firstParty: true } });
+      const rp = await discoverRp(server.issuer, web.body.client.clientId, { secret: web.body.clientSecret });
+      const fay = await api.call('post', '/users', { body: { username: 'fay', password: PASSWORD } });
+      const { tokens } = await loginWithPassword(rp, server.issuer, { username: 'fay', password: PASSWORD }, { scope: 'openid offline_access', extra: { prompt: 'consent' } });
+      assert.ok(tokens.refresh_token);
+      const { storage } = server.services;
+      assert.equal((await storage.findByAccount('Session', fay.body.id)).length, 1);
+      assert.equal((await api.call('patch', `/users/${fay.body.id}`, { body: { disabled: true } })).status, 200);
+      assert.equal((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active, false);
+      await assert.rejects(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!), (err: oidc.ResponseBodyError) => err.error === 'invalid_grant');
+      assert.deepEqual(await storage.findByAccount('Session', fay.body.id), []);
+      assert.deepEqual(await storage.findByAccount('Grant', fay.body.id), []);
+      await server.services.audit.flush();
+      const [event] = await server.services.audit.query({ subject: fay.body.id, type: 'admin.user_updated' });
+      assert.deepEqual(event!.details!.revoked, { sessions: 1, grants: 1 });
     });
 
     test('enrollments: listed per step; TOTP removed with its recovery codes', async () => {
