@@ -98,6 +98,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           keys,
           steps,
           storage,
+          announceEnded: (ended) => host.announceEnded(ended),
           validateClient: (metadata) => host.current.Client.validate(metadata),
           reloadKeys: () => host.refresh(),
           flows,

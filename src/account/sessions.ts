@@ -66,6 +66,7 @@ export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host:
     if (!target) return ctx.throw(404, 'That session has already ended.');
     // The browser is signed out, and the applications it signed in to lose the tokens they got.
     await storage.endSession(target);
+    await host.announceEnded([target]);
     const wasCurrent = target.uid === kit.current(ctx).session.sessionUid;
     await kit.record(ctx, { type: 'account.session_revoked', outcome: 'success', details: { current: wasCurrent, clients: Object.keys(target.authorizations ?? {}) } });
     if (wasCurrent) {

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { ClientMetadata } from 'oidc-provider';
+import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
 import type { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
@@ -76,6 +76,8 @@ export interface AdminDeps {
   steps: StepRegistry;
   // Revokes an account's sessions, grants and tokens when it is disabled or deleted.
   storage: Storage;
+  // Tells back-channel logout clients about sessions ended here.
+  announceEnded(sessions: AdapterPayload[]): Promise<void>;
   // Checks client metadata the way the provider will when it loads the client.
   validateClient(metadata: ClientMetadata): Promise<void>;
   // Makes this process sign with rotated keys at once (others follow within keysRefreshSeconds).

@@ -6,7 +6,13 @@ import * as s from './schemas.js';
 type Id = z.infer<typeof s.userId>;
 
 export function userRoutes(deps: AdminDeps): AdminRoute[] {
-  const { accounts, audit, storage } = deps;
+  const { accounts, audit, storage, announceEnded } = deps;
+  // A disabled or deleted user keeps nothing: sessions end (their clients are told), grants and their tokens are revoked.
+  const revokeAll = async (id: string) => {
+    const { sessions, grants } = await storage.revokeAccount(id);
+    await announceEnded(sessions);
+    return { sessions: sessions.length, grants };
+  };
   const existing = async (id: string) => {
     const account = await accounts.findById(id);
     if (!account) throw notFound('user');
@@ -66,8 +72,7 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       async handle(input) {
         const user = await accounts.update(input.params.id, input.body);
         if (!user) throw notFound('user');
-        // A disabled user keeps nothing: sessions end, grants and their tokens are revoked.
-        const revoked = input.body.disabled === true ? await storage.revokeAccount(user.id) : undefined;
+        const revoked = input.body.disabled === true ? await revokeAll(user.id) : undefined;
         await auditAdmin(audit, input, { type: 'admin.user_updated', subject: user.id, details: { fields: Object.keys(input.body), ...(revoked && { revoked }) } });
         return { status: 200, body: user };
       },
@@ -81,7 +86,7 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       responses: { 204: { description: 'deleted' } },
       async handle(input) {
         await existing(input.params.id);
-        const revoked = await storage.revokeAccount(input.params.id);
+        const revoked = await revokeAll(input.params.id);
         if (!(await accounts.delete(input.params.id))) throw notFound('user');
         await auditAdmin(audit, input, { type: 'admin.user_deleted', subject: input.params.id, details: { revoked } });
         return { status: 204 };

@@ -16,6 +16,7 @@ async function passwordFrom(flags: { 'password-stdin'?: boolean }): Promise<stri
 
 export async function userCommand(s: Services, [sub, ...args]: string[]): Promise<void> {
   const via = { via: 'cli' };
+  const counted = ({ sessions, grants }: { sessions: unknown[]; grants: number }) => ({ sessions: sessions.length, grants });
   switch (sub) {
     case 'create': {
       const { values } = parse(args, {
@@ -52,8 +53,9 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
       const { values, positionals } = parse(args, {}, 1);
       const account = await s.accounts.resolve(required(positionals[0], 'USER'));
       await s.accounts.setDisabled(account.id, sub === 'disable');
-      // A disabled user keeps nothing: sessions end, grants and their tokens are revoked.
-      const revoked = sub === 'disable' ? await s.storage.revokeAccount(account.id) : undefined;
+      // A disabled user keeps nothing: sessions end, grants and their tokens are revoked. (The CLI
+      // runs no provider, so back-channel logout clients are not told; the admin API tells them.)
+      const revoked = sub === 'disable' ? counted(await s.storage.revokeAccount(account.id)) : undefined;
       await s.audit.record({ type: sub === 'disable' ? 'admin.user_disabled' : 'admin.user_enabled', outcome: 'success', subject: account.id, details: { ...via, ...(revoked && { revoked }) } });
       return print(Boolean(values.json), { id: account.id, disabled: sub === 'disable' }, () => [[`${sub}d user ${account.username}`]]);
     }
@@ -69,7 +71,7 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
     case 'delete': {
       const { values, positionals } = parse(args, {}, 1);
       const account = await s.accounts.resolve(required(positionals[0], 'USER'));
-      const revoked = await s.storage.revokeAccount(account.id);
+      const revoked = counted(await s.storage.revokeAccount(account.id));
       await s.accounts.delete(account.id);
       await s.audit.record({ type: 'admin.user_deleted', outcome: 'success', subject: account.id, details: { ...via, revoked } });
       return print(Boolean(values.json), { id: account.id, deleted: true }, () => [[`deleted user ${account.username}`]]);

@@ -45,13 +45,13 @@ export class Storage {
    * Takes everything an account holds: its sessions end and its grants go with every token
    * issued under them (so even opaque access tokens introspect as inactive at once).
    */
-  async revokeAccount(accountId: string): Promise<{ sessions: number; grants: number }> {
+  async revokeAccount(accountId: string): Promise<{ sessions: AdapterPayload[]; grants: number }> {
     const [sessions, grants] = await Promise.all([this.findByAccount('Session', accountId), this.findByAccount('Grant', accountId)]);
     await Promise.all([
       ...sessions.map((session) => this.storeFor('Session').destroy('Session', String(session.jti))),
       ...grants.map((grant) => this.revokeGrant(String(grant.jti))),
     ]);
-    return { sessions: sessions.length, grants: grants.length };
+    return { sessions, grants: grants.length };
   }
 
   /** An account's live records of an account-indexed model (Session, Grant). */

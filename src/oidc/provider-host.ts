@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Logger } from '../log.js';
 import { buildProvider, type ProviderDeps } from './provider-config.js';
@@ -46,6 +46,27 @@ export class ProviderHost {
 
   get current(): Provider {
     return this.provider;
+  }
+
+  /**
+   * Sessions ended outside the provider's own logout (account console, a disabled user): the
+   * clients they signed in to that asked for back-channel logout are told, as end_session would.
+   * Failed deliveries are logged and audited, never thrown: the session is gone either way.
+   */
+  async announceEnded(sessions: AdapterPayload[]): Promise<void> {
+    const deliveries = sessions.flatMap((session) =>
+      Object.entries((session.authorizations ?? {}) as Record<string, { sid?: string }>).map(async ([clientId, { sid }]) => {
+        const client = await this.provider.Client.find(clientId);
+        if (!client?.backchannelLogoutUri || typeof session.accountId !== 'string') return;
+        // The library's own end_session uses this method; its typings leave it out.
+        const notifier = client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> };
+        await notifier.backchannelLogout(session.accountId, sid ?? '').catch((err: Error) => {
+          this.log.warn({ clientId, err: err.message }, 'back-channel logout delivery failed');
+          this.audit.note({ type: 'logout', outcome: 'failure', subject: session.accountId as string, clientId, details: { backchannel: 'failed' } });
+        });
+      }),
+    );
+    await Promise.all(deliveries);
   }
 
   async start(refreshSeconds: number): Promise<void> {

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { discoverRp, loginWithPassword, type RpClient } from '../support/rp.js';
+import { connectAdminApi } from '../support/admin-api.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -65,6 +66,20 @@ describeOnEachBackend(
         oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href,
       );
       assert.match(again.html, /name="password"/);
+    });
+
+    test('disabling a user through the admin API ends her sessions and tells the RP back-channel', async () => {
+      const { server } = ctx();
+      received.length = 0;
+      const dora = await server.services.accounts.create({ username: 'dora', password: PASSWORD });
+      const { tokens } = await loginWithPassword(rp, server.issuer, { username: 'dora', password: PASSWORD });
+      const { api } = await connectAdminApi(server);
+      assert.equal((await api.call('patch', `/users/${dora.id}`, { body: { disabled: true } })).status, 200);
+      assert.equal(received.length, 1, 'one logout token delivered');
+      const jwks = jose.createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
+      const { payload } = await jose.jwtVerify(received[0]!, jwks, { issuer: server.issuer, audience: rp.config.clientMetadata().client_id, typ: 'logout+jwt' });
+      assert.equal(payload.sub, dora.id);
+      assert.equal(payload.sid, tokens.claims()!.sid);
     });
 
     test('the logout is in the audit log', async () => {
