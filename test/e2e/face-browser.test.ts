@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { sqliteBackend, type Backend } from '../support/backends.js';
 import { launchChromium, screenshot } from '../support/chromium.js';
 import { BurstBuilder, CLIP, headTurnClip, posedPhotos } from '../support/face-images.js';
+import { authorizationUrl } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
@@ -95,15 +96,7 @@ async function withCamera(clip: string, url: string, username: string, then?: (p
 
 /** Signs in to the test application up to its face page, camera on. */
 async function toFacePage(clip: string) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp.config, {
-    redirect_uri: CALLBACK,
-    scope: 'openid',
-    acr_values: FACE,
-    state: 'st',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  });
+  const { verifier, url } = await authorizationUrl(rp, { redirect_uri: CALLBACK, acr_values: FACE });
   return { ...(await withCamera(clip, url.href, 'cam')), verifier };
 }
 

@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { sqliteBackend, type Backend } from '../support/backends.js';
 import { launchChromium, screenshot } from '../support/chromium.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
+import { authorizationUrl } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { freePort, startTestServer, type TestServer } from '../support/server.js';
 
@@ -63,14 +64,7 @@ describe('neural step page in Chromium: waits for the device, then continues by 
     page.on('console', (m) => (m.type() === 'error' && !m.text().startsWith('Failed to load resource') ? problems.push(m.text()) : undefined));
     page.on('response', (r) => (r.status() >= 400 && !r.url().endsWith('/favicon.ico') ? problems.push(`${r.status()} ${r.url()}`) : undefined));
     page.on('pageerror', (e) => problems.push(e.message));
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(rp.config, {
-      redirect_uri: rp.redirectUri,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'st',
-    });
+    const { verifier, url } = await authorizationUrl(rp);
     await page.goto(url.href);
     await page.fill('#username', 'dora');
     await page.fill('#password', PASSWORD);

@@ -3,8 +3,8 @@ import * as oidc from 'openid-client';
 import type { Browser, Page } from './browser.js';
 import type { RpClient } from './rp.js';
 
-/** Sends the browser to the authorization endpoint (PKCE, state "st"); returns where it stops. */
-export async function authorize(rp: RpClient, browser: Browser, extra: Record<string, string> = {}) {
+/** An authorization request (PKCE S256, state "st") for any browser to open, with its verifier. */
+export async function authorizationUrl(rp: RpClient, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(rp.config, {
     redirect_uri: rp.redirectUri,
@@ -14,6 +14,12 @@ export async function authorize(rp: RpClient, browser: Browser, extra: Record<st
     state: 'st',
     ...extra,
   });
+  return { verifier, url };
+}
+
+/** Sends the browser to the authorization endpoint (PKCE, state "st"); returns where it stops. */
+export async function authorize(rp: RpClient, browser: Browser, extra: Record<string, string> = {}) {
+  const { verifier, url } = await authorizationUrl(rp, extra);
   return { verifier, page: await browser.request(url.href) };
 }
 
