@@ -2,6 +2,7 @@ import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometri
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
 import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
 import { CHALLENGE_TEXT, type Challenges } from './challenge.js';
@@ -16,14 +17,7 @@ const MIN_TEMPLATE_SPREAD = 0.02;
 
 const UPLOAD: UploadLimits = { maxBytes: MAX_FRAMES * MAX_FRAME_BYTES + 64 * 1024, maxFiles: MAX_FRAMES };
 
-const tooManyAttempts = (locked: LockedOut) => ({
-  ok: false as const,
-  status: 429,
-  message: `Too many failed face checks. Try again in ${locked.retryAfterMinutes} minute(s).`,
-  retryAfterSeconds: locked.retryAfterSeconds,
-});
-
-const meta = (account: Account, at: Attempt) => ({ subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId });
+const tooManyAttempts = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many failed face checks.');
 
 /** What a face page needs: the challenge to perform (in words and as a sealed token) and the burst size. */
 async function challengePrompt(challenges: Challenges, binding: string) {
@@ -79,7 +73,7 @@ export class FaceStep implements Step {
     const key = `face:${account.id}`;
     const locked = await this.throttle.check(key, at.ip);
     if (locked) {
-      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta(account, at), details: { step: this.id, reason: `locked_${locked.scope}` } });
+      await this.audit.record({ type: 'login.failed', outcome: 'failure', ...auditFields(account, at), details: { step: this.id, reason: `locked_${locked.scope}` } });
       return tooManyAttempts(locked);
     }
     const burst = await this.bursts.read(input, state.interactionId, account.id);
@@ -94,14 +88,14 @@ export class FaceStep implements Step {
       return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
     }
     await this.throttle.succeed(key);
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta(account, at), details: { ...details, amr: this.amr } });
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...auditFields(account, at), details: { ...details, amr: this.amr } });
     return { ok: true, account };
   }
 
   private async refuse(failure: BurstFailure, key: string, account: Account, at: Attempt): Promise<StepOutcome> {
     const nowLocked = failure.counts ? await this.throttle.fail(key, at.ip) : undefined;
-    await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta(account, at), details: { step: this.id, reason: failure.reason, ...failure.details } });
-    if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...meta(account, at), details: { step: this.id, scope: nowLocked } });
+    await this.audit.record({ type: 'login.failed', outcome: 'failure', ...auditFields(account, at), details: { step: this.id, reason: failure.reason, ...failure.details } });
+    if (nowLocked) await this.audit.record({ type: 'login.locked_out', outcome: 'failure', ...auditFields(account, at), details: { step: this.id, scope: nowLocked } });
     return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
   }
 }
@@ -140,19 +134,19 @@ class FaceEnrollment implements StepEnrollment {
         : undefined;
     if (failure) {
       if (failure.counts) await this.throttle.fail(key, at.ip);
-      await this.audit.record({ type: 'credential.enrolled', outcome: 'failure', ...meta(account, at), details: { step: 'face', reason: failure.reason, ...failure.details } });
+      await this.audit.record({ type: 'credential.enrolled', outcome: 'failure', ...auditFields(account, at), details: { step: 'face', reason: failure.reason, ...failure.details } });
       return { ok: false, status: failure.status, message: failure.message, retryAfterSeconds: failure.retryAfterSeconds };
     }
     await this.throttle.succeed(key);
     await this.templates.replace(account.id, chosen);
-    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...meta(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge } });
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge } });
     return { ok: true };
   }
 
   async remove(account: Account, at: Attempt): Promise<boolean> {
     const removed = await this.templates.remove(account.id);
     if (removed === 0) return false;
-    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...meta(account, at), details: { step: 'face', templates: removed } });
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: removed } });
     return true;
   }
 }

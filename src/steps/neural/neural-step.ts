@@ -12,6 +12,7 @@ import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
+import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
 import { NeuralCredentials, type Submission } from './neural-credentials.js';
 import { findReplay } from './replay.js';
@@ -28,12 +29,7 @@ export interface NeuralSettings {
 // An enrollment needs at least this many clean 10 s windows (windows every 5 s: 20 s of signal).
 const MIN_ENROLL_WINDOWS = 3;
 
-const tooMany = (locked: LockedOut) => ({
-  ok: false as const,
-  status: 429,
-  message: `Too many attempts that did not match. Try again in ${locked.retryAfterMinutes} minute(s).`,
-  retryAfterSeconds: locked.retryAfterSeconds,
-});
+const tooMany = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many attempts that did not match.');
 
 /** Why a recording cannot be used, for people; the code goes to the audit log. */
 function unusable(err: NeuralInputError) {
@@ -123,10 +119,6 @@ export class NeuralStep implements Step {
     return { embedding: await embedder.embed(recording), threshold: this.settings.threshold ?? embedder.threshold };
   }
 
-  meta(account: Account, at: Attempt) {
-    return { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
-  }
-
   isEnrolled(account: Account): Promise<boolean> {
     return this.credentials.exists(account.id);
   }
@@ -141,7 +133,7 @@ export class NeuralStep implements Step {
     const file = onlyRecording(input.files);
     if (typeof file === 'string') return { ok: false, status: 400, message: file };
     const key = `neural:${account.id}`;
-    const meta = this.meta(account, at);
+    const meta = auditFields(account, at);
     const failed = (reason: string, details: Record<string, unknown> = {}) =>
       this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { step: this.id, reason, ...details } });
     const locked = await this.throttle.check(key, at.ip);
@@ -201,7 +193,7 @@ export class NeuralStep implements Step {
   }
 
   async saveEnrollment(account: Account, files: readonly Upload[], at: Attempt): Promise<EnrollOutcome> {
-    const meta = this.meta(account, at);
+    const meta = auditFields(account, at);
     const submissions: Submission[] = [];
     let rejected = 0;
     let seconds = 0;
@@ -236,7 +228,7 @@ export class NeuralStep implements Step {
   async removeEnrollment(account: Account, at: Attempt): Promise<boolean> {
     if (!(await this.credentials.exists(account.id))) return false;
     await this.credentials.remove(account.id);
-    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...this.meta(account, at), details: { step: this.id } });
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...auditFields(account, at), details: { step: this.id } });
     return true;
   }
 }

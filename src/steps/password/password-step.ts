@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from '../../accounts/password-hash.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import type { Logger } from '../../log.js';
+import { lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, Step, StepInput, StepOutcome, StepState } from '../step.js';
 
 /**
@@ -49,8 +50,7 @@ export class PasswordStep implements Step {
     const [locked, found] = await Promise.all([this.throttle.check(username, at.ip), this.accounts.passwordHashOf(username)]);
     if (locked) {
       await this.audit.record({ type: 'login.failed', outcome: 'failure', ...meta, details: { username, reason: `locked_${locked.scope}` } });
-      const message = `Too many failed sign-in attempts. Try again in ${locked.retryAfterMinutes} minute(s).`;
-      return { ok: false, status: 429, message, retryAfterSeconds: locked.retryAfterSeconds, keepInput };
+      return { ...lockedOutRefusal(locked, 'Too many failed sign-in attempts.'), keepInput };
     }
 
     const { ok, rehash } = await verifyPassword(found?.hash ?? this.decoyHash, input.password);

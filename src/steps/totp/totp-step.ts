@@ -4,6 +4,7 @@ import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import type { SealedBox } from '../../security/sealed-box.js';
+import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, EnrollmentAction, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
 import type { TotpCredential, TotpCredentials } from './totp-credentials.js';
 
@@ -12,12 +13,7 @@ const DEFAULTS = { algorithm: 'sha1', digits: 6, period: 30 } as const;
 const SIX_DIGITS = /^\d{6}$/;
 const RECOVERY = /^[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}$/;
 
-const tooManyCodes = (locked: LockedOut) => ({
-  ok: false as const,
-  status: 429,
-  message: `Too many wrong codes. Try again in ${locked.retryAfterMinutes} minute(s).`,
-  retryAfterSeconds: locked.retryAfterSeconds,
-});
+const tooManyCodes = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many wrong codes.');
 
 /** Checks a code against a secret with ±1 time step of clock drift. */
 async function check(credential: TotpCredential, code: string) {
@@ -69,7 +65,7 @@ export class TotpStep implements Step {
     const code = (input.code ?? '').replace(/\s+/g, '');
     if (!SIX_DIGITS.test(code) && !RECOVERY.test(code)) return { ok: false, status: 400, message: 'Enter the 6-digit code from your authenticator app, or a recovery code.' };
     const key = `totp:${account.id}`;
-    const meta = { subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId };
+    const meta = auditFields(account, at);
     const isTotp = SIX_DIGITS.test(code);
     // Independent reads: the lock state and the credential travel together.
     const [locked, credential] = await Promise.all([this.throttle.check(key, at.ip), isTotp ? this.credentials.get(account.id) : undefined]);
@@ -146,7 +142,7 @@ class TotpEnrollment implements StepEnrollment {
     }
     await this.throttle.succeed(key);
     await this.credentials.save(account.id, credential, timeStep);
-    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'totp' } });
     return this.showRecoveryCodes(account);
   }
 
@@ -159,7 +155,7 @@ class TotpEnrollment implements StepEnrollment {
   private async newRecoveryCodes(account: Account, at: Attempt): Promise<EnrollOutcome> {
     if (!(await this.credentials.exists(account.id))) return { ok: false, status: 409, message: 'Set up the authenticator app first.' };
     const shown = await this.showRecoveryCodes(account);
-    await this.audit.record({ type: 'credential.recovery_codes_issued', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    await this.audit.record({ type: 'credential.recovery_codes_issued', outcome: 'success', ...auditFields(account, at), details: { step: 'totp' } });
     return shown;
   }
 
@@ -167,7 +163,7 @@ class TotpEnrollment implements StepEnrollment {
     if (!(await this.credentials.exists(account.id))) return false;
     // The recovery codes go with the authenticator they stand in for.
     await this.credentials.remove(account.id);
-    await this.audit.record({ type: 'credential.removed', outcome: 'success', subject: account.id, ip: at.ip, userAgent: at.userAgent, clientId: at.clientId, details: { step: 'totp' } });
+    await this.audit.record({ type: 'credential.removed', outcome: 'success', ...auditFields(account, at), details: { step: 'totp' } });
     return true;
   }
 }
