@@ -39,21 +39,14 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
 
   async function list(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
     const { account } = kit.current(ctx);
-    const factors = await Promise.all(
-      steps.ids().map(async (id) => {
-        const step = steps.require(id);
-        const enrolled = await step.isEnrolled(account);
-        const actions = enrolled ? (step.enrollment?.actions ?? []) : [];
-        return {
-          id,
-          label: step.label,
-          enrolled,
-          canEnroll: Boolean(step.enrollment) && !enrolled,
-          canRemove: Boolean(step.enrollment) && enrolled,
-          actions: actions.map((a) => ({ id: a.id, label: a.label })),
-        };
-      }),
-    );
+    const factors = (await steps.enrollmentOf(account)).map(({ step, enrolled }) => ({
+      id: step.id,
+      label: step.label,
+      enrolled,
+      canEnroll: Boolean(step.enrollment) && !enrolled,
+      canRemove: Boolean(step.enrollment) && enrolled,
+      actions: (enrolled ? (step.enrollment?.actions ?? []) : []).map((a) => ({ id: a.id, label: a.label })),
+    }));
     kit.render(ctx, 'account-factors', { title: 'Sign-in methods', factors, ...extra }, status);
   }
 

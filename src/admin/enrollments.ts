@@ -16,12 +16,7 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
       async handle({ params }) {
         const account = await accounts.findById(params.id);
         if (!account) throw notFound('user');
-        const enrollments = await Promise.all(
-          steps.ids().map(async (id) => {
-            const step = steps.require(id);
-            return { step: id, amr: step.amr, enrolled: await step.isEnrolled(account), removable: Boolean(step.enrollment) };
-          }),
-        );
+        const enrollments = (await steps.enrollmentOf(account)).map(({ step, enrolled }) => ({ step: step.id, amr: step.amr, enrolled, removable: Boolean(step.enrollment) }));
         return { status: 200, body: { userId: account.id, enrollments } };
       },
     }),
@@ -37,8 +32,9 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
         const { id, step } = input.params;
         const account = await accounts.findById(id);
         if (!account) throw notFound('user');
-        const enrollment = steps.get(step)?.enrollment;
-        if (!steps.get(step)) throw notFound('step');
+        const target = steps.get(step);
+        if (!target) throw notFound('step');
+        const { enrollment } = target;
         // The password is replaced (reset credentials), not removed.
         if (!enrollment) {
           const removable = steps.ids().filter((other) => steps.require(other).enrollment);

@@ -9,7 +9,7 @@ import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
 import type { StepRegistry } from '../steps/registry.js';
-import type { Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
+import type { Attempt, Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
 import type { Requirement } from '../../config/schema.js';
 import type { CapturePage } from './capture-page.js';
 import type { FlowPolicy } from './flow-policy.js';
@@ -206,7 +206,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   /** Runs the risk signals once the user is known; returns the steps to add (audited with the reasons). */
-  async function riskSteps(ctx: Context, account: Account, attempt: { ip: string; userAgent?: string; clientId?: string }) {
+  async function riskSteps(ctx: Context, account: Account, attempt: Attempt) {
     const reasons = await risk!.signals.assess(ctx, account.id);
     if (!reasons.length) return [];
     const added = await risk!.step.isEnrolled(account);
@@ -226,11 +226,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
    * password alone cannot remove or replace the others.
    */
   async function secondFactorOf(account: Account): Promise<Requirement[]> {
-    const enrolled: string[] = [];
-    for (const id of steps.ids()) {
-      const step = steps.require(id);
-      if (!step.identifies && (await step.isEnrolled(account))) enrolled.push(id);
-    }
+    const enrolled = (await steps.enrollmentOf(account, (step) => !step.identifies)).filter((e) => e.enrolled).map((e) => e.step.id);
     return enrolled.length ? [{ anyOf: enrolled, count: 1 }] : [];
   }
 

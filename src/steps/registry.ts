@@ -1,3 +1,4 @@
+import type { Account } from '../accounts/accounts.js';
 import type { Step } from './step.js';
 
 /** The steps this server offers, by id. */
@@ -29,5 +30,11 @@ export class StepRegistry {
 
   ids(): string[] {
     return [...this.steps.keys()];
+  }
+
+  /** Each step (of those `which` picks, in registry order) with whether the account has it set up. */
+  enrollmentOf(account: Account, which: (step: Step) => boolean = () => true): Promise<{ step: Step; enrolled: boolean }[]> {
+    const picked = [...this.steps.values()].filter(which);
+    return Promise.all(picked.map(async (step) => ({ step, enrolled: await step.isEnrolled(account) })));
   }
 }
