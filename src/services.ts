@@ -10,6 +10,7 @@ import { RedisRecordStore } from './oidc/stores/redis-records.js';
 import type { RecordStore } from './oidc/stores/record-store.js';
 import { SqlRecordStore } from './oidc/stores/sql-records.js';
 import { AuditLog } from './security/audit-log.js';
+import { CredentialThrottle } from './security/credential-throttle.js';
 import { loadMasterKey, type MasterKeySource } from './security/master-key.js';
 import { RedisRateCounter, SqlRateCounter, type RateCounter } from './security/rate-counter.js';
 import { SealedBox } from './security/sealed-box.js';
@@ -29,6 +30,8 @@ export interface Services {
   sqlRecords: SqlRecordStore;
   // Where short-lived provider records go: Redis when configured, else the SQL store.
   shortLivedRecords: RecordStore;
+  // Failure counters and lockouts for every credential check (steps and the account console).
+  throttle: CredentialThrottle;
   // The provider's records by model kind, and what revokes them (grants, sessions, whole accounts).
   storage: Storage;
   /** Deletes expired rows from the SQL stores; reads already ignore them, this reclaims space. */
@@ -75,6 +78,7 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
     audit,
     rateCounter,
+    throttle: new CredentialThrottle(rateCounter, config.login),
     ...sql,
     storage,
     async purgeExpired() {

@@ -15,7 +15,6 @@ import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
 import { ProviderHost } from './oidc/provider-host.js';
-import { CredentialThrottle } from './security/credential-throttle.js';
 import { Csrf } from './security/csrf.js';
 import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
@@ -108,7 +107,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [ACCOUNT_PREFIX],
-        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: new CredentialThrottle(services.rateCounter, config.login), cookieBox: new SealedBox(master, 'account-console'), capturePage }),
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage }),
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],

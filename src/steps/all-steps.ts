@@ -1,5 +1,4 @@
 import type { Services } from '../services.js';
-import { CredentialThrottle } from '../security/credential-throttle.js';
 import { SealedBox } from '../security/sealed-box.js';
 import { MODELS_DIR } from '../paths.js';
 import { createFaceStep } from './face/index.js';
@@ -14,8 +13,7 @@ import { TotpStep } from './totp/totp-step.js';
  * them). One line per step: the engine discovers everything else through the Step interface.
  */
 export async function createSteps(services: Services): Promise<StepRegistry> {
-  const { config, accounts, audit, log } = services;
-  const throttle = new CredentialThrottle(services.rateCounter, config.login);
+  const { config, accounts, audit, log, throttle } = services;
   const master = services.masterKey.key;
   return new StepRegistry([
     await PasswordStep.create(accounts, throttle, audit, log),
