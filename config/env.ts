@@ -30,6 +30,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
   TESSERA_FACE_MATCH_THRESHOLD: 'faceMatchThreshold',
   TESSERA_FACE_CHALLENGES: 'faceChallenges',
+  TESSERA_FACE_CHALLENGE_MOVES: 'faceChallengeMoves',
   TESSERA_FACE_CHALLENGE_SECONDS: 'faceChallengeSeconds',
   TESSERA_NEURAL_MODEL: 'neuralModel',
   TESSERA_NEURAL_THRESHOLD: 'neuralThreshold',

@@ -102,9 +102,11 @@ export const configSchema = z
     riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
     riskFailureWindowSeconds: positiveInt.default(24 * 3600),
     // Face step: the decision threshold on the embedding distance (default calibrated on
-    // faces-lfw-dev, models/face-recognition.md), the liveness challenges offered and how long one stays valid.
+    // faces-lfw-dev, models/face-recognition.md), the liveness movements offered, how many a
+    // challenge asks for in a row (a burst holds at most 10 frames: 3 moves at most) and how long one stays valid.
     faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
+    faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
     faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which model (montage) to run, the accept threshold (default: the
@@ -119,7 +121,12 @@ export const configSchema = z
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),
   })
-  .strict();
+  .strict()
+  // Consecutive moves of a challenge differ (a repeat would be one long movement).
+  .refine((c) => c.faceChallengeMoves === 1 || new Set(c.faceChallenges).size >= 2, {
+    path: ['faceChallengeMoves'],
+    message: 'a sequence of more than one movement needs at least two faceChallenges to choose from',
+  });
 
 export type Config = z.infer<typeof configSchema> & {
   issuer: string;

@@ -6,10 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import type { ChallengeKind } from '../../src/steps/face/challenge.js';
 import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
-import { BurstBuilder, posedPhotos } from '../support/face-images.js';
+import { BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos, type PosedPhoto } from '../support/face-images.js';
 import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { runCli } from '../support/spawn.js';
@@ -36,14 +35,16 @@ const enrollmentFile = join(dir, 'rest-60s.edf');
 writeFileSync(enrollmentFile, cutEdf(rest, 0, 60));
 
 let bursts: BurstBuilder;
+let photos: PosedPhoto[];
 let rp: RpClient;
 before(async () => {
   const pipeline = await sharedPipeline();
-  bursts = new BurstBuilder(await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Junichiro_Koizumi')));
+  photos = await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Junichiro_Koizumi'));
+  bursts = new BurstBuilder(photos);
 });
 
 const JSON_ACCEPT = { accept: 'application/json' };
-const challengeOf = (page: Page) => /data-challenge="([a-z_]+)"/.exec(page.html)?.[1] as ChallengeKind;
+const challengeOf = (page: Page) => challengeOn(page.html);
 const asFrames = (frames: Buffer[]) => frames.map((data) => ({ field: 'frame', data }));
 const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
 const statusUrlOn = (page: Page) => /data-status-url="([^"]+)"/.exec(page.html)?.[1];
@@ -88,7 +89,8 @@ describeOnEachBackend(
       assert.ok(page.html.includes(`data-page="${path}"`), 'the capture script reloads this page for a new instruction');
       assert.ok(page.html.includes(`action="${path}/cancel"`));
       assert.doesNotMatch(page.html, /\/interaction\//);
-      const answer = await browser.upload(page, path, asFrames(bursts.take(challengeOf(page)).frames), {}, JSON_ACCEPT);
+      const frames = bursts.take(challengeOf(page)).frames;
+      const answer = await browser.upload(page, path, asFrames(frames), await liveCaptureTimes(frames.length), JSON_ACCEPT);
       assert.deepEqual(json(answer), { ok: true, next: '/account/factors?done=enrolled' });
       const rows = await faceRows('kim');
       assert.ok(rows.length >= 3 && rows.length <= 5, `${rows.length} templates`);
@@ -96,7 +98,8 @@ describeOnEachBackend(
 
       const login = await signInWith(issuer(), FACE, 'kim');
       assert.match(login.page.html, /Face check/);
-      const verified = await login.browser.upload(login.page, '/step/face', asFrames(bursts.take(challengeOf(login.page)).frames), {}, JSON_ACCEPT);
+      const signIn = bursts.take(challengeOf(login.page)).frames;
+      const verified = await login.browser.upload(login.page, '/step/face', asFrames(signIn), await liveCaptureTimes(signIn.length), JSON_ACCEPT);
       const done = await login.browser.request(json(verified).next!);
       assert.deepEqual((await tokensFrom(rp, done, login.verifier)).claims()!.amr, ['pwd', 'face']);
 
@@ -159,11 +162,12 @@ describeOnEachBackend(
     test('bad input in a set-up gets a clear error, stores nothing, and the set-up can go on', async () => {
       const face = await openSetup(issuer(), 'cat', 'face');
       const path = pathOf(face.page);
-      const good = bursts.take('turn_left').frames.slice(1);
-      const notImage = await face.browser.upload(face.page, path, asFrames([Buffer.from('not a picture'), ...good]));
+      // Refused at the first frame or before: any photos will do for the others.
+      const good = photos.slice(0, 4).map((p) => p.bytes);
+      const notImage = await face.browser.upload(face.page, path, asFrames([Buffer.from('not a picture'), ...good]), await liveCaptureTimes(5));
       assert.equal(notImage.status, 415);
       assert.match(alertOf(notImage)!, /Frame 1 is not a picture/);
-      assert.ok(challengeOf(notImage), 'the page is shown again with a new instruction');
+      assert.ok(challengeOf(notImage)[0], 'the page is shown again with a new instruction');
       const few = await face.browser.upload(notImage, path, asFrames(good.slice(0, 2)), {}, JSON_ACCEPT);
       assert.deepEqual(json(few), { ok: false, status: 400, message: 'Send between 5 and 10 camera frames (form field "frame").' });
       const forged = await face.browser.upload(notImage, path, asFrames(good), { csrf: 'forged' }, JSON_ACCEPT);

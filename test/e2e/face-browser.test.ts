@@ -1,5 +1,6 @@
-// The real capture page in headless Chromium: a fake camera plays a clip of a head turning left
-// (built at test time from LFW photos of one person), the page captures the burst and uploads it.
+// The real capture page in headless Chromium: a fake camera plays a clip of a head turning left,
+// back and then right (built at test time from LFW photos of one person), the page guides through
+// the two movements, captures the burst with its capture times and uploads it.
 // Enrollment during sign-in, then a face sign-in with a second clip of other photos; and the same
 // page setting a face up in the account console. SQLite only.
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { sqliteBackend, type Backend } from '../support/backends.js';
 import { launchChromium, screenshot } from '../support/chromium.js';
-import { BurstBuilder, CLIP, headTurnClip, posedPhotos } from '../support/face-images.js';
+import { BurstBuilder, CLIP, leftThenRightClip, posedPhotos } from '../support/face-images.js';
 import { authorizationUrl } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -39,12 +40,12 @@ before(async () => {
   const builder = new BurstBuilder(photos);
   for (const name of ['enroll', 'login']) {
     const file = join(dir, `${name}.y4m`);
-    writeFileSync(file, await headTurnClip(builder));
+    writeFileSync(file, await leftThenRightClip(builder));
     clips.push(file);
   }
   backend = await sqliteBackend();
-  // The clips turn left: this server asks for that movement only.
-  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left' });
+  // The clips turn left, then right: this server asks for the turns only (two movements, the default).
+  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' });
   await server.services.accounts.create({ username: 'cam', password: PASSWORD });
   const c = await server.services.clients.create({ name: 'Camera app', redirectUris: [CALLBACK], firstParty: true });
   rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
@@ -88,7 +89,12 @@ async function withCamera(clip: string, url: string, username: string, then?: (p
   await page.click('button[type=submit]');
   await then?.(page);
   await page.waitForSelector('#face-start');
-  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left/);
+  // Each showing of the page is a new random challenge: show it until it is the clip's.
+  // (The page was the answer to a form submission: it is fetched again at its own address.)
+  for (let i = 0; i < 20 && (await page.getAttribute('#instruction', 'data-challenge')) !== 'turn_left turn_right'; i++) {
+    await page.goto(new URL((await page.getAttribute('#face-form', 'data-page'))!, page.url()).href);
+  }
+  assert.match((await page.textContent('#instruction')) ?? '', /turn your head to your left, then turn your head to your right/);
   await page.click('#face-start');
   await page.locator('#face-status', { hasText: 'Camera on' }).waitFor();
   return { browser, page };
@@ -100,7 +106,7 @@ async function toFacePage(clip: string) {
   return { ...(await withCamera(clip, url.href, 'cam')), verifier };
 }
 
-/** Presses "Capture" as the clip starts, so the burst sees the head face the camera, then turn. */
+/** Presses "Capture" as the clip starts, so the burst sees the head face the camera, then turn left, come back and turn right. */
 async function capture(page: Page) {
   await clipStart(page);
   await page.click('#face-start');

@@ -1,5 +1,6 @@
 // The face step end to end: enrollment during sign-in, password → face sign-in, and every refusal
-// (impostor, replay, wrong movement, bad frames), with bursts built from real photos of one person.
+// (impostor, replay as is and re-encoded, another challenge's movements, capture times that do not
+// fit the challenge, bad frames), with bursts built from real photos of one person.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,17 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as oidc from 'openid-client';
-import type { ChallengeKind } from '../../src/steps/face/challenge.js';
 import { Browser, type Page } from '../support/browser.js';
-import { badFrames, BurstBuilder, posedPhotos, type PosedPhoto } from '../support/face-images.js';
+import { badFrames, BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos, type PosedPhoto } from '../support/face-images.js';
 import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
+import { REENCODINGS } from '../support/reencode.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
 import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
-const OPPOSITE: Record<string, ChallengeKind> = { turn_left: 'turn_right', turn_right: 'turn_left' };
 
 const configFile = join(mkdtempSync(join(tmpdir(), 'tessera-face-')), 'tessera.json');
 writeFileSync(
@@ -40,8 +40,11 @@ before(async () => {
   portrait = await readFile(join(lfw, 'Junichiro_Koizumi', 'Junichiro_Koizumi_0001.jpg'));
 });
 
-const challengeOf = (page: Page) => /data-challenge="([a-z_]+)"/.exec(page.html)?.[1] as ChallengeKind;
+const challengeOf = (page: Page) => challengeOn(page.html);
 const asFrames = (frames: Buffer[]) => frames.map((data) => ({ field: 'frame', data }));
+/** Uploads frames to a face form as the capture page does: with capture times that fit a challenge just shown. */
+const send = async (browser: Browser, page: Page, action: string, frames: Buffer[], headers?: Record<string, string>) =>
+  browser.upload(page, action, asFrames(frames), await liveCaptureTimes(frames.length), headers);
 const JSON_ACCEPT = { accept: 'application/json' };
 const json = (page: Page) => JSON.parse(page.html) as { ok: boolean; status?: number; message?: string; next?: string };
 
@@ -73,8 +76,8 @@ describeOnEachBackend(
       assert.equal(page.status, 200);
       assert.match(page.html, /Set up face sign-in/);
       assert.match(page.html, /<script src="\/static\/face-capture.js"/);
-      const burst = bursts.take(challengeOf(page));
-      const done = await browser.upload(page, '/enroll/face', asFrames(burst.frames));
+      assert.equal(challengeOf(page).length, 2, 'two movements');
+      const done = await send(browser, page, '/enroll/face', bursts.take(challengeOf(page)).frames);
       assert.deepEqual((await tokensFrom(rp, done, verifier)).claims()!.amr, ['pwd', 'face']);
       const rows = await templateRows('kim');
       assert.ok(rows.length >= 3 && rows.length <= 5, `${rows.length} templates`);
@@ -85,7 +88,7 @@ describeOnEachBackend(
       const { browser, verifier, page } = await startLogin('kim');
       assert.match(page.html, /Face check/);
       signedInWith = bursts.take(challengeOf(page)).frames;
-      const answer = await browser.upload(page, '/step/face', asFrames(signedInWith), {}, JSON_ACCEPT);
+      const answer = await send(browser, page, '/step/face', signedInWith, JSON_ACCEPT);
       assert.equal(answer.status, 200);
       const outcome = json(answer);
       assert.equal(outcome.ok, true);
@@ -96,6 +99,7 @@ describeOnEachBackend(
       const details = event!.details as Record<string, unknown>;
       assert.equal(details.step, 'face');
       assert.equal(details.decision, 'match');
+      assert.deepEqual(details.challenge, challengeOf(page));
       assert.ok(Number(details.score) <= Number(details.threshold));
       assert.equal(details.threshold, 0.38);
       assert.doesNotMatch(JSON.stringify(event), /embedding|template_data|\[-?0\.\d+,/);
@@ -103,28 +107,52 @@ describeOnEachBackend(
 
     test('a replayed burst is refused', async () => {
       const { browser, page } = await startLogin('kim');
-      const refused = await browser.upload(page, '/step/face', asFrames(signedInWith));
+      const refused = await send(browser, page, '/step/face', signedInWith);
       assert.equal(refused.status, 401);
       assert.match(alertOf(refused)!, /sent before/);
       // The refusal page carries a fresh challenge for the next try; the old one is used up.
-      assert.ok(challengeOf(refused));
-      const reused = await browser.upload(page, '/step/face', asFrames(signedInWith), {}, JSON_ACCEPT);
+      assert.ok(challengeOf(refused)[0]);
+      const reused = await send(browser, page, '/step/face', signedInWith, JSON_ACCEPT);
       assert.equal(reused.status, 409);
       assert.match(json(reused).message!, /already been used/);
     });
 
-    test('a movement other than the one asked for is refused', async () => {
+    test('a burst made for another challenge (the same movements in the other order) is refused', async () => {
       const { browser, page } = await startLogin('kim');
-      const wrong = bursts.take(OPPOSITE[challengeOf(page)]!);
-      const refused = await browser.upload(page, '/step/face', asFrames(wrong.frames), {}, JSON_ACCEPT);
+      const other = [...challengeOf(page)].reverse();
+      const refused = await send(browser, page, '/step/face', bursts.take(other).frames, JSON_ACCEPT);
       assert.equal(refused.status, 401);
-      assert.match(json(refused).message!, /could not see the movement/);
+      assert.match(json(refused).message!, /could not see the movements we asked for, in that order/);
+      await ctx().server.services.audit.flush();
+      const [event] = await ctx().server.services.audit.query({ type: 'login.failed' });
+      assert.deepEqual(event!.details, { step: 'face', reason: 'challenge_not_followed', challenge: challengeOf(page), performed: other });
+    });
+
+    test('capture times that predate the challenge, exceed its window or are missing are refused before any analysis', async () => {
+      const { browser, page } = await startLogin('kim');
+      // Refused before the frames are looked at, so the signed-in burst will do.
+      const frames = asFrames(signedInWith);
+      assert.equal(frames.length, 6);
+      // Six frames claimed over 2.5 s, for a challenge issued a moment ago: taken before it existed.
+      const early = await browser.upload(page, '/step/face', frames, { frameTimes: '0,500,1000,1500,2000,2500' });
+      assert.equal(early.status, 401);
+      assert.match(alertOf(early)!, /taken before this instruction was given/);
+      // 25 s of capture, longer than this server's 20 s window (each refusal page has a new challenge).
+      const slow = await browser.upload(early, '/step/face', frames, { frameTimes: '0,5000,10000,15000,20000,25000' });
+      assert.equal(slow.status, 409);
+      assert.match(alertOf(slow)!, /took too long/);
+      const none = await browser.upload(slow, '/step/face', frames, {}, JSON_ACCEPT);
+      assert.equal(none.status, 400);
+      assert.match(json(none).message!, /capture time of each frame/);
+      await ctx().server.services.audit.flush();
+      const reasons = (await ctx().server.services.audit.query({ type: 'login.failed' })).slice(0, 3).map((e) => (e.details as { reason: string }).reason);
+      assert.deepEqual(reasons, ['capture_times_missing', 'capture_too_slow', 'captured_before_challenge']);
     });
 
     test('an impostor following the challenge is refused, with the score in the audit log', async () => {
       const { browser, page } = await startLogin('kim');
       const other = new BurstBuilder(impostor).take(challengeOf(page));
-      const refused = await browser.upload(page, '/step/face', asFrames(other.frames));
+      const refused = await send(browser, page, '/step/face', other.frames);
       assert.equal(refused.status, 401);
       assert.match(alertOf(refused)!, /did not match/);
       await ctx().server.services.audit.flush();
@@ -135,36 +163,64 @@ describeOnEachBackend(
       assert.ok(Number(details.score) > Number(details.threshold));
     });
 
-    test('bad frames get a clear error, nothing is enrolled and the server keeps serving', async () => {
-      const good = bursts.take('turn_left').frames.slice(1);
-      const expected: Record<string, [number, RegExp]> = {
-        not_an_image: [415, /Frame 1 is not a picture/],
-        truncated_image: [400, /Frame 1 is incomplete/],
-        too_many_pixels: [413, /Frame 1 has too many pixels/],
-        no_face: [422, /Frame 1 shows no face/],
-        multiple_faces: [422, /Frame 1 shows more than one face/],
-        face_too_small: [422, /Frame 1 shows your face too small/],
-      };
+    test('a recorded burst re-encoded (JPEG quality, resize, shift, brightness, all at once) is refused as a replay', async () => {
+      // Its own account: the replays below would otherwise use up kim's bursts per minute.
+      const { browser, page } = await startLogin('lee');
+      const recorded = bursts.take(challengeOf(page)).frames;
+      const enrolled = await send(browser, page, '/enroll/face', recorded, JSON_ACCEPT);
+      assert.equal(json(enrolled).ok, true);
+      for (const name of ['jpeg-q70', 'resize-1.25', 'shift-2px', 'brightness-0.9', 'resize-0.75+shift-2px+brightness-1.1+jpeg-q60']) {
+        const login = await startLogin('lee');
+        const copies = await Promise.all(recorded.map((f) => REENCODINGS[name]!.apply(f)));
+        const refused = await send(login.browser, login.page, '/step/face', copies, JSON_ACCEPT);
+        assert.equal(refused.status, 401, name);
+        assert.match(json(refused).message!, /sent before/, name);
+      }
+    });
+
+    test('bad frames get a clear error and an audit event, the face worker keeps answering, nothing is enrolled', async () => {
+      const good = bursts.take(['turn_left', 'turn_right']).frames.slice(0, 5);
+      const oversized = Buffer.concat([good[0]!, Buffer.alloc(2 * 1024 * 1024)]);
       const { browser, page } = await startLogin('bea');
-      let current = page;
+      // Too few frames, through the JSON API.
+      const few = await send(browser, page, '/enroll/face', good.slice(0, 2), JSON_ACCEPT);
+      assert.deepEqual(json(few), { ok: false, status: 400, message: 'Send between 5 and 10 camera frames (form field "frame").' });
+      const expected: Record<string, [number, RegExp, Buffer, string?]> = {};
       for (const [reason, bytes] of Object.entries(await badFrames(portrait))) {
-        const [status, message] = expected[reason]!;
-        const refused = await browser.upload(current, '/enroll/face', asFrames([bytes, ...good]));
+        expected[reason] = [
+          { not_an_image: 415, truncated_image: 400, too_many_pixels: 413 }[reason as string] ?? 422,
+          { not_an_image: /Frame 6 is not a picture/, truncated_image: /Frame 6 is incomplete/, too_many_pixels: /Frame 6 has too many pixels/, no_face: /Frame 6 shows no face/, multiple_faces: /Frame 6 shows more than one face/, face_too_small: /Frame 6 shows your face too small/ }[reason]!,
+          bytes,
+        ];
+      }
+      expected.image_too_large = [413, /Frame 6 is larger than 2 MB/, oversized];
+      expected.wrong_content_type = [415, /Frame 6 is sent as text\/plain/, good[1]!, 'text/plain'];
+      let current = page;
+      for (const [reason, [status, message, bytes, type]] of Object.entries(expected)) {
+        // The bad frame comes last: the five good ones before it are analysed, so each request
+        // also shows that the face worker survived the bad frame of the one before. Each refusal
+        // page carries the next challenge.
+        const files = [...asFrames(good), { field: 'frame', data: bytes, type }];
+        const refused = await browser.upload(current, '/enroll/face', files, await liveCaptureTimes(files.length));
         assert.equal(refused.status, status, reason);
-        assert.match(alertOf(refused)!, message);
+        assert.match(alertOf(refused)!, message, reason);
+        await ctx().server.services.audit.flush();
+        const [event] = await ctx().server.services.audit.query({ type: 'credential.enrolled' });
+        assert.equal(event!.outcome, 'failure');
+        assert.equal((event!.details as { reason: string }).reason, reason);
         current = refused;
       }
-      // Too few frames, and the same through the JSON API.
-      const few = await browser.upload(current, '/enroll/face', asFrames(good.slice(0, 2)), {}, JSON_ACCEPT);
-      assert.deepEqual(json(few), { ok: false, status: 400, message: 'Send between 5 and 10 camera frames (form field "frame").' });
       assert.equal((await templateRows('bea')).length, 0);
-      assert.equal((await fetch(`${issuer()}/healthz`)).status, 200);
+      // After the last bad frame the worker still analyses a whole burst.
+      const enrolled = await send(browser, current, '/enroll/face', bursts.take(challengeOf(current)).frames, JSON_ACCEPT);
+      assert.equal(json(enrolled).ok, true, json(enrolled).message);
       // Past ten bursts a minute the account is asked to wait, before any analysis.
-      let last = few;
-      for (let i = 0; i < 5 && last.status !== 429; i++) last = await browser.upload(current, '/enroll/face', asFrames([Buffer.from('junk'), ...good]), {}, JSON_ACCEPT);
-      assert.equal(last.status, 429);
-      assert.match(json(last).message!, /Too many captures/);
-      assert.ok(Number(last.headers.get('retry-after')) > 0);
+      const login = await startLogin('bea');
+      let junk = login.page;
+      for (let i = 0; i < 3 && junk.status !== 429; i++) junk = await login.browser.upload(login.page, '/step/face', asFrames([Buffer.from('junk'), ...good]), {}, JSON_ACCEPT);
+      assert.equal(junk.status, 429);
+      assert.match(json(junk).message!, /Too many captures/);
+      assert.ok(Number(junk.headers.get('retry-after')) > 0);
     });
 
     test("removing a user's face enrollment deletes the templates", async () => {
@@ -179,9 +235,9 @@ describeOnEachBackend(
     });
   },
   {
-    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' },
+    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', TESSERA_FACE_CHALLENGE_SECONDS: '20' },
     async setup({ server }) {
-      for (const username of ['kim', 'bea']) await server.services.accounts.create({ username, password: PASSWORD });
+      for (const username of ['kim', 'bea', 'lee']) await server.services.accounts.create({ username, password: PASSWORD });
       const c = await server.services.clients.create({ name: 'Face app', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
       rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
     },

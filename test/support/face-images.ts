@@ -7,7 +7,10 @@ import sharp, { type OverlayOptions } from 'sharp';
 import type { FacePipeline } from '../../src/biometrics/face/index.js';
 import { BURST_QUALITY } from '../../src/steps/face/burst.js';
 import type { ChallengeKind } from '../../src/steps/face/challenge.js';
+import { faceShape } from '../../src/steps/face/face-shape.js';
+import { faceHash } from '../../src/steps/face/frame-hash.js';
 import { headPose, type HeadPose } from '../../src/steps/face/head-pose.js';
+import type { BurstFrame } from '../../src/steps/face/liveness.js';
 
 function crc32(bytes: Buffer): number {
   let c = ~0;
@@ -58,6 +61,15 @@ export async function badFrames(portrait: Buffer) {
   };
 }
 
+/** A frame as the face step reads it (burst.ts): embedding, head pose, face hash and landmark shape. */
+export async function analyseFrame(pipeline: Pick<FacePipeline, 'analyse'>, bytes: Buffer): Promise<BurstFrame> {
+  const analysis = await pipeline.analyse(bytes, BURST_QUALITY);
+  return { embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash: await faceHash(bytes, analysis.box, analysis.imageSize), shape: faceShape(analysis.landmarks) };
+}
+
+/** The movements a face page asks for (its `data-challenge`), in order. */
+export const challengeOn = (html: string) => (/data-challenge="([a-z_ ]+)"/.exec(html)?.[1] ?? '').split(' ') as ChallengeKind[];
+
 export interface PosedPhoto {
   readonly name: string;
   readonly bytes: Buffer;
@@ -86,76 +98,101 @@ export async function posedPhotos(pipeline: Pick<FacePipeline, 'analyse'>, dir: 
 // How far the axis not asked for may wander between the photos of one burst.
 const STEADY = { yaw: 0.08, pitch: 0.05 };
 
+// How far each movement goes from the start photo: a margin over the step's smallest accepted change.
 const MOVES: Record<ChallengeKind, { axis: keyof HeadPose; sign: number; reach: number }> = {
-  turn_left: { axis: 'yaw', sign: 1, reach: 0.25 },
-  turn_right: { axis: 'yaw', sign: -1, reach: 0.25 },
-  look_up: { axis: 'pitch', sign: -1, reach: 0.13 },
-  look_down: { axis: 'pitch', sign: 1, reach: 0.13 },
+  turn_left: { axis: 'yaw', sign: 1, reach: 0.21 },
+  turn_right: { axis: 'yaw', sign: -1, reach: 0.21 },
+  look_up: { axis: 'pitch', sign: -1, reach: 0.11 },
+  look_down: { axis: 'pitch', sign: 1, reach: 0.11 },
 };
+
+/** Frames per movement, as the capture page takes them: two (one on the way, one there), more for a single movement. */
+export const framesPerMove = (moves: number) => Math.max(2, Math.ceil((5 - moves) / moves));
+
+/**
+ * Capture times for `count` frames taken `gapMs` apart, as the page reports them (milliseconds
+ * since it showed the challenge). Waits as long as that capture would take, so the times fit a
+ * challenge issued just before.
+ */
+export async function liveCaptureTimes(count: number, gapMs = 60): Promise<{ frameTimes: string }> {
+  await new Promise((resolve) => setTimeout(resolve, (count - 1) * gapMs + 10));
+  return { frameTimes: Array.from({ length: count }, (_, i) => i * gapMs).join(',') };
+}
 
 /**
  * Builds head-movement bursts from a person's posed photos, as a camera would see a head move:
- * a photo facing the camera first, then photos further and further along the asked direction.
- * Each photo (and its mirror) is used in one burst only, so no two bursts share a picture.
+ * a photo facing the camera first; for each movement, photos on the way and one that got there
+ * (further along its axis, the other axis steady); between movements, a photo back at the centre.
+ * A photo is used in one burst only (its mirror, a head turned the other way, may serve another);
+ * photos whose mirror is still unused go first.
  */
 export class BurstBuilder {
   private readonly used = new Set<string>();
 
   constructor(private readonly photos: readonly PosedPhoto[]) {}
 
-  take(kind: ChallengeKind, frames = 5): { frames: Buffer[]; names: string[] } {
-    const { axis, sign, reach } = MOVES[kind];
-    const free = this.photos.filter((p) => !this.used.has(base(p.name)));
-    const along = (p: PosedPhoto) => sign * p.pose[axis];
-    // A head moving one way keeps the other axis about where it started, as a real turn or nod does.
-    const other = axis === 'yaw' ? 'pitch' : 'yaw';
-    const steady = (p: PosedPhoto, start: PosedPhoto) => Math.abs(p.pose[other] - start.pose[other]) <= STEADY[other];
-    const starts = free.filter((p) => Math.abs(p.pose.yaw) <= 0.06).sort((a, b) => along(a) - along(b));
-    for (const start of starts) {
-      const path = free.filter((p) => base(p.name) !== base(start.name) && along(p) > along(start) && steady(p, start)).sort((a, b) => along(a) - along(b));
-      const end = path.findLast((p) => along(p) - along(start) >= reach);
-      if (!end || path.length < frames - 1) continue;
-      // Intermediate poses spread between start and end, then the end pose.
-      const between = path.filter((p) => along(p) < along(end) && base(p.name) !== base(end.name));
-      const picked: PosedPhoto[] = [];
-      for (let i = 1; i <= frames - 2 && between.length; i++) {
-        const target = along(start) + ((along(end) - along(start)) * i) / (frames - 1);
-        const next = between.filter((p) => !picked.some((q) => base(q.name) === base(p.name))).sort((a, b) => Math.abs(along(a) - target) - Math.abs(along(b) - target))[0];
-        if (next) picked.push(next);
-      }
-      if (picked.length !== frames - 2) continue;
-      const burst = [start, ...picked.sort((a, b) => along(a) - along(b)), end];
-      for (const p of burst) this.used.add(base(p.name));
+  take(moves: readonly ChallengeKind[]): { frames: Buffer[]; names: string[] } {
+    const perMove = framesPerMove(moves.length);
+    const free = this.photos.filter((p) => !this.used.has(p.name)).sort((a, b) => Number(this.baseUsed(a)) - Number(this.baseUsed(b)));
+    for (const start of free.filter((p) => Math.abs(p.pose.yaw) <= 0.06)) {
+      const burst = [start];
+      const unused = (p: PosedPhoto) => !burst.some((q) => base(q.name) === base(p.name));
+      const offset = (p: PosedPhoto, axis: keyof HeadPose) => p.pose[axis] - start.pose[axis];
+      const still = (p: PosedPhoto, axis: keyof HeadPose) => Math.abs(offset(p, axis)) <= STEADY[axis];
+      const complete = moves.every((move, i) => {
+        if (i > 0) {
+          const centre = free.find((p) => unused(p) && still(p, 'yaw') && still(p, 'pitch'));
+          if (!centre) return false;
+          burst.push(centre);
+        }
+        const { axis, sign, reach } = MOVES[move];
+        const other = axis === 'yaw' ? 'pitch' : 'yaw';
+        const along = (p: PosedPhoto) => sign * offset(p, axis);
+        const end = free.filter((p) => unused(p) && still(p, other) && along(p) >= reach).sort((a, b) => along(a) - along(b))[0];
+        if (!end) return false;
+        const way: PosedPhoto[] = [];
+        for (const p of free.filter((p) => still(p, other) && along(p) > 0.02 && along(p) < reach).sort((a, b) => along(b) - along(a))) {
+          if (way.length < perMove - 1 && unused(p) && base(p.name) !== base(end.name) && !way.some((q) => base(q.name) === base(p.name))) way.push(p);
+        }
+        if (way.length < perMove - 1) return false;
+        burst.push(...way.reverse(), end);
+        return true;
+      });
+      if (!complete) continue;
+      for (const p of burst) this.used.add(p.name);
       return { frames: burst.map((p) => p.bytes), names: burst.map((p) => p.name) };
     }
-    throw new Error(`not enough photos left for a ${kind} burst`);
+    throw new Error(`not enough photos left for a ${moves.join(' → ')} burst`);
   }
 
   /**
    * Unused photos by yaw band, in order (each band sorted by yaw), all with about the same pitch
-   * (a head turning, not nodding); for clips rather than bursts.
+   * (a head turning, not nodding); for clips rather than bursts. Undefined when there are not enough.
    */
-  takeSequence(bands: { count: number; yaw: [number, number] }[]): PosedPhoto[] {
-    const free = this.photos.filter((p) => !this.used.has(base(p.name)));
-    const last = bands[bands.length - 1]!;
-    // The scarcest band (the most turned photos) sets the pitch the others must keep.
-    for (const reference of free.filter((p) => p.pose.yaw >= last.yaw[0] && p.pose.yaw <= last.yaw[1])) {
+  takeSequence(bands: { count: number; yaw: readonly [number, number] }[]): PosedPhoto[] | undefined {
+    const free = this.photos.filter((p) => !this.used.has(p.name)).sort((a, b) => Number(this.baseUsed(a)) - Number(this.baseUsed(b)));
+    // One photo's pitch is the one all must keep, within 0.04: no two photos then differ by 0.1, a nod.
+    for (const reference of free) {
       const out: PosedPhoto[] = [];
       for (const { count, yaw } of bands) {
         const band: PosedPhoto[] = [];
         for (const p of free) {
           const taken = [...out, ...band].some((q) => base(q.name) === base(p.name));
-          const fits = p.pose.yaw >= yaw[0] && p.pose.yaw <= yaw[1] && Math.abs(p.pose.pitch - reference.pose.pitch) <= STEADY.pitch;
+          const fits = p.pose.yaw >= yaw[0] && p.pose.yaw <= yaw[1] && Math.abs(p.pose.pitch - reference.pose.pitch) <= 0.04;
           if (band.length < count && !taken && fits) band.push(p);
         }
         if (band.length < count) break;
         out.push(...band.sort((a, b) => a.pose.yaw - b.pose.yaw));
       }
       if (out.length !== bands.reduce((n, b) => n + b.count, 0)) continue;
-      for (const p of out) this.used.add(base(p.name));
+      for (const p of out) this.used.add(p.name);
       return out;
     }
-    throw new Error(`not enough photos for the sequence ${JSON.stringify(bands)}`);
+    return undefined;
+  }
+
+  private baseUsed(p: PosedPhoto): boolean {
+    return this.used.has(base(p.name)) || this.used.has(`${base(p.name)} (mirrored)`);
   }
 }
 
@@ -165,23 +202,41 @@ export const CLIP = { width: 640, height: 480, fps: 10, framesPerPhoto: 2, marke
 
 /**
  * A camera clip (YUV4MPEG2, for Chromium's fake capture device) of a head turning to the user's
- * left, from real photos of one person: 8 photos facing the camera, 5 turning, 4 turned, each held
- * 200 ms, on a grey background. A white square in the top-left corner marks the loop's first
- * frames, so a test can start the capture in step with the clip. Photos used here are not used again.
+ * left, back to the centre, then to the right, from real photos of one person, in steps of 200 ms
+ * on a grey background: 1.6 s facing the camera, 0.4 s turning left, 0.8 s turned, 0.8 s back at
+ * the centre, 0.4 s turning right, 0.8 s turned. This matches the capture page's pace (a frame at
+ * 1.2 s, two 0.5 s apart for each movement, one 0.9 s after the first movement back at the centre).
+ * A white square in the top-left corner marks the loop's first frames, so a test can start the
+ * capture in step with the clip. Photos used here are not used again.
  */
-export async function headTurnClip(builder: BurstBuilder): Promise<Buffer> {
-  const photos = builder.takeSequence([
-    { count: 8, yaw: [-0.05, 0.05] },
-    { count: 5, yaw: [0.06, 0.18] },
-    { count: 4, yaw: [0.19, 1] },
-  ]);
+export async function leftThenRightClip(builder: BurstBuilder): Promise<Buffer> {
+  // Both turns reach 0.25 beyond the photos facing the camera (the step asks for 0.2; a photo's yaw
+  // measured in the clip differs from the original's by up to about 0.02). Few photos are turned
+  // that far, so the photos facing the camera may lean a little to one side.
+  const bandsAround = (centre: number) => [
+    { count: 4, yaw: [centre - 0.02, centre + 0.02], steps: 2 },
+    { count: 2, yaw: [centre + 0.06, centre + 0.19], steps: 1 },
+    { count: 1, yaw: [centre + 0.25, 1], steps: 4 },
+    { count: 2, yaw: [centre - 0.05, centre + 0.05], steps: 2 },
+    { count: 2, yaw: [centre - 0.19, centre - 0.06], steps: 1 },
+    { count: 1, yaw: [-1, centre - 0.25], steps: 4 },
+  ] as const;
+  let bands: ReturnType<typeof bandsAround> | undefined;
+  let photos: PosedPhoto[] | undefined;
+  for (const centre of [0, 0.02, -0.02, 0.04, -0.04, 0.06, -0.06]) {
+    bands = bandsAround(centre);
+    photos = builder.takeSequence(bands.map(({ count, yaw }) => ({ count, yaw })));
+    if (photos) break;
+  }
+  if (!photos || !bands) throw new Error('not enough photos for a left-then-right clip');
+  const steps = bands.flatMap(({ count, steps }) => Array<number>(count).fill(steps));
   const header = Buffer.from(`YUV4MPEG2 W${CLIP.width} H${CLIP.height} F${CLIP.fps}:1 Ip A1:1 C420jpeg\n`);
   const frames: Buffer[] = [header];
   let index = 0;
-  for (const photo of photos) {
+  for (const [i, photo] of photos.entries()) {
     const side = 400;
     const face = await sharp(photo.bytes).resize(side, side).toBuffer();
-    for (let k = 0; k < CLIP.framesPerPhoto; k++, index++) {
+    for (let k = 0; k < CLIP.framesPerPhoto * steps[i]!; k++, index++) {
       const layers: OverlayOptions[] = [{ input: face, left: (CLIP.width - side) / 2, top: (CLIP.height - side) / 2 }];
       const marker = index < CLIP.markerFrames ? 255 : 0;
       layers.push({ input: { create: { width: 32, height: 32, channels: 3, background: { r: marker, g: marker, b: marker } } }, left: 0, top: 0 });

@@ -74,4 +74,9 @@ test('face settings: threshold and challenges from the environment, bad ones nam
     assert.match(err.message, /TESSERA_FACE_MATCH_THRESHOLD/);
     return true;
   });
+  assert.equal(c.faceChallengeMoves, 2, 'two movements by default');
+  assert.equal(loadConfig({ TESSERA_FACE_CHALLENGES: 'turn_left', TESSERA_FACE_CHALLENGE_MOVES: '1' }).faceChallengeMoves, 1);
+  assert.throws(() => loadConfig({ TESSERA_FACE_CHALLENGE_MOVES: '4' }), /TESSERA_FACE_CHALLENGE_MOVES/);
+  // A sequence needs two movements to alternate between.
+  assert.throws(() => loadConfig({ TESSERA_FACE_CHALLENGES: 'turn_left' }), /TESSERA_FACE_CHALLENGE_MOVES \(faceChallengeMoves\): a sequence of more than one movement needs at least two/);
 });

@@ -1,4 +1,4 @@
-// The liveness rules and the challenge/replay bookkeeping of the face step, on their own.
+// The liveness rules, capture times and challenges of the face step, on their own.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -12,12 +12,11 @@ import { createLogger } from '../../src/log.js';
 import { SealedBox } from '../../src/security/sealed-box.js';
 import { openServices, type Services } from '../../src/services.js';
 import { BURST_QUALITY } from '../../src/steps/face/burst.js';
-import { CHALLENGE_KINDS, Challenges } from '../../src/steps/face/challenge.js';
-import { faceHash, hashDistance } from '../../src/steps/face/frame-hash.js';
+import { CHALLENGE_KINDS, Challenges, type ChallengeKind } from '../../src/steps/face/challenge.js';
 import { headPose } from '../../src/steps/face/head-pose.js';
-import { checkLiveness, DEFAULT_LIVENESS, type BurstFrame } from '../../src/steps/face/liveness.js';
-import { ReplayGuard } from '../../src/steps/face/replay-guard.js';
-import { BurstBuilder, posedPhotos } from '../support/face-images.js';
+import { checkCaptureTimes, MAX_FRAME_GAP_MS } from '../../src/steps/face/capture-times.js';
+import { checkLiveness, DEFAULT_LIVENESS, performedMoves, type BurstFrame } from '../../src/steps/face/liveness.js';
+import { analyseFrame, BurstBuilder, posedPhotos } from '../support/face-images.js';
 import { identityImages, sharedDataDir, sharedPipeline } from './face-support.js';
 
 // A frame with a given pose; embeddings on the unit circle so identity drift is controlled.
@@ -25,40 +24,74 @@ const frame = (yaw: number, pitch: number, hashByte: number, angle = 0): BurstFr
   const embedding = new Float32Array(128);
   embedding[0] = Math.cos(angle);
   embedding[1] = Math.sin(angle);
-  return { embedding, pose: { yaw, pitch }, hash: Buffer.alloc(32, hashByte).toString('hex') };
+  return { embedding, pose: { yaw, pitch }, hash: Buffer.alloc(32, hashByte).toString('hex'), shape: [] };
 };
 const turnLeft = [frame(0.02, 0.55, 0x00), frame(0.1, 0.55, 0x0f), frame(0.18, 0.55, 0xf0), frame(0.26, 0.55, 0x33), frame(0.33, 0.55, 0xcc)];
+// Left, back to the centre, then up.
+const leftThenUp = [frame(0.01, 0.55, 0x00), frame(0.12, 0.55, 0x0f), frame(0.3, 0.56, 0xf0), frame(0.03, 0.55, 0x33), frame(0.02, 0.5, 0xcc), frame(0.03, 0.42, 0x55)];
+const pairs = CHALLENGE_KINDS.flatMap((a) => CHALLENGE_KINDS.filter((b) => b !== a).map((b) => [a, b] as const));
 
 describe('liveness rules', () => {
   test('a head turning to the asked side passes; the most frontal frame is the probe', () => {
-    assert.deepEqual(checkLiveness(turnLeft, 'turn_left'), { ok: true, probe: 0, movement: 0.31 });
+    assert.deepEqual(checkLiveness(turnLeft, ['turn_left']), { ok: true, probe: 0, performed: ['turn_left'] });
   });
 
-  test('the same burst does not answer the opposite or a vertical challenge', () => {
-    for (const kind of ['turn_right', 'look_up', 'look_down'] as const) {
-      const result = checkLiveness(turnLeft, kind);
-      assert.equal(result.ok, false, kind);
+  test('the same burst does not answer the opposite or a vertical challenge, nor a sequence', () => {
+    for (const moves of [['turn_right'], ['look_up'], ['look_down'], ['turn_left', 'turn_right']] as const) {
+      const result = checkLiveness(turnLeft, moves);
+      assert.equal(result.ok, false, moves.join());
       assert.equal(!result.ok && result.reason, 'challenge_not_followed');
     }
   });
 
+  test('a sequence passes only in its own order: left→up fails up→left, right→down and every other pair', () => {
+    assert.deepEqual(performedMoves(leftThenUp), ['turn_left', 'look_up']);
+    for (const moves of pairs) assert.equal(checkLiveness(leftThenUp, moves).ok, moves[0] === 'turn_left' && moves[1] === 'look_up', moves.join('→'));
+    assert.equal(checkLiveness(leftThenUp, ['turn_left']).ok, false, 'one movement too many');
+  });
+
   test('nodding is read from the nose between eyes and mouth', () => {
     const nod = [0.6, 0.56, 0.52, 0.49, 0.45].map((pitch, i) => frame(0.01 * i, pitch, i * 40));
-    assert.equal(checkLiveness(nod, 'look_up').ok, true);
-    assert.equal(checkLiveness(nod, 'look_down').ok, false);
+    assert.equal(checkLiveness(nod, ['look_up']).ok, true);
+    assert.equal(checkLiveness(nod, ['look_down']).ok, false);
   });
 
   test('repeated frames, a start facing away and a change of person are refused', () => {
     const still = [turnLeft[0]!, turnLeft[0]!, ...turnLeft.slice(1)];
-    assert.deepEqual(checkLiveness(still, 'turn_left'), { ok: false, reason: 'static_frames' });
+    assert.deepEqual(checkLiveness(still, ['turn_left']), { ok: false, reason: 'static_frames' });
     const away = [frame(0.3, 0.55, 1), ...turnLeft.slice(1)];
-    assert.equal((checkLiveness(away, 'turn_left') as { reason: string }).reason, 'not_facing_camera');
+    assert.equal((checkLiveness(away, ['turn_left']) as { reason: string }).reason, 'not_facing_camera');
     const swapped = [...turnLeft.slice(0, 4), frame(0.33, 0.55, 0x5a, Math.PI / 3)];
-    assert.equal((checkLiveness(swapped, 'turn_left') as { reason: string }).reason, 'identity_changed');
+    assert.equal((checkLiveness(swapped, ['turn_left']) as { reason: string }).reason, 'identity_changed');
   });
 });
 
-describe('head pose and frame hashes on real photos', () => {
+describe('capture times', () => {
+  const issued = (agoMs: number) => ({ nonce: 'n', moves: ['turn_left', 'look_up'] as const, issuedAt: Date.now() - agoMs });
+  const check = (times: string | undefined, agoMs = 10_000, frames = 4) => checkCaptureTimes(times, frames, issued(agoMs), 120);
+
+  test('increasing times a camera could deliver, within the challenge\'s age, pass', () => {
+    assert.deepEqual(check('400,900,1400,1900'), { ok: true, times: [400, 900, 1400, 1900] });
+  });
+
+  test('missing, malformed or miscounted times are a bad request', () => {
+    for (const times of [undefined, '', '1,2,3', '0,500,1000,x', '0,500,1000,1500,2000', '0;500;1000;1500']) assert.deepEqual(check(times), { ok: false, reason: 'capture_times_missing' }, String(times));
+  });
+
+  test('frames out of order, too close together or too far apart are not a live capture', () => {
+    for (const times of ['0,900,500,1400', '0,10,20,30', '0,500,1000,1000', `0,500,1000,${1000 + MAX_FRAME_GAP_MS + 1}`]) assert.deepEqual(check(times), { ok: false, reason: 'capture_times_implausible' }, times);
+  });
+
+  test('times that predate the challenge or exceed its window are refused', () => {
+    assert.deepEqual(check('-300,200,700,1200'), { ok: false, reason: 'captured_before_challenge' });
+    // Claims a 1.9 s capture for a challenge issued 1 s ago.
+    assert.deepEqual(check('400,900,1400,1900', 1000), { ok: false, reason: 'captured_before_challenge' });
+    const spread = Array.from({ length: 30 }, (_, i) => i * 4500).join(',');
+    assert.deepEqual(checkCaptureTimes(spread, 30, issued(200_000), 120), { ok: false, reason: 'capture_too_slow' });
+  });
+});
+
+describe('head pose and movements on real photos', () => {
   let photo: Buffer;
   before(async () => {
     const [person] = await identityImages('faces-lfw-dev', 1, 1);
@@ -95,29 +128,16 @@ describe('head pose and frame hashes on real photos', () => {
     assert.ok(Math.max(...changes) < DEFAULT_LIVENESS.minTurn, `largest yaw change ${Math.max(...changes).toFixed(3)}`);
   });
 
-  test('bursts of real photos chosen by pose answer their own movement and no other', async () => {
+  test('bursts of real photos chosen by pose answer their own movements in their order and no others', async () => {
     const pipeline = await sharedPipeline();
-    const photos = await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Jennifer_Capriati'));
+    const builder = new BurstBuilder(await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Jennifer_Capriati')));
+    const framesOf = async (moves: readonly ChallengeKind[]) => Promise.all(builder.take(moves).frames.map((bytes) => analyseFrame(pipeline, bytes)));
     for (const kind of CHALLENGE_KINDS) {
-      const frames: BurstFrame[] = [];
-      for (const bytes of new BurstBuilder(photos).take(kind).frames) {
-        const analysis = await pipeline.analyse(bytes, BURST_QUALITY);
-        frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash: await faceHash(bytes, analysis.box, analysis.imageSize) });
-      }
-      for (const asked of CHALLENGE_KINDS) assert.equal(checkLiveness(frames, asked).ok, asked === kind, `${kind} burst, ${asked} asked`);
+      const frames = await framesOf([kind]);
+      for (const asked of CHALLENGE_KINDS) assert.equal(checkLiveness(frames, [asked]).ok, asked === kind, `${kind} burst, ${asked} asked`);
     }
-  });
-
-  test('a re-encoded copy hashes close, another photo far', async () => {
-    const pipeline = await sharedPipeline();
-    const [other] = (await identityImages('faces-lfw-dev', 2, 1)).slice(1);
-    const hashOf = async (bytes: Buffer) => {
-      const a = await pipeline.analyse(bytes);
-      return faceHash(bytes, a.box, a.imageSize);
-    };
-    const original = await hashOf(photo);
-    assert.ok(hashDistance(original, await hashOf(await sharp(photo).jpeg({ quality: 60 }).toBuffer())) <= 40);
-    assert.ok(hashDistance(original, await hashOf(await readFile(other!.files[0]!))) > 60);
+    const leftUp = await framesOf(['turn_left', 'look_up']);
+    for (const moves of pairs) assert.equal(checkLiveness(leftUp, moves).ok, moves[0] === 'turn_left' && moves[1] === 'look_up', `left→up burst, ${moves.join('→')} asked`);
   });
 });
 
@@ -133,34 +153,29 @@ describe('challenges and replays in the short-lived store', () => {
     await services.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const challenges = (windowSeconds = 60) => new Challenges(new SealedBox(randomBytes(32), 'face-challenge'), services.shortLivedRecords, ['turn_left', 'look_up'], windowSeconds);
+  const challenges = (windowSeconds = 60, length = 2) => new Challenges(new SealedBox(randomBytes(32), 'face-challenge'), services.shortLivedRecords, ['turn_left', 'look_up', 'look_down'], length, windowSeconds);
 
-  test('a challenge comes from the allowed set, works once and only for its own sign-in', async () => {
-    const c = challenges();
+  test('a challenge is a sequence from the allowed set without repeats, works once and only for its own sign-in', async () => {
+    const c = challenges(60, 3);
+    for (let i = 0; i < 20; i++) {
+      const { moves } = await c.issue(`interaction-${i}`);
+      assert.equal(moves.length, 3);
+      assert.ok(moves.every((m, k) => ['turn_left', 'look_up', 'look_down'].includes(m) && m !== moves[k - 1]), moves.join());
+    }
     const issued = await c.issue('interaction-1');
-    assert.ok(['turn_left', 'look_up'].includes(issued.kind));
-    assert.doesNotMatch(issued.token, /turn_left|look_up/, 'sealed, not readable');
+    assert.doesNotMatch(issued.token, /turn_left|look_up|look_down/, 'sealed, not readable');
     assert.deepEqual(await c.redeem(issued.token, 'interaction-2'), { ok: false, reason: 'challenge_invalid' });
     const redeemed = await c.redeem(issued.token, 'interaction-1');
-    assert.equal(redeemed.ok && redeemed.challenge.kind, issued.kind);
+    assert.deepEqual(redeemed.ok && redeemed.challenge.moves, issued.moves);
+    assert.ok(redeemed.ok && Math.abs(redeemed.challenge.issuedAt - Date.now()) < 5000, 'carries its issue time');
     assert.deepEqual(await c.redeem(issued.token, 'interaction-1'), { ok: false, reason: 'challenge_reused' });
     assert.deepEqual(await c.redeem('v1.forged.token.x', 'interaction-1'), { ok: false, reason: 'challenge_invalid' });
   });
 
   test('a challenge older than its window is refused', async (t) => {
-    const c = challenges(1);
+    const c = challenges(1, 1);
     const issued = await c.issue('interaction-1');
     t.mock.timers.enable({ apis: ['Date'], now: Date.now() + 1500 });
     assert.deepEqual(await c.redeem(issued.token, 'interaction-1'), { ok: false, reason: 'challenge_expired' });
-  });
-
-  test('frames seen before are a replay: byte-identical once, or most of them re-encoded', async () => {
-    const guard = new ReplayGuard(services.shortLivedRecords, 60);
-    const burst = [1, 2, 3, 4, 5].map((i) => ({ bytes: randomBytes(100), hash: Buffer.alloc(32, i * 50).toString('hex') }));
-    assert.equal(await guard.seenBefore('acct', burst), false);
-    assert.equal(await guard.seenBefore('acct', [burst[2]!, ...burst.slice(0, 2).map((f) => ({ ...f, bytes: randomBytes(100), hash: Buffer.alloc(32, 7).toString('hex') }))]), true, 'one identical frame');
-    const reencoded = burst.map((f) => ({ bytes: randomBytes(100), hash: f.hash }));
-    assert.equal(await guard.seenBefore('acct', reencoded), true, 'same pictures, new bytes');
-    assert.equal(await guard.seenBefore('other-account', burst.map((f) => ({ ...f, bytes: randomBytes(100) }))), false, 'per account');
   });
 });

@@ -1,5 +1,6 @@
-// Face capture page: camera preview, a burst of frames while the user follows the instruction,
-// upload as multipart via fetch (Accept: application/json), then on to the next page.
+// Face capture page: camera preview, a burst of frames while the user makes the challenge's
+// movements one after the other, each frame with its capture time (ms since the challenge was
+// shown), upload as multipart via fetch (Accept: application/json), then on to the next page.
 (() => {
   'use strict';
   const form = document.getElementById('face-form');
@@ -13,12 +14,16 @@
   const button = document.getElementById('face-start');
   const instruction = document.getElementById('instruction');
   const fallback = document.getElementById('file-fallback');
-  // A couple more than the minimum, so one frame lost to motion blur does not fail the attempt.
-  const frames = Math.min(Number(form.dataset.minFrames) + 2, Number(form.dataset.maxFrames));
-  const FRAME_GAP_MS = 300;
+  // A frame facing the camera, then for each movement one on the way and one there (more for a
+  // single movement, to reach the burst's minimum), and one back at the centre between movements.
+  const MOVE_GAP_MS = 500;
+  const RETURN_MS = 900;
   const HOLD_MS = 1200;
+  const minFrames = Number(form.dataset.minFrames);
   let stream = null;
   let busy = false;
+  // When this challenge was shown: the server checks the frames' times against its issue time.
+  let shownAt = performance.now();
   button.textContent = 'Start the camera';
 
   const say = (text) => { status.textContent = text; };
@@ -45,18 +50,33 @@
   }
 
   async function captureBurst() {
+    const moves = [...instruction.querySelectorAll('.move')].map((m) => m.textContent.trim());
+    const perMove = Math.max(2, Math.ceil((minFrames - moves.length) / moves.length));
+    const total = 1 + moves.length * perMove + moves.length - 1;
     const shots = [];
+    const times = [];
+    const take = async () => {
+      times.push(Math.round(performance.now() - shownAt));
+      shots.push(await grab());
+      setProgress(Math.round((50 * shots.length) / total));
+    };
     say('Look straight at the camera…');
     setProgress(0);
     await sleep(HOLD_MS);
-    shots.push(await grab());
-    say(instruction.textContent.trim());
-    for (let i = 1; i < frames; i++) {
-      await sleep(FRAME_GAP_MS);
-      shots.push(await grab());
-      setProgress(Math.round((50 * shots.length) / frames));
+    await take();
+    for (const [i, move] of moves.entries()) {
+      if (i > 0) {
+        say('Back to the centre: look straight at the camera.');
+        await sleep(RETURN_MS);
+        await take();
+      }
+      say(`${moves.length > 1 ? `${i + 1} of ${moves.length}: ` : ''}${move.charAt(0).toUpperCase()}${move.slice(1)}.`);
+      for (let k = 0; k < perMove; k++) {
+        await sleep(MOVE_GAP_MS);
+        await take();
+      }
     }
-    return shots;
+    return { shots, times };
   }
 
   // A refused attempt used up its instruction: fetch the page (sign-in or console set-up) again for a fresh one.
@@ -69,13 +89,15 @@
     form.elements.challenge.value = fresh.value;
     instruction.dataset.challenge = text.dataset.challenge;
     instruction.innerHTML = text.innerHTML;
+    shownAt = performance.now();
     return true;
   }
 
-  async function upload(shots) {
+  async function upload({ shots, times }) {
     const body = new FormData();
     body.append('csrf', form.elements.csrf.value);
     body.append('challenge', form.elements.challenge.value);
+    body.append('frameTimes', times.join(','));
     shots.forEach((shot, i) => body.append('frame', shot, `frame-${i + 1}.jpg`));
     say('Sending the pictures…');
     setProgress(60);
@@ -125,8 +147,12 @@
   }
 
   form.addEventListener('submit', (event) => {
-    // Files chosen by hand go as a normal form submission.
-    if (!stream && form.elements.frame && form.elements.frame.files.length > 0) return;
+    // Files chosen by hand go as a normal form submission, timed by when they were taken.
+    if (!stream && form.elements.frame && form.elements.frame.files.length > 0) {
+      const shownEpoch = performance.timeOrigin + shownAt;
+      form.elements.frameTimes.value = [...form.elements.frame.files].map((f) => Math.round(f.lastModified - shownEpoch)).join(',');
+      return;
+    }
     event.preventDefault();
     if (!busy) attempt();
   });

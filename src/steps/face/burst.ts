@@ -1,10 +1,13 @@
-// Reading one liveness burst: the challenge it answers, its frames analysed, replay and movement
-// checked. Shared by sign-in and enrollment, which differ only in what they do with the frames.
+// Reading one liveness burst: the challenge it answers (its movements, in order and in time), its
+// frames analysed, replay and movement checked. Shared by sign-in and enrollment, which differ only
+// in what they do with the frames.
 import { DEFAULT_QUALITY, isFaceError, type FaceAnalysis, type FaceErrorReason, type QualityThresholds } from '../../biometrics/face/index.js';
 import type { RateCounter } from '../../security/rate-counter.js';
 import type { StepInput } from '../step.js';
-import { CHALLENGE_TEXT, type Challenges, type ChallengeKind } from './challenge.js';
+import { checkCaptureTimes } from './capture-times.js';
+import { instructionFor, type Challenges, type ChallengeKind } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
+import { faceShape } from './face-shape.js';
 import { faceHash } from './frame-hash.js';
 import { headPose } from './head-pose.js';
 import { checkLiveness, type BurstFrame } from './liveness.js';
@@ -17,11 +20,15 @@ export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 // keeps anyone past the password from keeping the models busy with unusable captures.
 const MAX_BURSTS_PER_MINUTE = 10;
 
+// What a frame part may declare itself as (the content is checked by decoding; a client that
+// does not know the type sends octet-stream).
+const FRAME_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream']);
+
 // Burst frames show a turned or nodding head by design: the pose limit is widened, the others stay.
 export const BURST_QUALITY: QualityThresholds = { ...DEFAULT_QUALITY, maxYaw: 1.2 };
 
 export interface Burst {
-  readonly challenge: ChallengeKind;
+  readonly challenge: readonly ChallengeKind[];
   readonly frames: readonly BurstFrame[];
   /** Index of the most frontal frame: the probe compared with the templates. */
   readonly probe: number;
@@ -63,6 +70,13 @@ const CHALLENGE_MESSAGES = {
   challenge_reused: 'This instruction has already been used. Try again with the new instruction.',
 } as const;
 
+const TIMING_MESSAGES = {
+  capture_times_missing: [400, false, 'Send the capture time of each frame (form field "frameTimes": milliseconds since the instruction was shown, comma-separated, in frame order).'],
+  capture_times_implausible: [401, true, 'The frames were not taken like a live camera takes them. Use the camera and follow the instruction.'],
+  captured_before_challenge: [401, true, 'These pictures were taken before this instruction was given. Capture new ones with the camera.'],
+  capture_too_slow: [409, false, CHALLENGE_MESSAGES.challenge_expired],
+} as const;
+
 export class BurstReader {
   constructor(
     private readonly analyser: FaceAnalyser,
@@ -83,10 +97,20 @@ export class BurstReader {
       return { status: 429, reason: 'too_many_bursts', counts: false, retryAfterSeconds, message: `Too many captures in a short time. Try again in ${retryAfterSeconds} seconds.` };
     }
     const large = files.findIndex((f) => f.data.length > MAX_FRAME_BYTES);
-    if (large >= 0) return { status: 413, reason: 'image_too_large', counts: false, message: `Frame ${large + 1} is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB.` };
+    if (large >= 0) return { status: 413, reason: 'image_too_large', counts: false, message: `Frame ${large + 1} is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB.`, details: { frame: large + 1 } };
+    const mistyped = files.findIndex((f) => !FRAME_TYPES.has(f.contentType.split(';')[0]!.trim().toLowerCase()));
+    if (mistyped >= 0) {
+      const type = files[mistyped]!.contentType.slice(0, 100);
+      return { status: 415, reason: 'wrong_content_type', counts: false, message: `Frame ${mistyped + 1} is sent as ${type}: send JPEG, PNG or WebP pictures.`, details: { frame: mistyped + 1, content_type: type } };
+    }
     const redeemed = await this.challenges.redeem(input.fields.challenge ?? '', binding);
     if (!redeemed.ok) return { status: redeemed.reason === 'challenge_invalid' ? 400 : 409, reason: redeemed.reason, counts: redeemed.reason === 'challenge_reused', message: CHALLENGE_MESSAGES[redeemed.reason] };
-    const challenge = redeemed.challenge.kind;
+    const challenge = redeemed.challenge.moves;
+    const timing = checkCaptureTimes(input.fields.frameTimes, files.length, redeemed.challenge, this.challenges.windowSeconds);
+    if (!timing.ok) {
+      const [status, counts, message] = TIMING_MESSAGES[timing.reason];
+      return { status, reason: timing.reason, counts, message, details: { challenge } };
+    }
 
     // One frame at a time: concurrent runs would each hold their own activations (memory), and
     // the first unusable frame ends the work.
@@ -102,15 +126,15 @@ export class BurstReader {
         return { status, reason: error.reason, counts: false, message: `Frame ${i + 1} ${text}.`, details: { frame: i + 1, quality_reasons: quality?.failures ?? [error.reason] } };
       }
       const hash = await faceHash(file.data, analysis.box, analysis.imageSize);
-      frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash });
+      frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash, shape: faceShape(analysis.landmarks) });
     }
-    if (await this.replays.seenBefore(accountId, frames.map((f, i) => ({ bytes: files[i]!.data, hash: f.hash })))) {
+    if (await this.replays.seenBefore(accountId, frames.map((f, i) => ({ ...f, bytes: files[i]!.data })))) {
       return { status: 401, reason: 'replayed_frames', counts: true, message: 'These pictures were sent before. Capture new ones with the camera.' };
     }
     const liveness = checkLiveness(frames, challenge);
     if (!liveness.ok) {
-      const message = liveness.reason === 'challenge_not_followed' ? `We could not see the movement we asked for (“${CHALLENGE_TEXT[challenge]}”). Try again with the new instruction.` : LIVENESS_MESSAGES[liveness.reason];
-      return { status: 401, reason: liveness.reason, counts: true, message, details: { challenge, movement: round(liveness.movement) } };
+      const message = liveness.reason === 'challenge_not_followed' ? `We could not see the movements we asked for, in that order (“${instructionFor(challenge)}”). Try again with the new instruction.` : LIVENESS_MESSAGES[liveness.reason];
+      return { status: 401, reason: liveness.reason, counts: true, message, details: { challenge, performed: liveness.performed } };
     }
     return { challenge, frames, probe: liveness.probe };
   }

@@ -5,7 +5,7 @@ import type { CredentialThrottle, LockedOut } from '../../security/credential-th
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
 import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
-import { CHALLENGE_TEXT, type Challenges } from './challenge.js';
+import { instructionFor, MOVE_TEXT, type Challenges } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
 import type { FaceTemplates } from './face-templates.js';
 
@@ -19,10 +19,17 @@ const UPLOAD: UploadLimits = { maxBytes: MAX_FRAMES * MAX_FRAME_BYTES + 64 * 102
 
 const tooManyAttempts = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many failed face checks.');
 
-/** What a face page needs: the challenge to perform (in words and as a sealed token) and the burst size. */
+/** What a face page needs: the movements to perform (in words and as a sealed token) and the burst size. */
 async function challengePrompt(challenges: Challenges, binding: string) {
-  const { kind, token } = await challenges.issue(binding);
-  return { challenge: token, challengeKind: kind, instruction: CHALLENGE_TEXT[kind], minFrames: MIN_FRAMES, maxFrames: MAX_FRAMES };
+  const { moves, token } = await challenges.issue(binding);
+  return {
+    challenge: token,
+    challengeKinds: moves.join(' '),
+    instruction: instructionFor(moves),
+    moves: moves.map((kind) => ({ kind, text: MOVE_TEXT[kind] })),
+    minFrames: MIN_FRAMES,
+    maxFrames: MAX_FRAMES,
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // The active liveness check on a burst of analysed frames: the head must start facing the camera
-// and then move as the challenge asked, the frames must differ, and the person must stay the same.
+// and then make the challenge's movements in their order, the frames must differ, and the person
+// must stay the same.
 import { embeddingDistance } from '../../biometrics/face/index.js';
-import type { ChallengeKind } from './challenge.js';
+import { CHALLENGE_KINDS, type ChallengeKind } from './challenge.js';
 import { hashDistance } from './frame-hash.js';
 import type { HeadPose } from './head-pose.js';
 
@@ -10,6 +11,8 @@ export interface BurstFrame {
   readonly pose: HeadPose;
   /** Perceptual hash of the face (frame-hash.ts). */
   readonly hash: string;
+  /** Landmark geometry (face-shape.ts). */
+  readonly shape: readonly number[];
 }
 
 export interface LivenessThresholds {
@@ -38,10 +41,10 @@ export const DEFAULT_LIVENESS: LivenessThresholds = {
 };
 
 export type LivenessResult =
-  | { ok: true; probe: number; movement: number }
-  | { ok: false; reason: 'static_frames' | 'not_facing_camera' | 'challenge_not_followed' | 'identity_changed'; movement?: number };
+  | { ok: true; probe: number; performed: ChallengeKind[] }
+  | { ok: false; reason: 'static_frames' | 'not_facing_camera' | 'challenge_not_followed' | 'identity_changed'; performed?: ChallengeKind[] };
 
-// Which pose component a challenge moves, and in which direction. Yaw grows towards the image's
+// Which pose component a movement changes, and in which direction. Yaw grows towards the image's
 // right, which is the user's left (the camera faces them); pitch shrinks when the head tilts up.
 const MOVES: Record<ChallengeKind, { axis: keyof HeadPose; sign: 1 | -1 }> = {
   turn_left: { axis: 'yaw', sign: 1 },
@@ -50,22 +53,45 @@ const MOVES: Record<ChallengeKind, { axis: keyof HeadPose; sign: 1 | -1 }> = {
   look_down: { axis: 'pitch', sign: 1 },
 };
 
-export function checkLiveness(frames: readonly BurstFrame[], kind: ChallengeKind, t: LivenessThresholds = DEFAULT_LIVENESS): LivenessResult {
+/**
+ * The movement a frame has reached from the burst's first pose: the one that went furthest in
+ * units of its smallest accepted change (so a turn is not a nod), if any reached that change.
+ */
+function reachedMove(pose: HeadPose, start: HeadPose, t: LivenessThresholds): ChallengeKind | undefined {
+  let reached: ChallengeKind | undefined;
+  let furthest = 1;
+  for (const kind of CHALLENGE_KINDS) {
+    const { axis, sign } = MOVES[kind];
+    const extent = (sign * (pose[axis] - start[axis])) / (axis === 'yaw' ? t.minTurn : t.minNod);
+    if (extent >= furthest) [reached, furthest] = [kind, extent];
+  }
+  return reached;
+}
+
+/**
+ * The movements the frames show, in their order: each run of consecutive frames at the same
+ * reached movement is one movement (frames in between, on the way or back at the centre, reach none).
+ */
+export function performedMoves(frames: readonly BurstFrame[], t: LivenessThresholds = DEFAULT_LIVENESS): ChallengeKind[] {
+  const start = frames[0]!.pose;
+  const performed: ChallengeKind[] = [];
+  for (const frame of frames) {
+    const move = reachedMove(frame.pose, start, t);
+    if (move && move !== performed.at(-1)) performed.push(move);
+  }
+  return performed;
+}
+
+export function checkLiveness(frames: readonly BurstFrame[], moves: readonly ChallengeKind[], t: LivenessThresholds = DEFAULT_LIVENESS): LivenessResult {
   for (let i = 1; i < frames.length; i++) {
     if (hashDistance(frames[i - 1]!.hash, frames[i]!.hash) <= t.maxSameFrameBits) return { ok: false, reason: 'static_frames' };
   }
-  const first = frames[0]!.pose;
-  if (Math.abs(first.yaw) > t.maxStartYaw) return { ok: false, reason: 'not_facing_camera' };
-  const { axis, sign } = MOVES[kind];
-  const other = axis === 'yaw' ? 'pitch' : 'yaw';
-  const least = (a: keyof HeadPose) => (a === 'yaw' ? t.minTurn : t.minNod);
-  const movement = Math.max(...frames.map((f) => sign * (f.pose[axis] - first[axis])));
-  // The asked movement must be made, and be the main one: a turn is not a nod (in units of each
-  // axis's smallest accepted movement).
-  const sideways = Math.max(...frames.map((f) => Math.abs(f.pose[other] - first[other]))) / least(other);
-  if (movement < least(axis) || movement / least(axis) < sideways) return { ok: false, reason: 'challenge_not_followed', movement };
+  if (Math.abs(frames[0]!.pose.yaw) > t.maxStartYaw) return { ok: false, reason: 'not_facing_camera' };
+  // Exactly the asked movements, each in its own stretch of the burst, in the asked order.
+  const performed = performedMoves(frames, t);
+  if (performed.length !== moves.length || performed.some((m, i) => m !== moves[i])) return { ok: false, reason: 'challenge_not_followed', performed };
   const probe = frames.reduce((best, f, i) => (Math.abs(f.pose.yaw) < Math.abs(frames[best]!.pose.yaw) ? i : best), 0);
   const drift = Math.max(...frames.map((f) => embeddingDistance(f.embedding, frames[probe]!.embedding)));
-  if (drift > t.maxIdentityDrift) return { ok: false, reason: 'identity_changed', movement };
-  return { ok: true, probe, movement };
+  if (drift > t.maxIdentityDrift) return { ok: false, reason: 'identity_changed', performed };
+  return { ok: true, probe, performed };
 }
