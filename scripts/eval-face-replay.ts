@@ -30,8 +30,14 @@ const pipeline = await sharedPipeline();
 const frameOf = (bytes: Buffer) => analyseFrame(pipeline, bytes).catch((error: unknown) => (isFaceError(error) ? undefined : Promise.reject(error)));
 const distances = (a: BurstFrame, b: BurstFrame) => ({ shape: shapeDistance(a.shape, b.shape), embedding: embeddingDistance(a.embedding, b.embedding), dHashBits: hashDistance(a.hash, b.hash) });
 type Distances = ReturnType<typeof distances>;
+// Percentiles of each measure; p0 is the smallest value.
 const summary = (ds: Distances[], at: number[]) =>
-  Object.fromEntries((['shape', 'embedding', 'dHashBits'] as const).map((k) => [k, Object.fromEntries(at.map((p) => [`p${p}`, Number(percentile(ds.map((d) => d[k]), p).toFixed(3))]))]));
+  Object.fromEntries(
+    (['shape', 'embedding', 'dHashBits'] as const).map((k) => {
+      const values = ds.map((d) => d[k]);
+      return [k, Object.fromEntries(at.map((p) => [`p${p}`, Number((p === 0 ? Math.min(...values) : percentile(values, p)).toFixed(3))]))];
+    }),
+  );
 
 const people = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 const copies: Record<string, { frames: number; refusedByPipeline: number; distances: Distances[]; recognised: number }> = {};
