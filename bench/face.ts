@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CancelableScheme, type StoredTemplate } from '../src/biometrics/cancelable/index.js';
 import { FaceWorker, matchAgainst } from '../src/biometrics/face/index.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../src/log.js';
@@ -26,9 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1));
 const PASSWORD = 'bench password 123';
 const FACE_ACR = 'urn:tessera:acr:face';
+// Verification compares with a cancelable template, as the face step does.
+const scheme = new CancelableScheme(randomBytes(32), 'face');
 
 /** Verifications (decode → decision, one frame) for `seconds` with `concurrency` in flight. */
-async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: Float32Array[], concurrency: number, seconds: number) {
+async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: StoredTemplate[], concurrency: number, seconds: number) {
   const times: number[] = [];
   const until = Date.now() + seconds * 1000;
   let next = 0;
@@ -37,7 +40,7 @@ async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: 
       while (Date.now() < until) {
         const probe = probes[next++ % probes.length]!;
         const t = performance.now();
-        matchAgainst((await worker.analyse(probe)).embedding, enrolled);
+        matchAgainst((await worker.analyse(probe)).embedding, enrolled, scheme);
         times.push(performance.now() - t);
       }
     }),
@@ -66,7 +69,7 @@ async function startServer(env: Record<string, string>) {
 export async function benchFace(seconds: number) {
   const worker = await FaceWorker.create(MODELS_DIR);
   const people = await identityImages('faces-lfw-dev', 40, 2);
-  const enrolled = [(await worker.analyse(await readFile(people[0]!.files[0]!))).embedding];
+  const enrolled: StoredTemplate[] = [{ kind: 'cancelable', template: scheme.issue((await worker.analyse(await readFile(people[0]!.files[0]!))).embedding) }];
   const probes = await Promise.all(people.map((p) => readFile(p.files[1]!)));
   for (const probe of probes.slice(0, 5)) await worker.analyse(probe); // warm-up
   const verification = [];

@@ -94,6 +94,7 @@ describeOnEachBackend(
 
       const row = await db()('neural_templates').where({ account_id: claims.sub }).first();
       assert.match(row.template_sealed, /^v1\./, 'template sealed at rest');
+      assert.equal(row.format, 'cancelable-v1', 'a cancelable template, not the embedding');
       assert.equal(row.model, 'clinical19');
       const enrolled = (await auditOf(claims.sub)).find((e) => e.type === 'credential.enrolled')!;
       assert.equal(enrolled.details.windows, 11);

@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import type { Recording } from '../../biometrics/neural/recording.js';
+import { EMBEDDING_FORMAT, TemplateSealing, type CancelableScheme, type StoredTemplate } from '../../biometrics/cancelable/index.js';
 import { deriveSecret, SealedBox } from '../../security/sealed-box.js';
 
+/** An account's enrolled template as stored: cancelable bits, or (enrolled before them) the embedding. */
 export interface NeuralTemplate {
-  vector: Float32Array;
+  stored: StoredTemplate;
   model: string;
   windows: number;
 }
@@ -42,12 +44,13 @@ function unpackVectors(bytes: Buffer): Float32Array[] {
  */
 export class NeuralCredentials {
   static forMasterKey(db: Database, masterKey: Buffer): NeuralCredentials {
-    return new NeuralCredentials(db, new SealedBox(masterKey, 'neural-template'), new SealedBox(masterKey, 'neural-submission'), deriveSecret(masterKey, 'neural-digest'));
+    const legacy = { box: new SealedBox(masterKey, 'neural-template'), decode: (plain: Buffer) => unpackVectors(plain)[0]! };
+    return new NeuralCredentials(db, TemplateSealing.forMasterKey(masterKey, 'neural', legacy), new SealedBox(masterKey, 'neural-submission'), deriveSecret(masterKey, 'neural-digest'));
   }
 
   constructor(
     private readonly db: Database,
-    private readonly templateBox: SealedBox,
+    private readonly sealing: TemplateSealing,
     private readonly submissionBox: SealedBox,
     private readonly digestKey: string,
   ) {}
@@ -69,24 +72,43 @@ export class NeuralCredentials {
     return Boolean(await this.db('neural_templates').select('account_id').where({ account_id: accountId }).first());
   }
 
+  /** Compares probes with this store's templates. */
+  get scheme(): CancelableScheme {
+    return this.sealing.scheme;
+  }
+
   async template(accountId: string): Promise<NeuralTemplate | undefined> {
     const row = await this.db('neural_templates').where({ account_id: accountId }).first();
     if (!row) return undefined;
-    const [vector] = unpackVectors(this.templateBox.open(row.template_sealed, accountId));
-    return { vector: vector!, model: row.model, windows: Number(row.windows) };
+    return { stored: this.sealing.open({ format: String(row.format), sealed: String(row.template_sealed) }, accountId), model: row.model, windows: Number(row.windows) };
   }
 
-  /** Replaces the account's template and the enrollment recordings remembered against replay. */
-  async enroll(accountId: string, template: NeuralTemplate, submissions: readonly Submission[]): Promise<void> {
+  /**
+   * Replaces a legacy embedding template by a cancelable template of the same embedding. False when
+   * the row is no longer a legacy one (re-enrolled or migrated meanwhile).
+   */
+  async migrate(accountId: string, vector: Float32Array): Promise<boolean> {
+    const { format, sealed } = this.sealing.seal(vector, accountId);
+    const updated = await this.db('neural_templates').where({ account_id: accountId, format: EMBEDDING_FORMAT }).update({ format, template_sealed: sealed });
+    return updated === 1;
+  }
+
+  /**
+   * Replaces the account's template by a cancelable template of `vector` (a fresh key) and the
+   * enrollment recordings remembered against replay.
+   */
+  async enroll(accountId: string, template: { vector: Float32Array; model: string; windows: number }, submissions: readonly Submission[]): Promise<void> {
     const now = Date.now();
     await this.db.transaction(async (trx) => {
       await trx('neural_submissions').where({ account_id: accountId, kind: 'enrollment' }).delete();
       // A recording enrolled now may have been an accepted probe before: keep one row per digest.
       await trx('neural_submissions').where({ account_id: accountId }).whereIn('digest', submissions.map((s) => s.digest)).delete();
+      const { format, sealed } = this.sealing.seal(template.vector, accountId);
       await trx('neural_templates')
         .insert({
           account_id: accountId,
-          template_sealed: this.templateBox.seal(packVectors([template.vector]), accountId),
+          format,
+          template_sealed: sealed,
           model: template.model,
           windows: template.windows,
           created_at: now,

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
+import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
 import { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
-import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import { meanDirection } from '../../biometrics/neural/similarity.js';
 import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
@@ -172,7 +173,8 @@ export class NeuralStep implements Step {
       return { ok: false as const, status: 401, message };
     };
 
-    const similarity = score(template.vector, probe.vector);
+    // The cosine at the angle the template estimates, so the model's cosine threshold applies to either kind.
+    const similarity = Math.cos(this.credentials.scheme.angleTo(probe.vector, template.stored));
     const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
     const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
@@ -189,6 +191,10 @@ export class NeuralStep implements Step {
     }
     await this.throttle.succeed(key);
     await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, decision: 'accept', quality } });
+    // A template enrolled as a plain embedding becomes a cancelable one once its owner has matched it.
+    if (template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
+      await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...meta, details: { step: this.id, templates: 1, format: CANCELABLE_FORMAT } });
+    }
     return { ok: true, account };
   }
 
