@@ -14,9 +14,11 @@ import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
-import { NeuralCredentials, type Submission } from './neural-credentials.js';
-import { findReplay } from './replay.js';
-import { decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
+import { NeuralCredentials } from './neural-credentials.js';
+import { findReplay, type ReplayVerdict } from './replay.js';
+import { ReplayMemory, type Submission } from './replay-memory.js';
+import { signalFingerprint } from './signal-fingerprint.js';
+import { checkContentType, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
   model: 'clinical19' | 'consumer8';
@@ -33,7 +35,8 @@ const tooMany = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many attemp
 
 /** Why a recording cannot be used, for people; the code goes to the audit log. */
 function unusable(err: NeuralInputError) {
-  return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
+  const status = err.code === 'recording_too_large' ? 413 : err.code === 'content_type_unsupported' ? 415 : 422;
+  return { ok: false as const, status, message: `The recording cannot be used: ${err.message}.` };
 }
 
 /** One decoded upload: its samples on the model's montage and their digest. */
@@ -94,7 +97,7 @@ export class NeuralStep implements Step {
   }
 
   purgeExpired(): Promise<number> {
-    return this.credentials.purgeExpired();
+    return this.credentials.replay.purgeExpired();
   }
 
   /** The cheap checks a device gets an answer to at once: format, channels, rate, duration. */
@@ -111,7 +114,7 @@ export class NeuralStep implements Step {
   /** Decodes an upload onto the model's montage; throws NeuralInputError naming what is wrong. */
   decode(data: Buffer): Decoded {
     const recording = selectMontage(decodeUpload(data), montageByName(this.settings.model));
-    return { recording, digest: this.credentials.digest(recording) };
+    return { recording, digest: this.credentials.replay.digest(recording) };
   }
 
   async embed(recording: Recording): Promise<{ embedding: Embedding; threshold: number }> {
@@ -152,9 +155,17 @@ export class NeuralStep implements Step {
     let decoded: Decoded;
     let probe: Embedding;
     let threshold: number;
+    let replay: ReplayVerdict;
     try {
+      checkContentType(file.contentType);
       decoded = this.decode(file.data);
-      ({ embedding: probe, threshold } = await this.embed(decoded.recording));
+      const embedding = this.embed(decoded.recording);
+      // Awaited below; until then a failure must not count as unhandled.
+      embedding.catch(() => undefined);
+      // The signal replay check runs on this thread while the model worker embeds.
+      const previous = await this.credentials.replay.previous(account.id, template.model);
+      replay = findReplay(decoded.digest, signalFingerprint(decoded.recording), previous, this.settings.replaySimilarity);
+      ({ embedding: probe, threshold } = await embedding);
     } catch (err) {
       if (!(err instanceof NeuralInputError)) throw err;
       await failed('bad_recording', { code: err.code });
@@ -173,17 +184,16 @@ export class NeuralStep implements Step {
     };
 
     const similarity = score(template.vector, probe.vector);
-    const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
     const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
-      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity) };
+      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
     }
     if (similarity < threshold) {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
-    const submission: Submission = { kind: 'probe', digest: decoded.digest, windows: probe.windows };
-    if (!(await this.credentials.rememberProbe(account.id, template.model, submission, NeuralCredentials.expiry(this.settings.replayRetentionDays)))) {
+    const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint: signalFingerprint(decoded.recording) };
+    if (!(await this.credentials.replay.rememberProbe(account.id, template.model, submission, ReplayMemory.expiry(this.settings.replayRetentionDays)))) {
       // The same recording was accepted by a concurrent request a moment ago.
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
@@ -195,13 +205,16 @@ export class NeuralStep implements Step {
   async saveEnrollment(account: Account, files: readonly Upload[], at: Attempt): Promise<EnrollOutcome> {
     const meta = auditFields(account, at);
     const submissions: Submission[] = [];
+    const windows: Float32Array[] = [];
     let rejected = 0;
     let seconds = 0;
     try {
       for (const file of files) {
+        checkContentType(file.contentType);
         const decoded = this.decode(file.data);
         const { embedding } = await this.embed(decoded.recording);
-        submissions.push({ kind: 'enrollment', digest: decoded.digest, windows: embedding.windows });
+        submissions.push({ kind: 'enrollment', digest: decoded.digest, fingerprint: signalFingerprint(decoded.recording) });
+        windows.push(...embedding.windows);
         rejected += embedding.windowsRejected.length;
         seconds += durationSeconds(decoded.recording);
       }
@@ -210,7 +223,6 @@ export class NeuralStep implements Step {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'bad_recording', code: err.code } });
       return unusable(err);
     }
-    const windows = submissions.flatMap((s) => s.windows);
     if (windows.length < MIN_ENROLL_WINDOWS) {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'too_little_signal', windows: windows.length } });
       return { ok: false, status: 422, message: `The recording has too little clean signal: ${windows.length} usable 10-second window(s), at least ${MIN_ENROLL_WINDOWS} are needed (about 20 seconds without blinks or movement).` };
