@@ -1,10 +1,10 @@
 /**
  * What an attacker holding an earlier recording can do to it before submitting it again, on
  * decoded recordings (microvolts): cut it at any time (also between samples), rescale it, add
- * noise, relabel its channels, resample it, splice parts of two recordings. Shared by
+ * noise, relabel its channels, resample it, filter a band away, splice parts of two recordings. Shared by
  * `eval:neural-replay` and the unit tests, so both measure the same attacks.
  */
-import { resample } from '../../src/biometrics/neural/filters.js';
+import { butterworth, filtfilt, resample } from '../../src/biometrics/neural/filters.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 
 /** A deterministic generator (mulberry32), so every run attacks with the same offsets and noise. */
@@ -94,3 +94,6 @@ export function splice(a: Recording, b: Recording): Recording {
     return out;
   });
 }
+
+/** Everything below `hz` removed (8th-order Butterworth, zero phase). */
+export const highpass = (r: Recording, hz: number): Recording => mapChannels(r, (s) => Float32Array.from(filtfilt(butterworth('highpass', r.sampleRate, hz, 8), s, Math.round(r.sampleRate))));

@@ -22,7 +22,7 @@ import type { Submission } from '../../src/steps/neural/replay-memory.js';
 import { packFingerprint, signalFingerprint, unpackFingerprint } from '../../src/steps/neural/signal-fingerprint.js';
 import { listSubjects, loadEdf, sharedEegDir } from './dataset.js';
 import { percentile } from './protocol.js';
-import { addNoise, cut, durationOf, permuteChannels, resampleTo, rotate, scale, seeded, splice } from './replay-attacks.js';
+import { addNoise, cut, durationOf, highpass, permuteChannels, resampleTo, rotate, scale, seeded, splice } from './replay-attacks.js';
 
 const { values: args } = parseArgs({ options: { data: { type: 'string' }, threshold: { type: 'string' } } });
 const THRESHOLD = args.threshold === undefined ? DEFAULT_REPLAY_SIMILARITY : Number(args.threshold);
@@ -82,6 +82,8 @@ const transforms: Record<string, (runs: Record<Remembered['run'], Recording>) =>
     const split = between(3, 7);
     return splice(windowOf(runs, MEMORY[first]!, split), windowOf(runs, MEMORY[second]!, 10 - split));
   },
+  // The fingerprint's low band filtered away; the model's features (3–35 Hz) mostly stay.
+  highpass_8hz: (runs) => highpass(windowOf(runs, pick(MEMORY)), 8),
   combined: (runs) => resampleTo(permuteChannels(addNoise(scale(windowOf(runs, pick(MEMORY)), pick([0.5, 2])), 20, random), random), pick([250, 256, 1000])),
   combined_splice: (runs) => {
     const split = between(3, 7);

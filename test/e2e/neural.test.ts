@@ -201,10 +201,10 @@ describeOnEachBackend(
 
     test("an impostor's recording is refused (bob enrolled by EDF upload on the page)", async () => {
       const first = await startLogin(issuer(), 'bob');
-      const enrolled = await first.browser.upload(first.page, '/enroll/neural', [{ field: 'recording', name: 'bob.edf', data: cutEdf(bob.rest, 0, 60) }]);
+      const enrolled = await first.browser.upload(first.page, '/enroll/neural', [{ field: 'recording', name: 'bob.edf', type: 'application/octet-stream', data: cutEdf(bob.rest, 0, 60) }]);
       assert.ok(enrolled.leftTo, `${enrolled.status} ${alertOf(enrolled)}`);
       const { browser, page } = await startLogin(issuer(), 'bob');
-      const refused = await browser.upload(page, '/step/neural', [{ field: 'recording', name: 'ada.edf', data: cutEdf(ada.task, 50, 10) }]);
+      const refused = await browser.upload(page, '/step/neural', [{ field: 'recording', name: 'ada.edf', type: 'application/octet-stream', data: cutEdf(ada.task, 50, 10) }]);
       assert.equal(refused.status, 401);
       assert.match(alertOf(refused)!, /does not match/);
       const sub = (await ctx().server.services.accounts.findByUsername('bob'))!.id;
@@ -240,7 +240,7 @@ describeOnEachBackend(
           assert.match(refused.body.error_description!, message, what);
         }
         // The page fallback (upload) says the same, on a page with a fresh code.
-        const shown = await browser.upload(page, '/enroll/neural', [{ field: 'recording', name: 'x.edf', data: typeof body === 'string' ? new TextEncoder().encode(body) : body }]);
+        const shown = await browser.upload(page, '/enroll/neural', [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: typeof body === 'string' ? new TextEncoder().encode(body) : body }]);
         assert.equal(shown.status, status, what);
         assert.match(alertOf(shown)!, /The recording cannot be used/, what);
         assert.notEqual(codeOn(shown), codeOn(page));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { addNoise, cut, permuteChannels, resampleTo, rotate, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
+import { addNoise, cut, highpass, permuteChannels, resampleTo, rotate, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
 import { loadEdf, sharedEegDir } from '../../scripts/neural/dataset.js';
 import { montageByName, selectMontage } from '../../src/biometrics/neural/montage.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
@@ -70,6 +70,11 @@ describe('replay defence on real EEG: every transform of a remembered recording 
     refusedAs(check(rotate(cut(task, 0, 10), 5)), 'splice', 'probe rotated by 5 s');
   });
 
+  test('a copy with its low band filtered away is still found in the 8–16 Hz band', () => {
+    const highpassed = highpass(cut(rest, 14.2, 10), 8);
+    refusedAs(check(highpassed), 'altered', 'high-passed at 8 Hz');
+  });
+
   test('all of it at once', () => {
     const attack = resampleTo(permuteChannels(addNoise(scale(splice(cut(rest, 8.002, 6), cut(task, 1, 4)), 2), 20, random), random), 250);
     assert.equal(check(attack).replay, true);
@@ -93,7 +98,8 @@ describe('replay defence on real EEG: every transform of a remembered recording 
   test('a fingerprint packs to one byte per channel sample and back; scaling does not change it', () => {
     const f = signalFingerprint(cut(rest, 0, 10));
     const packed = packFingerprint(f);
-    assert.equal(packed.length, 7 + 19 * 320);
+    // 10 s of 19 channels at 32 Hz (1–8 Hz) and at 64 Hz (8–16 Hz), with their headers.
+    assert.equal(packed.length, 2 + (6 + 19 * 320) + (6 + 19 * 640));
     assert.deepEqual(unpackFingerprint(packed), f);
     assert.deepEqual(signalFingerprint(scale(cut(rest, 0, 10), 3)), f);
     assert.throws(() => unpackFingerprint(packed.subarray(0, 100)), /wrong length/);

@@ -15,9 +15,10 @@ import type { CredentialThrottle, LockedOut } from '../../security/credential-th
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
 import { NeuralCredentials } from './neural-credentials.js';
-import { findReplay, type ReplayVerdict } from './replay.js';
+import type { ReplayVerdict } from './replay.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
-import { signalFingerprint } from './signal-fingerprint.js';
+import type { SignalFingerprint } from './signal-fingerprint.js';
+import { ReplayWorker } from './replay-worker.js';
 import { checkContentType, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
@@ -48,8 +49,8 @@ interface Decoded {
 /**
  * Brain-signal verification with an EEG headset. A short resting recording (EDF or the device
  * samples format) is embedded by the neural model and compared with the account's enrolled
- * template by cosine score; a recording the account has submitted before (exactly, or a near
- * copy) is refused as a replay. RFC 8176 has no method value for EEG: `eeg` is a private value.
+ * template by cosine score; a recording the account has submitted before (exactly, or its signal
+ * shifted, rescaled, noisy, relabelled, resampled or spliced) is refused as a replay. RFC 8176 has no method value for EEG: `eeg` is a private value.
  */
 export class NeuralStep implements Step {
   readonly id = 'neural';
@@ -65,6 +66,8 @@ export class NeuralStep implements Step {
    * started on first use or by `warm` and shared by every request; onnxruntime is loaded there.
    */
   private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
+  /** The signal replay check, on a thread of its own so that it runs while the model embeds. */
+  private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
   static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
@@ -89,11 +92,11 @@ export class NeuralStep implements Step {
   }
 
   async warm(): Promise<void> {
-    await this.embedder.get();
+    await Promise.all([this.embedder.get(), this.replayCheck.get()]);
   }
 
-  close(): Promise<void> {
-    return this.embedder.close();
+  async close(): Promise<void> {
+    await Promise.all([this.embedder.close(), this.replayCheck.close()]);
   }
 
   purgeExpired(): Promise<number> {
@@ -156,16 +159,16 @@ export class NeuralStep implements Step {
     let probe: Embedding;
     let threshold: number;
     let replay: ReplayVerdict;
+    let fingerprint: SignalFingerprint;
     try {
       checkContentType(file.contentType);
       decoded = this.decode(file.data);
       const embedding = this.embed(decoded.recording);
-      // Awaited below; until then a failure must not count as unhandled.
+      // Awaited below with the replay check; until then a failure must not count as unhandled.
       embedding.catch(() => undefined);
-      // The signal replay check runs on this thread while the model worker embeds.
       const previous = await this.credentials.replay.previous(account.id, template.model);
-      replay = findReplay(decoded.digest, signalFingerprint(decoded.recording), previous, this.settings.replaySimilarity);
-      ({ embedding: probe, threshold } = await embedding);
+      const checked = (await this.replayCheck.get()).check(decoded.recording, decoded.digest, previous, this.settings.replaySimilarity);
+      [{ embedding: probe, threshold }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
     } catch (err) {
       if (!(err instanceof NeuralInputError)) throw err;
       await failed('bad_recording', { code: err.code });
@@ -192,7 +195,7 @@ export class NeuralStep implements Step {
     if (similarity < threshold) {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
-    const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint: signalFingerprint(decoded.recording) };
+    const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint };
     if (!(await this.credentials.replay.rememberProbe(account.id, template.model, submission, ReplayMemory.expiry(this.settings.replayRetentionDays)))) {
       // The same recording was accepted by a concurrent request a moment ago.
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
@@ -212,8 +215,8 @@ export class NeuralStep implements Step {
       for (const file of files) {
         checkContentType(file.contentType);
         const decoded = this.decode(file.data);
-        const { embedding } = await this.embed(decoded.recording);
-        submissions.push({ kind: 'enrollment', digest: decoded.digest, fingerprint: signalFingerprint(decoded.recording) });
+        const [{ embedding }, fingerprint] = await Promise.all([this.embed(decoded.recording), (await this.replayCheck.get()).fingerprint(decoded.recording)]);
+        submissions.push({ kind: 'enrollment', digest: decoded.digest, fingerprint });
         windows.push(...embedding.windows);
         rejected += embedding.windowsRejected.length;
         seconds += durationSeconds(decoded.recording);

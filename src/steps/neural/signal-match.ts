@@ -1,5 +1,5 @@
 import { fft } from '../../biometrics/neural/spectrum.js';
-import type { SignalFingerprint } from './signal-fingerprint.js';
+import type { FingerprintBand } from './signal-fingerprint.js';
 
 /**
  * Where a probe's signal reappears in earlier recordings. The probe is cut into short chunks;
@@ -21,10 +21,9 @@ export interface ChunkMatch {
 }
 
 const CHUNK_SECONDS = 4;
-const HOP_SECONDS = 2;
+const HOP_SECONDS = 4;
 // Lags kept per chunk from the channel-mean search for the channel-by-channel confirmation.
-const CANDIDATES_PER_CHUNK = 4;
-const FFT_SIZE = 512;
+const CANDIDATES_PER_CHUNK = 3;
 
 interface Candidate {
   source: number;
@@ -33,7 +32,7 @@ interface Candidate {
 }
 
 /** Channel sum (order-invariant) of a fingerprint, written into `out` from `at`. */
-function channelSum(f: SignalFingerprint, out: Float64Array, at = 0): Float64Array {
+function channelSum(f: FingerprintBand, out: Float64Array, at = 0): Float64Array {
   const n = f.channels[0]?.length ?? 0;
   for (const c of f.channels) for (let i = 0; i < n; i++) out[at + i] = (out[at + i] as number) + (c[i] as number);
   return out;
@@ -70,10 +69,10 @@ function keep(list: Candidate[], c: Candidate, limit: number): void {
 }
 
 /** Real signals' spectra at the FFT size, with their norms, for the correlation search. */
-function chunkSpectra(chunks: readonly Float64Array[]) {
+function chunkSpectra(chunks: readonly Float64Array[], size: number) {
   return chunks.map((x) => {
-    const re = new Float64Array(FFT_SIZE);
-    const im = new Float64Array(FFT_SIZE);
+    const re = new Float64Array(size);
+    const im = new Float64Array(size);
     re.set(x);
     fft(re, im);
     let norm = 0;
@@ -86,7 +85,7 @@ function chunkSpectra(chunks: readonly Float64Array[]) {
  * The remembered recordings' channel sums one after the other, so that the search runs over full
  * FFT blocks; `owner[i]` is the recording sample i comes from and `offset[j]` where recording j starts.
  */
-function concatenatedSums(memory: readonly SignalFingerprint[], rate: number, chunk: number) {
+function concatenatedSums(memory: readonly FingerprintBand[], rate: number, chunk: number) {
   const usable = memory.map((m, j) => ({ m, j })).filter(({ m }) => m.rate === rate && (m.channels[0]?.length ?? 0) >= chunk);
   const total = usable.reduce((n, { m }) => n + m.channels[0]!.length, 0);
   const signal = new Float64Array(total);
@@ -108,7 +107,9 @@ function concatenatedSums(memory: readonly SignalFingerprint[], rate: number, ch
  * chunk. Lags whose window crosses from one remembered recording into the next are skipped.
  */
 function searchSums(chunks: readonly Float64Array[], memory: Float64Array, owner: Int32Array, chunk: number, found: Candidate[][]): void {
-  const step = FFT_SIZE - chunk + 1;
+  // Four chunk lengths (rounded up to a power of two): three quarters of each block are new lags.
+  const fftSize = 4 * 2 ** Math.ceil(Math.log2(chunk));
+  const step = fftSize - chunk + 1;
   const lags = memory.length - chunk + 1;
   const energy = squareSums(memory);
   // 1 / norm of the memory under each lag's window; 0 where the window crosses into the next recording.
@@ -117,23 +118,23 @@ function searchSums(chunks: readonly Float64Array[], memory: Float64Array, owner
     const e = (energy[l + chunk] as number) - (energy[l] as number);
     inverseNorm[l] = owner[l] === owner[l + chunk - 1] && e > 0 ? 1 / Math.sqrt(e) : 0;
   }
-  const spectra = chunkSpectra(chunks);
-  const ur = new Float64Array(FFT_SIZE);
-  const ui = new Float64Array(FFT_SIZE);
-  const yr = new Float64Array(FFT_SIZE);
-  const yi = new Float64Array(FFT_SIZE);
+  const spectra = chunkSpectra(chunks, fftSize);
+  const ur = new Float64Array(fftSize);
+  const ui = new Float64Array(fftSize);
+  const yr = new Float64Array(fftSize);
+  const yi = new Float64Array(fftSize);
   for (let first = 0; first < lags; first += 2 * step) {
     const second = first + step;
     ur.fill(0);
     ui.fill(0);
-    ur.set(memory.subarray(first, Math.min(memory.length, first + FFT_SIZE)));
-    if (second < lags) ui.set(memory.subarray(second, Math.min(memory.length, second + FFT_SIZE)));
+    ur.set(memory.subarray(first, Math.min(memory.length, first + fftSize)));
+    if (second < lags) ui.set(memory.subarray(second, Math.min(memory.length, second + fftSize)));
     fft(ur, ui);
     spectra.forEach((x, k) => {
       if (x.norm === 0) return;
       // IFFT(U · conj X) = conj(FFT(conj(U) · X)) / N: the real part is the first block's
       // correlation, minus the imaginary part the second's.
-      for (let f = 0; f < FFT_SIZE; f++) {
+      for (let f = 0; f < fftSize; f++) {
         const a = ur[f] as number;
         const b = -(ui[f] as number);
         const c = x.re[f] as number;
@@ -147,7 +148,7 @@ function searchSums(chunks: readonly Float64Array[], memory: Float64Array, owner
       for (let block = 0; block < 2; block++) {
         const offset = block === 0 ? first : second;
         const part = block === 0 ? yr : yi;
-        const scale = (block === 0 ? 1 : -1) / (FFT_SIZE * x.norm);
+        const scale = (block === 0 ? 1 : -1) / (fftSize * x.norm);
         const end = Math.min(step, lags - offset);
         for (let l = 0; l < end; l++) {
           const start = offset + l;
@@ -181,7 +182,7 @@ function dot(p: Int8Array, ps: number, s: Int8Array, ss: number, length: number)
  * of those correlations is also taken one lag either side. A copy shifted by a fraction of a
  * sample peaks between two lags; the peak is read off a parabola through the three.
  */
-function confirm(probe: SignalFingerprint, probeStart: number, source: SignalFingerprint, sourceStart: number, chunk: number): number {
+function confirm(probe: FingerprintBand, probeStart: number, source: FingerprintBand, sourceStart: number, chunk: number): number {
   const length = source.channels[0]!.length;
   const lags = [sourceStart - 1, sourceStart, sourceStart + 1].map((l) => Math.min(Math.max(l, 0), length - chunk));
   const norms = lags.map((l) => source.channels.map((s) => norm(s, l, chunk)));
@@ -209,8 +210,8 @@ function confirm(probe: SignalFingerprint, probeStart: number, source: SignalFin
   return Math.min(1, peak);
 }
 
-/** The best confirmed alignment of each probe chunk in `memory` (chunks with no candidate are left out). */
-export function matchChunks(probe: SignalFingerprint, memory: readonly SignalFingerprint[]): ChunkMatch[] {
+/** The best confirmed alignment of each probe chunk in `memory`, one band of the fingerprints (chunks with no candidate are left out). */
+export function matchChunks(probe: FingerprintBand, memory: readonly FingerprintBand[]): ChunkMatch[] {
   const chunk = Math.round(CHUNK_SECONDS * probe.rate);
   const sum = channelSum(probe, new Float64Array(probe.channels[0]?.length ?? 0));
   const starts = chunkStarts(sum.length, chunk, Math.round(HOP_SECONDS * probe.rate));
