@@ -23,7 +23,7 @@ export interface FingerprintBand {
  * Each rate is four times its band's top (a copy shifted by half a sample still correlates) and
  * divides the top band's rate.
  */
-export const FINGERPRINT_BANDS = [
+const FINGERPRINT_BANDS = [
   { rate: 32, highpassHz: 1, lowpassHz: 8 },
   { rate: 64, highpassHz: 8, lowpassHz: 16 },
 ] as const;

@@ -8,7 +8,7 @@ import type { FingerprintBand } from './signal-fingerprint.js';
  * channel by channel, each probe channel against its best-matching remembered channel.
  */
 export interface ChunkMatch {
-  /** Where the chunk starts in the probe, in samples at the fingerprint rate. */
+  /** Where the chunk starts in the probe, in samples at the band's rate. */
   probeStart: number;
   /** Its length in samples. */
   length: number;
@@ -20,9 +20,11 @@ export interface ChunkMatch {
   score: number;
 }
 
+// Chunks of 4 s, back to back, and one ending at the probe's end: a splice of two parts always has
+// one part holding a whole chunk.
 const CHUNK_SECONDS = 4;
 const HOP_SECONDS = 4;
-// Lags kept per chunk from the channel-mean search for the channel-by-channel confirmation.
+// Lags kept per chunk from the channel-sum search for the channel-by-channel confirmation.
 const CANDIDATES_PER_CHUNK = 3;
 
 interface Candidate {
@@ -46,7 +48,7 @@ function squareSums(x: Float64Array): Float64Array {
 }
 
 /** Chunk starts covering the probe: every hop, and one ending at the probe's end. */
-export function chunkStarts(length: number, chunk: number, hop: number): number[] {
+function chunkStarts(length: number, chunk: number, hop: number): number[] {
   if (length < chunk) return [];
   const starts: number[] = [];
   for (let s = 0; s + chunk <= length; s += hop) starts.push(s);
