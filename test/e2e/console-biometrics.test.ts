@@ -177,7 +177,7 @@ describeOnEachBackend(
       const eeg = await openSetup(issuer(), 'cat', 'neural');
       const device = await fetch(`${issuer()}/capture/${codeOn(eeg.page)}`, { method: 'POST', body: 'hello, this is not a recording. '.repeat(20) });
       assert.equal(device.status, 422);
-      const upload = await eeg.browser.upload(eeg.page, pathOf(eeg.page), [{ field: 'recording', name: 'x.edf', data: new TextEncoder().encode('not an EDF file at all. '.repeat(20)) }]);
+      const upload = await eeg.browser.upload(eeg.page, pathOf(eeg.page), [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: new TextEncoder().encode('not an EDF file at all. '.repeat(20)) }]);
       assert.equal(upload.status, 422);
       assert.match(alertOf(upload)!, /The recording cannot be used/);
       const empty = await eeg.browser.submit(upload, pathOf(eeg.page));

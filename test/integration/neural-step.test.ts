@@ -16,7 +16,7 @@ import { cutEdf, edfToJsonSamples, eegFile } from '../support/eeg.js';
 
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
 const at = { ip: '192.0.2.20' };
-const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.85, replayRetentionDays: 30 };
+const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.8, replayRetentionDays: 30 };
 
 describe('neural step: configured threshold, sealed storage, replay memory retention', () => {
   let backend: Backend;
@@ -90,7 +90,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal((await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(25, 2), 0, 10))] }, { interactionId: 'i', account }, at)).ok, true);
     const rows = await s.db('neural_submissions').where({ account_id: account.id }).orderBy('id');
     assert.deepEqual(rows.map((r) => r.kind), ['enrollment', 'probe']);
-    for (const row of rows) assert.match(row.windows_sealed, /^v1\./);
+    for (const row of rows) assert.match(row.fingerprint_sealed, /^v1\./);
     const other = await s.accounts.create({ username: 'gil' });
     // A sealed row moved to another account does not open (the account id is bound as associated data).
     const template = await s.db('neural_templates').where({ account_id: account.id }).first();
@@ -99,8 +99,33 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     // The probe expires after the retention period; the enrollment recording stays with the template.
     assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
     await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
-    assert.equal(await credentials.purgeExpired(), 1);
-    assert.deepEqual((await credentials.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+    assert.equal(await credentials.replay.purgeExpired(), 1);
+    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+  });
+
+  test('bad recordings at sign-in get a 4xx with the reason and an audit event; a good one verifies after each', async () => {
+    const account = await s.accounts.create({ username: 'kim' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(21, 1), 0, 60))], at)).ok);
+    const good = cutEdf(eegFile(21, 2), 0, 10);
+    const json = edfToJsonSamples(good);
+    const cases: [string, Buffer, string, number, RegExp, string][] = [
+      ['truncated EDF', Buffer.from(good.subarray(0, good.length - 3000)), 'application/octet-stream', 422, /truncated/, 'edf_truncated'],
+      ['NaN (null) sample', Buffer.from(JSON.stringify({ ...json, samples: json.samples.map((c, i) => (i === 2 ? c.map((v, j) => (j === 7 ? null : v)) : c)) })), 'application/json', 422, /not a finite number/, 'samples_nonfinite'],
+      ['wrong content type', Buffer.from(good), 'image/png', 415, /declared as image\/png, not an EEG recording/, 'content_type_unsupported'],
+      ['oversized', Buffer.alloc(16 * 1024 * 1024 + 1, 0x30), 'application/octet-stream', 413, /the limit is 16777216/, 'recording_too_large'],
+      ['not a recording', Buffer.from('<html>hello</html>'.repeat(40)), 'application/octet-stream', 422, /EDF/, 'edf_not_edf'],
+    ];
+    for (const [i, [what, data, contentType, status, message, code]] of cases.entries()) {
+      const refused = await step.verify({ fields: {}, files: [{ field: 'recording', contentType, data }] }, { interactionId: 'i', account }, at);
+      assert.equal(!refused.ok && refused.status, status, what);
+      assert.match(!refused.ok ? refused.message : '', message, what);
+      const [event] = await s.audit.query({ subject: account.id, type: 'login.failed', limit: 1 });
+      assert.deepEqual([event!.details!.reason, event!.details!.code], ['bad_recording', code], what);
+      // The model worker is still there and verifies a fresh recording (a new 10 s of the task run each time).
+      const fresh = await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(21, 2), 10 * (i + 1), 10))] }, { interactionId: 'i', account }, at);
+      assert.equal(fresh.ok, true, `after ${what}`);
+    }
   });
 });
 
