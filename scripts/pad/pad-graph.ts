@@ -21,7 +21,7 @@ export const FEATURES_OUTPUT = 'features';
 
 export const FEATURE_NAMES = [
   ...SIGMAS.map((_, k) => `band${k}_energy_share`),
-  'luma_contrast', 'cb_over_luma', 'cr_over_luma', 'cb_spread_over_contrast', 'cr_spread_over_contrast', 'detail_over_contrast',
+  'luma_contrast', 'cb_over_luma', 'cr_over_luma', 'detail_over_contrast',
 ] as const;
 export const FEATURE_LENGTH = FEATURE_NAMES.length;
 
@@ -59,25 +59,19 @@ function chipStatistics(g: GraphBuilder, chip: string): string {
   const detail = energies.slice(1).reduce((sum, e) => g.op('Add', [sum, e]), energies[0]!);
 
   const face = levels[0]!;
-  const stats = (c: string) => {
-    const m = mean(c);
-    const centred = g.op('Sub', [c, g.op('Unsqueeze', [m, g.int64s('unsqueeze_axes', [2, 3])])]);
-    return { mean: m, spread: g.op('Sqrt', [g.op('Add', [mean(square(centred)), eps])]) };
-  };
-  const y = stats(face);
-  const cb = stats(inner(channel(1), MARGIN));
-  const cr = stats(inner(channel(2), MARGIN));
-  const lumaMean = g.op('Add', [y.mean, eps]);
+  const lumaMean = mean(face);
+  const centred = g.op('Sub', [face, g.op('Unsqueeze', [lumaMean, g.int64s('unsqueeze_axes', [2, 3])])]);
+  const lumaSpread = g.op('Sqrt', [g.op('Add', [mean(square(centred)), eps])]);
+  const chromaMean = (c: number) => mean(inner(channel(c), MARGIN));
+  const brightness = g.op('Add', [lumaMean, eps]);
   const log = (x: string) => g.op('Log', [x]);
   const div = (a: string, b: string) => g.op('Div', [a, b]);
   const columns = [
     ...energies.map((e) => log(div(e, detail))),
-    log(div(y.spread, lumaMean)),
-    div(cb.mean, lumaMean),
-    div(cr.mean, lumaMean),
-    log(div(cb.spread, y.spread)),
-    log(div(cr.spread, y.spread)),
-    log(div(detail, square(y.spread))),
+    log(div(lumaSpread, brightness)),
+    div(chromaMean(1), brightness),
+    div(chromaMean(2), brightness),
+    log(div(detail, square(lumaSpread))),
   ];
   return g.op('Concat', columns, { axis: 1 });
 }

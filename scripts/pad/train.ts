@@ -6,21 +6,19 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FacePipeline, MODEL_FILES } from '../../src/biometrics/face/index.js';
+import { DEFAULT_PAD_THRESHOLD, FacePipeline, MODEL_FILES } from '../../src/biometrics/face/index.js';
 import { MODELS_DIR } from '../../src/paths.js';
 import { sharedDataDir } from '../../test/unit/face-support.js';
 import { BURST_FRAMES, BURST_RULES, type BurstRule } from './bursts.js';
 import { sampleChips } from './chips.js';
 import { readPadDataset } from './dataset.js';
 import { chipFeatures } from './features.js';
-import { apcerAtBpcer, errorRates } from './metrics.js';
+import { apcerAtBpcer, errorRates, type PadErrorRates } from './metrics.js';
 import { fit, folds, runFold, select, TARGET_BPCER, type Example } from './protocol.js';
 import { FEATURE_NAMES, padModel } from './pad-graph.js';
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
-// Folds differ in size: combine their rates weighted by their number of bursts.
-const weighted = (rates: Array<{ n: number; rates: { worstApcer: number; bpcer: number } }>, key: 'worstApcer' | 'bpcer') =>
-  rates.reduce((a, r) => a + r.n * r.rates[key], 0) / rates.reduce((a, r) => a + r.n, 0);
+const rates = (r: PadErrorRates) => ({ threshold: round(r.threshold), apcer: round(r.worstApcer), bpcer: round(r.bpcer), acer: round(r.acer) });
 
 const { values } = parseArgs({ options: { data: { type: 'string' } } });
 const dataDir = values.data ?? join(sharedDataDir(), 'pad-nuaa-train');
@@ -37,21 +35,26 @@ for (const [name, protocolFolds] of Object.entries(folds(examples))) {
   protocols[name] = {
     folds: results.map((r) => ({
       fold: r.fold, train: r.train, test: r.test, lambda: r.lambda,
-      atFoldThreshold: { threshold: round(r.atFoldThreshold.threshold), apcer: r.atFoldThreshold.worstApcer, bpcer: round(r.atFoldThreshold.bpcer), acer: round(r.atFoldThreshold.acer) },
+      atDefaultThreshold: rates(r.atDefaultThreshold),
+      atInnerThreshold: rates(r.atInnerThreshold),
       apcerAtBpcer1: round(r.apcerAtBpcer1), apcerAtBpcer5: round(r.apcerAtBpcer5),
     })),
-    pooled: { apcerAtBpcer1: round(apcerAtBpcer(pooled, 0.01).worstApcer), apcerAtBpcer5: round(apcerAtBpcer(pooled, 0.05).worstApcer) },
-    // Each fold's bursts at that fold's own threshold, counted over all folds.
+    pooled: {
+      atDefaultThreshold: rates(errorRates(pooled, DEFAULT_PAD_THRESHOLD)),
+      apcerAtBpcer1: round(apcerAtBpcer(pooled, 0.01).worstApcer),
+      apcerAtBpcer5: round(apcerAtBpcer(pooled, 0.05).worstApcer),
+    },
+    // Bursts of all folds at the default threshold, under the server's rule and the strictest one.
     bursts: Object.fromEntries((Object.keys(BURST_RULES) as BurstRule[]).map((rule) => {
-      const rates = results.map((r) => ({ n: r.bursts[rule].length, rates: errorRates(r.bursts[rule], r.atFoldThreshold.threshold) }));
-      return [rule, { bursts: rates.reduce((a, r) => a + r.n, 0), apcerAtFoldThresholds: round(weighted(rates, 'worstApcer')), bpcerAtFoldThresholds: round(weighted(rates, 'bpcer')) }];
+      const bursts = results.flatMap((r) => r.bursts[rule]);
+      return [rule, { bursts: bursts.length, ...rates(errorRates(bursts, DEFAULT_PAD_THRESHOLD)) }];
     })),
   };
 }
 
 const chosen = select(examples);
 const head = fit(examples, chosen.lambda);
-const model = padModel(head, `Tessera face PAD: chip statistics + logistic regression, trained on ${examples.length} NUAA frames (lambda ${chosen.lambda}); threshold ${round(chosen.threshold)}`);
+const model = padModel(head, `Tessera face PAD: chip statistics + logistic regression, trained on ${examples.length} NUAA frames (lambda ${chosen.lambda})`);
 await writeFile(join(MODELS_DIR, MODEL_FILES.pad), model);
 console.log(JSON.stringify({
   data: dataDir,
@@ -60,5 +63,5 @@ console.log(JSON.stringify({
   features: FEATURE_NAMES,
   burstFrames: BURST_FRAMES,
   protocols,
-  model: { file: `models/${MODEL_FILES.pad}`, bytes: model.length, sha256: createHash('sha256').update(model).digest('hex'), lambda: chosen.lambda, threshold: round(chosen.threshold), thresholdRule: `inner leave-people-out BPCER ${TARGET_BPCER * 100}%` },
+  model: { file: `models/${MODEL_FILES.pad}`, bytes: model.length, sha256: createHash('sha256').update(model).digest('hex'), lambda: chosen.lambda, lambdaRule: `inner leave-people-out, lowest APCER at BPCER ${TARGET_BPCER * 100}%`, defaultThreshold: DEFAULT_PAD_THRESHOLD },
 }));

@@ -8,7 +8,7 @@ import { openSession, runSingleOutput } from './onnx-session.js';
 export const PAD_INPUT = 'pixels';
 export const PAD_OUTPUT = 'bona_fide';
 /** The mean bona-fide score a burst must reach: models/face-pad.md says how it was set. */
-export const DEFAULT_PAD_THRESHOLD = 0.75;
+export const DEFAULT_PAD_THRESHOLD = 0.7;
 
 export class PadModel {
   private constructor(private readonly session: ort.InferenceSession) {}
