@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelableScheme, type StoredTemplate } from '../src/biometrics/cancelable/index.js';
-import { FaceWorker, matchAgainst } from '../src/biometrics/face/index.js';
+import { FacePipeline, FaceWorker, MODEL_FILES, matchAgainst } from '../src/biometrics/face/index.js';
+import { PadModel } from '../src/biometrics/face/pad.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../src/log.js';
 import { MODELS_DIR, PROJECT_ROOT } from '../src/paths.js';
@@ -19,7 +20,7 @@ import { BurstBuilder, posedPhotos } from '../test/support/face-images.js';
 import { authorize, tokensFrom } from '../test/support/interactive.js';
 import { discoverRp } from '../test/support/rp.js';
 import { freePort } from '../test/support/server.js';
-import { identityImages, sharedDataDir } from '../test/unit/face-support.js';
+import { identityImages, PAD_OFF_FOR_LFW_BURSTS, sharedDataDir } from '../test/unit/face-support.js';
 import { rssMb } from './processes.js';
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -66,6 +67,23 @@ async function startServer(env: Record<string, string>) {
   };
 }
 
+/** The PAD model alone on aligned chips of the probes, one frame per run, as the pipeline calls it. */
+async function padLatency(probes: Buffer[]) {
+  const pipeline = await FacePipeline.create(MODELS_DIR);
+  const chips = await Promise.all(probes.map(async (p) => (await pipeline.crop(p)).chip));
+  const pad = await PadModel.create(join(MODELS_DIR, MODEL_FILES.pad), 1);
+  const times: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    for (const chip of chips) {
+      const t = performance.now();
+      await pad.scores([chip]);
+      times.push(performance.now() - t);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { frames: times.length, p50Ms: quantile(times, 0.5), p95Ms: quantile(times, 0.95) };
+}
+
 export async function benchFace(seconds: number) {
   const worker = await FaceWorker.create(MODELS_DIR);
   const people = await identityImages('faces-lfw-dev', 40, 2);
@@ -77,6 +95,8 @@ export async function benchFace(seconds: number) {
     log(`face verification on one worker, concurrency ${concurrency}, ${seconds}s`);
     verification.push(await verificationLoad(worker, probes, enrolled, concurrency, seconds));
   }
+  log('PAD model alone, one frame at a time');
+  const pad = await padLatency(probes);
   const lfw = join(sharedDataDir(), 'faces-lfw-dev');
   const bursts = new BurstBuilder(await posedPhotos(worker, join(lfw, 'Junichiro_Koizumi')));
   await worker.close();
@@ -89,7 +109,7 @@ export async function benchFace(seconds: number) {
     acr: { 'urn:tessera:acr:password': 'password', [FACE_ACR]: 'face' },
   }));
   const port = await freePort();
-  const env = { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dir, TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' };
+  const env = { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dir, TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', ...PAD_OFF_FOR_LFW_BURSTS };
   const services = await openServices(loadConfig(env), createLogger('warn'));
   const web = await services.clients.create({ name: 'bench face', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
   await services.accounts.create({ username: 'face', password: PASSWORD });
@@ -127,7 +147,8 @@ export async function benchFace(seconds: number) {
   rmSync(dir, { recursive: true, force: true });
   signInMs.sort((a, b) => a - b);
   return {
-    verification: { frame: '250×250 LFW JPEG, decode → detect → landmarks → align → embed → compare', worker: 'one FaceWorker (as in each server process)', runs: verification },
+    verification: { frame: '250×250 LFW JPEG, decode → detect → landmarks → align → embed + PAD → compare', worker: 'one FaceWorker (as in each server process)', runs: verification },
+    pad: { ...pad, note: 'models/face-pad.onnx alone on the aligned chip, one thread (included in verification above)' },
     burstSignIn: { frames: 5, samples: signInMs.length, medianMs: quantile(signInMs, 0.5), note: 'POST of a 5-frame burst through the JSON API: challenge, analysis, replay check, liveness, match' },
     rssMb: { serverWithoutFaceModels: withoutModels, serverWithFaceModelsLoaded: modelsLoaded, serverAfterFaceSignIns: afterSignIns, serverWithNeuralModelLoaded: neuralLoaded },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
+import { DEFAULT_PAD_THRESHOLD } from '../src/biometrics/face/pad.js';
 import { CHALLENGE_KINDS } from '../src/steps/face/challenge.js';
 import { DEFAULT_REPLAY_SIMILARITY } from '../src/steps/neural/replay.js';
 
@@ -103,8 +104,10 @@ export const configSchema = z
     riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
     riskFailureWindowSeconds: positiveInt.default(24 * 3600),
     // Face step: the decision threshold on the embedding distance (default calibrated on
-    // faces-lfw-dev, models/face-recognition.md), the liveness challenges offered and how long one stays valid.
+    // faces-lfw-dev, models/face-recognition.md), the presentation-attack score a burst must reach
+    // (models/face-pad.md), the liveness challenges offered and how long one stays valid.
     faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
+    facePadThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_PAD_THRESHOLD),
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
     faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),

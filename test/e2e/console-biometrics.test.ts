@@ -14,7 +14,7 @@ import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { runCli } from '../support/spawn.js';
 import { describeOnEachBackend, type SuiteContext } from '../support/suite.js';
-import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -191,7 +191,7 @@ describeOnEachBackend(
     });
   },
   {
-    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' },
+    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', ...PAD_OFF_FOR_LFW_BURSTS },
     async setup({ server }) {
       for (const username of ['kim', 'ada', 'bob', 'cat']) await server.services.accounts.create({ username, password: PASSWORD });
       const c = await server.services.clients.create({ name: 'Biometric app', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });

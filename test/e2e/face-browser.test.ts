@@ -15,7 +15,7 @@ import { BurstBuilder, CLIP, headTurnClip, posedPhotos } from '../support/face-i
 import { authorizationUrl } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -44,7 +44,7 @@ before(async () => {
   }
   backend = await sqliteBackend();
   // The clips turn left: this server asks for that movement only.
-  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left' });
+  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left', ...PAD_OFF_FOR_LFW_BURSTS });
   await server.services.accounts.create({ username: 'cam', password: PASSWORD });
   const c = await server.services.clients.create({ name: 'Camera app', redirectUris: [CALLBACK], firstParty: true });
   rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });

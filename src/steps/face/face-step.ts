@@ -5,7 +5,7 @@ import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
-import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
+import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, padAuditFields, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
 import { CHALLENGE_TEXT, type Challenges } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
 import type { EnrolledFace, FaceTemplates } from './face-templates.js';
@@ -84,7 +84,7 @@ export class FaceStep implements Step {
     // Removed while this sign-in was under way.
     if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
     const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled.map((e) => e.template), this.templates.scheme, this.threshold);
-    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, quality_reasons: [] };
+    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, ...padAuditFields(burst.pad), quality_reasons: [] };
     if (!decision.match) {
       return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
     }
@@ -148,7 +148,7 @@ class FaceEnrollment implements StepEnrollment {
     }
     await this.throttle.succeed(key);
     await this.templates.replace(account.id, chosen);
-    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge } });
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge, ...padAuditFields((burst as Burst).pad) } });
     return { ok: true };
   }
 
