@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaceWorker, matchAgainst } from '../src/biometrics/face/index.js';
+import { CancelableScheme, type StoredTemplate } from '../src/biometrics/cancelable/index.js';
+import { FacePipeline, FaceWorker, MODEL_FILES, matchAgainst } from '../src/biometrics/face/index.js';
+import { PadModel } from '../src/biometrics/face/pad.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../src/log.js';
 import { MODELS_DIR, PROJECT_ROOT } from '../src/paths.js';
@@ -18,7 +20,7 @@ import { BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos } from '../tes
 import { authorize, tokensFrom } from '../test/support/interactive.js';
 import { discoverRp } from '../test/support/rp.js';
 import { freePort } from '../test/support/server.js';
-import { identityImages, sharedDataDir } from '../test/unit/face-support.js';
+import { identityImages, PAD_OFF_FOR_LFW_BURSTS, sharedDataDir } from '../test/unit/face-support.js';
 import { rssMb } from './processes.js';
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -26,9 +28,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1));
 const PASSWORD = 'bench password 123';
 const FACE_ACR = 'urn:tessera:acr:face';
+// Verification compares with a cancelable template, as the face step does.
+const scheme = new CancelableScheme(randomBytes(32), 'face');
 
 /** Verifications (decode → decision, one frame) for `seconds` with `concurrency` in flight. */
-async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: Float32Array[], concurrency: number, seconds: number) {
+async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: StoredTemplate[], concurrency: number, seconds: number) {
   const times: number[] = [];
   const until = Date.now() + seconds * 1000;
   let next = 0;
@@ -37,7 +41,7 @@ async function verificationLoad(worker: FaceWorker, probes: Buffer[], enrolled: 
       while (Date.now() < until) {
         const probe = probes[next++ % probes.length]!;
         const t = performance.now();
-        matchAgainst((await worker.analyse(probe)).embedding, enrolled);
+        matchAgainst((await worker.analyse(probe)).embedding, enrolled, scheme);
         times.push(performance.now() - t);
       }
     }),
@@ -63,10 +67,27 @@ async function startServer(env: Record<string, string>) {
   };
 }
 
+/** The PAD model alone on aligned chips of the probes, one frame per run, as the pipeline calls it. */
+async function padLatency(probes: Buffer[]) {
+  const pipeline = await FacePipeline.create(MODELS_DIR);
+  const chips = await Promise.all(probes.map(async (p) => (await pipeline.crop(p)).chip));
+  const pad = await PadModel.create(join(MODELS_DIR, MODEL_FILES.pad), 1);
+  const times: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    for (const chip of chips) {
+      const t = performance.now();
+      await pad.scores([chip]);
+      times.push(performance.now() - t);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { frames: times.length, p50Ms: quantile(times, 0.5), p95Ms: quantile(times, 0.95) };
+}
+
 export async function benchFace(seconds: number) {
   const worker = await FaceWorker.create(MODELS_DIR);
   const people = await identityImages('faces-lfw-dev', 40, 2);
-  const enrolled = [(await worker.analyse(await readFile(people[0]!.files[0]!))).embedding];
+  const enrolled: StoredTemplate[] = [{ kind: 'cancelable', template: scheme.issue((await worker.analyse(await readFile(people[0]!.files[0]!))).embedding) }];
   const probes = await Promise.all(people.map((p) => readFile(p.files[1]!)));
   for (const probe of probes.slice(0, 5)) await worker.analyse(probe); // warm-up
   const verification = [];
@@ -74,6 +95,8 @@ export async function benchFace(seconds: number) {
     log(`face verification on one worker, concurrency ${concurrency}, ${seconds}s`);
     verification.push(await verificationLoad(worker, probes, enrolled, concurrency, seconds));
   }
+  log('PAD model alone, one frame at a time');
+  const pad = await padLatency(probes);
   const lfw = join(sharedDataDir(), 'faces-lfw-dev');
   const bursts = new BurstBuilder(await posedPhotos(worker, join(lfw, 'Junichiro_Koizumi')));
   await worker.close();
@@ -86,7 +109,7 @@ export async function benchFace(seconds: number) {
     acr: { 'urn:tessera:acr:password': 'password', [FACE_ACR]: 'face' },
   }));
   const port = await freePort();
-  const env = { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dir, TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' };
+  const env = { PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dir, TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', ...PAD_OFF_FOR_LFW_BURSTS };
   const services = await openServices(loadConfig(env), createLogger('warn'));
   const web = await services.clients.create({ name: 'bench face', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
   await services.accounts.create({ username: 'face', password: PASSWORD });
@@ -126,7 +149,8 @@ export async function benchFace(seconds: number) {
   rmSync(dir, { recursive: true, force: true });
   signInMs.sort((a, b) => a - b);
   return {
-    verification: { frame: '250×250 LFW JPEG, decode → detect → landmarks → align → embed → compare', worker: 'one FaceWorker (as in each server process)', runs: verification },
+    verification: { frame: '250×250 LFW JPEG, decode → detect → landmarks → align → embed + PAD → compare', worker: 'one FaceWorker (as in each server process)', runs: verification },
+    pad: { ...pad, note: 'models/face-pad.onnx alone on the aligned chip, one thread (included in verification above)' },
     burstSignIn: { frames: burstFrames, samples: signInMs.length, medianMs: quantile(signInMs, 0.5), note: 'POST of a burst (two movements) through the JSON API: challenge, capture times, analysis, replay check, liveness, match' },
     rssMb: { serverWithoutFaceModels: withoutModels, serverWithFaceModelsLoaded: modelsLoaded, serverAfterFaceSignIns: afterSignIns, serverWithNeuralModelLoaded: neuralLoaded },
   };

@@ -29,6 +29,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_RISK_SIGNALS: 'riskSignals',
   TESSERA_RISK_FAILURE_WINDOW_SECONDS: 'riskFailureWindowSeconds',
   TESSERA_FACE_MATCH_THRESHOLD: 'faceMatchThreshold',
+  TESSERA_FACE_PAD_THRESHOLD: 'facePadThreshold',
   TESSERA_FACE_CHALLENGES: 'faceChallenges',
   TESSERA_FACE_CHALLENGE_MOVES: 'faceChallengeMoves',
   TESSERA_FACE_CHALLENGE_SECONDS: 'faceChallengeSeconds',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
+import { DEFAULT_PAD_THRESHOLD } from '../src/biometrics/face/pad.js';
 import { CHALLENGE_KINDS } from '../src/steps/face/challenge.js';
+import { DEFAULT_REPLAY_SIMILARITY } from '../src/steps/neural/replay.js';
 
 // One validated object holds every setting; the env mapping and the optional
 // config file both feed it, so a bad value gets the same clear message either way.
@@ -102,18 +104,21 @@ export const configSchema = z
     riskSignals: z.array(z.enum(['new_device', 'new_network', 'recent_failures'])).default(['new_device', 'new_network', 'recent_failures']),
     riskFailureWindowSeconds: positiveInt.default(24 * 3600),
     // Face step: the decision threshold on the embedding distance (default calibrated on
-    // faces-lfw-dev, models/face-recognition.md), the liveness movements offered, how many a
-    // challenge asks for in a row (a burst holds at most 10 frames: 3 moves at most) and how long one stays valid.
+    // faces-lfw-dev, models/face-recognition.md), the presentation-attack score a burst must reach
+    // (models/face-pad.md), the liveness movements offered, how many a challenge asks for in a row
+    // (a burst holds at most 10 frames: 3 moves at most) and how long one stays valid.
     faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
+    facePadThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_PAD_THRESHOLD),
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
     faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
     faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which model (montage) to run, the accept threshold (default: the
-    // model card's calibrated value), and the replay defence's near-duplicate similarity and memory.
+    // model card's calibrated value), and the replay defence's signal-correlation cut-off
+    // (measured by eval:neural-replay, models/neural.md) and memory.
     neuralModel: z.enum(['clinical19', 'consumer8']).default('clinical19'),
     neuralThreshold: z.coerce.number().min(-1).max(1).optional(),
-    neuralReplaySimilarity: z.coerce.number().gt(0).max(1).default(0.85),
+    neuralReplaySimilarity: z.coerce.number().gt(0).max(1).default(DEFAULT_REPLAY_SIMILARITY),
     neuralReplayRetentionDays: positiveInt.default(30),
     // Seconds a one-time device capture code (e.g. an EEG headset's app posting a recording) stays valid.
     captureCodeTTL: z.coerce.number().int().min(1).max(3600).default(300),

@@ -7,6 +7,8 @@ import * as neural from './20261128_005_neural.js';
 import * as flows from './20261127_006_flows.js';
 import * as recordsByAccount from './20261127_007_records_by_account.js';
 import * as auditSubjectIndex from './20261128_008_audit_subject_partial_index.js';
+import * as neuralSignalFingerprints from './20261204_009_neural_signal_fingerprints.js';
+import * as cancelableTemplates from './20261204_010_cancelable_templates.js';
 
 // Migrations are listed here rather than discovered on disk, so the compiled build,
 // tsx and the CLI all run exactly the same set in the same order.
@@ -19,6 +21,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127_006_flows': flows,
   '20261127_007_records_by_account': recordsByAccount,
   '20261128_008_audit_subject_partial_index': auditSubjectIndex,
+  '20261204_009_neural_signal_fingerprints': neuralSignalFingerprints,
+  '20261204_010_cancelable_templates': cancelableTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

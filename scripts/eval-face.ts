@@ -1,15 +1,23 @@
 // `npm run eval:face -- --data <dir> [--threshold t] [--models dir]`: verification accuracy and
-// latency of the face pipeline on a folder holding one sub-folder of images per identity.
-// Prints JSON on stdout; progress goes to stderr.
+// latency of the face pipeline on a folder holding one sub-folder of images per identity, with
+// plain embeddings and with cancelable templates (`cancelable`), and how unlinkable and revocable
+// the stored templates are (`unlinkability`). Prints JSON on stdout; progress goes to stderr.
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CancelableScheme, chordOfAngle, hammingFraction, type CancelableTemplate } from '../src/biometrics/cancelable/index.js';
+import { distribution, globalLinkability, storedTemplateScores } from '../src/biometrics/cancelable/evaluation.js';
 import { DEFAULT_MATCH_THRESHOLD, FacePipeline, isFaceError, matchAgainst, embeddingDistance } from '../src/biometrics/face/index.js';
 import { percentile, ScoreSet } from '../src/biometrics/face/evaluation.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.pgm', '.ppm']);
+// Cancelable scoring: the template of photo i is under key i mod KEYS, and the probe is projected
+// with the template's key, as the face step does. A pair's error depends only on its own key, so a
+// pool of keys gives the expected error rates of one key per template at 1/100 of the projections.
+const KEYS = 16;
 
 interface Sample {
   readonly identity: string;
@@ -48,6 +56,7 @@ async function main(): Promise<void> {
   // Warm-up so the first inference's allocations do not count as verification latency.
   await pipeline.analyse(await readFile(files[0]!.file)).catch(() => undefined);
 
+  const scheme = new CancelableScheme(randomBytes(32), 'face');
   const samples: Sample[] = [];
   const latencies: number[] = [];
   // CPU time of the process (all inference threads) per frame: unlike wall time it does not grow
@@ -56,13 +65,14 @@ async function main(): Promise<void> {
   const failures: Record<string, number> = {};
   for (const [i, { identity, file }] of files.entries()) {
     const bytes = await readFile(file);
-    const enrolled = samples.find((s) => s.identity === identity && s.embedding)?.embedding;
+    const first = samples.find((s) => s.identity === identity && s.embedding)?.embedding;
+    const enrolled = first && scheme.issue(first);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     try {
       const { embedding } = await pipeline.analyse(bytes);
-      // The decision against one enrolled template is part of a verification's latency.
-      if (enrolled) matchAgainst(embedding, [enrolled], threshold);
+      // The decision against one enrolled (cancelable) template is part of a verification's latency.
+      if (enrolled) matchAgainst(embedding, [{ kind: 'cancelable', template: enrolled }], scheme, threshold);
       latencies.push(performance.now() - started);
       const cpu = process.cpuUsage(cpuStarted);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
@@ -77,8 +87,11 @@ async function main(): Promise<void> {
   }
 
   process.stderr.write('scoring pairs\n');
-  const all = pairScores(samples, false);
-  const acquired = pairScores(samples, true);
+  const plainDistance = (a: Sample, b: Sample) => embeddingDistance(a.embedding!, b.embedding!);
+  const all = pairScores(samples, false, plainDistance);
+  const acquired = pairScores(samples, true, plainDistance);
+  process.stderr.write(`cancelable templates (${scheme.bitCount} bits)\n`);
+  const cancelable = cancelableFigures(samples, scheme, threshold);
   const report = {
     data: root,
     identities: identities.length,
@@ -95,6 +108,8 @@ async function main(): Promise<void> {
       eer: rounded(acquired.equalErrorRate()),
       frrAtFar0_1pct: rounded(acquired.frrAtFar(0.001)),
     },
+    cancelable: cancelable.report,
+    unlinkability: cancelable.unlinkability,
     latencyMs: { p50: round(percentile(latencies, 50), 1), p95: round(percentile(latencies, 95), 1), frames: latencies.length },
     cpuMs: { p50: round(percentile(cpuTimes, 50), 1), p95: round(percentile(cpuTimes, 95), 1) },
     loadAverage: round(loadavg()[0]!, 2),
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
 }
 
 /** All genuine (same folder) and impostor (different folders) pairs; failed images score +Infinity. */
-function pairScores(samples: readonly Sample[], acquiredOnly: boolean): ScoreSet {
+function pairScores(samples: readonly Sample[], acquiredOnly: boolean, distance: (a: Sample, b: Sample) => number): ScoreSet {
   const genuine: number[] = [];
   const impostor: number[] = [];
   const usable = acquiredOnly ? samples.filter((s) => s.embedding) : samples;
@@ -112,11 +127,75 @@ function pairScores(samples: readonly Sample[], acquiredOnly: boolean): ScoreSet
     for (let j = i + 1; j < usable.length; j++) {
       const a = usable[i]!;
       const b = usable[j]!;
-      const d = a.embedding && b.embedding ? embeddingDistance(a.embedding, b.embedding) : Infinity;
+      const d = a.embedding && b.embedding ? distance(a, b) : Infinity;
       (a.identity === b.identity ? genuine : impostor).push(d);
     }
   }
   return new ScoreSet(genuine, impostor);
+}
+
+/**
+ * The same pairs scored with cancelable templates, the comparison's latency, and the
+ * unlinkability/revocation block: stored templates compared bits against bits across two master
+ * keys (two deployments) and across a re-enrolment (same master key, new salts).
+ */
+function cancelableFigures(samples: readonly Sample[], scheme: CancelableScheme, threshold: number) {
+  const salts = Array.from({ length: KEYS }, () => randomBytes(16));
+  const index = new Map(samples.map((s, i) => [s, i]));
+  const projected = salts.map((salt) => samples.map((s) => s.embedding && scheme.protect(s.embedding, salt, scheme.bitCount)));
+  const cancelableDistance = (a: Sample, b: Sample) => {
+    const i = index.get(a)!;
+    const keyed = projected[i % KEYS]!;
+    return chordOfAngle(Math.PI * hammingFraction(keyed[i]!.bits, keyed[index.get(b)!]!.bits, scheme.bitCount));
+  };
+  const all = pairScores(samples, false, cancelableDistance);
+  const acquired = pairScores(samples, true, cancelableDistance);
+
+  const embeddings = samples.flatMap((s) => (s.embedding ? [{ identity: s.identity, embedding: s.embedding }] : []));
+  const times: number[] = [];
+  const probeTemplate = scheme.issue(embeddings[0]!.embedding);
+  for (const { embedding } of embeddings) {
+    const started = performance.now();
+    scheme.angle(embedding, probeTemplate);
+    times.push(performance.now() - started);
+  }
+
+  const issueAll = (s: CancelableScheme) => embeddings.map(({ identity, embedding }) => ({ identity, template: s.issue(embedding) as CancelableTemplate }));
+  const deploymentA = issueAll(scheme);
+  const deploymentB = issueAll(new CancelableScheme(randomBytes(32), 'face'));
+  const reEnrolled = issueAll(scheme);
+  const twoKeys = storedTemplateScores(deploymentA, deploymentB, chordOfAngle);
+  const reEnrolment = storedTemplateScores(deploymentA, reEnrolled, chordOfAngle);
+  const accepted = (scores: readonly number[]) => round(scores.filter((d) => d <= threshold).length / scores.length, 5);
+  return {
+    report: {
+      bits: scheme.bitCount,
+      keys: KEYS,
+      atThreshold: rounded(all.at(threshold)),
+      eer: rounded(all.equalErrorRate()),
+      frrAtFar0_1pct: rounded(all.frrAtFar(0.001)),
+      acquiredPairsOnly: { eer: rounded(acquired.equalErrorRate()), frrAtFar0_1pct: rounded(acquired.frrAtFar(0.001)) },
+      comparisonUs: { p50: round(percentile(times, 50) * 1000, 1), p95: round(percentile(times, 95) * 1000, 1), comparisons: times.length },
+    },
+    unlinkability: {
+      score: 'euclidean distance at the estimated angle (0 same … 2 opposite); accept ≤ threshold',
+      threshold,
+      sameKey: { mated: distribution([...all.genuine]), nonMated: distribution([...all.impostor]) },
+      twoMasterKeys: {
+        mated: distribution(twoKeys.mated),
+        sameSample: distribution(twoKeys.sameSample),
+        nonMated: distribution(twoKeys.nonMated),
+        acceptedAtThreshold: { mated: accepted(twoKeys.mated), sameSample: accepted(twoKeys.sameSample) },
+        globalLinkability: globalLinkability(twoKeys.mated, twoKeys.nonMated),
+      },
+      reEnrolment: {
+        mated: distribution(reEnrolment.mated),
+        sameSample: distribution(reEnrolment.sameSample),
+        acceptedAtThreshold: { mated: accepted(reEnrolment.mated), sameSample: accepted(reEnrolment.sameSample) },
+        globalLinkability: globalLinkability(reEnrolment.mated, reEnrolment.nonMated),
+      },
+    },
+  };
 }
 
 function round(x: number, digits: number): number {

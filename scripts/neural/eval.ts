@@ -4,14 +4,17 @@
  * Evaluates the neural-signal verifier on every SubjectNN_1.edf / SubjectNN_2.edf pair in a
  * folder (people the model may never have seen): enrollment on the first minute of the resting
  * run, single 10 s probes from the task run (cross-condition) and from later, non-overlapping
- * resting windows (same-condition). JSON result on stdout, progress on stderr.
+ * resting windows (same-condition). The figures are printed for plain embeddings and for cancelable
+ * templates (`cancelable`), with the unlinkability/revocation block (`unlinkability`).
+ * JSON result on stdout, progress on stderr.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NeuralEmbedder } from '../../src/biometrics/neural/embedder.js';
 import { listSubjects, repoPath } from './dataset.js';
 import { evaluateWithEmbedder } from './evaluate.js';
-import { protocol } from './protocol.js';
+import { cancelableEvaluation } from './cancelable-eval.js';
+import { protocol, type SubjectEmbeddings } from './protocol.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,8 +30,10 @@ async function main(): Promise<void> {
   const model = args.model ?? repoPath('models', 'neural-clinical19.onnx');
   const embedder = await NeuralEmbedder.load(model);
   process.stderr.write(`evaluating ${model} on ${subjects.length} subjects from ${args.data}\n`);
-  const report = await evaluateWithEmbedder(embedder, subjects, (line) => process.stderr.write(`${line}\n`));
+  let embeddings: readonly SubjectEmbeddings[] = [];
+  const report = await evaluateWithEmbedder(embedder, subjects, (line) => process.stderr.write(`${line}\n`), (e) => (embeddings = e));
   const threshold = embedder.threshold;
+  const { report: cancelable, unlinkability } = cancelableEvaluation(embeddings, threshold);
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -36,6 +41,8 @@ async function main(): Promise<void> {
         protocol,
         threshold,
         ...report,
+        cancelable,
+        unlinkability,
         machine: { cpus: os.cpus().length, loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)) },
       },
       null,

@@ -25,6 +25,8 @@ export async function evaluateWithEmbedder(
   embedder: NeuralEmbedder,
   subjects: readonly SubjectFiles[],
   progress: (line: string) => void,
+  /** Receives the templates and probe embeddings the figures were computed from. */
+  onEmbeddings?: (embeddings: readonly SubjectEmbeddings[]) => void,
 ): Promise<EvaluationReport> {
   const embeddings: SubjectEmbeddings[] = [];
   const latencies: number[] = [];
@@ -82,6 +84,7 @@ export async function evaluateWithEmbedder(
     progress(`probed ${subject.id}`);
   }
 
+  onEmbeddings?.(embeddings);
   const rounded = (m: Metrics): Metrics => ({
     ...m,
     ...(m.atThreshold === undefined ? {} : { atThreshold: { threshold: m.atThreshold.threshold, far: round(m.atThreshold.far), frr: round(m.atThreshold.frr) } }),

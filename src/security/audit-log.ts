@@ -10,6 +10,7 @@ export type AuditType =
   | 'credential.enrolled'
   | 'credential.enroll_failed'
   | 'credential.removed'
+  | 'credential.migrated'
   | 'credential.recovery_codes_issued'
   | 'account.profile_updated'
   | 'account.password_changed'

@@ -13,7 +13,7 @@ import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { runCli } from '../support/spawn.js';
 import { describeOnEachBackend, type SuiteContext } from '../support/suite.js';
-import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -181,7 +181,7 @@ describeOnEachBackend(
       const eeg = await openSetup(issuer(), 'cat', 'neural');
       const device = await fetch(`${issuer()}/capture/${codeOn(eeg.page)}`, { method: 'POST', body: 'hello, this is not a recording. '.repeat(20) });
       assert.equal(device.status, 422);
-      const upload = await eeg.browser.upload(eeg.page, pathOf(eeg.page), [{ field: 'recording', name: 'x.edf', data: new TextEncoder().encode('not an EDF file at all. '.repeat(20)) }]);
+      const upload = await eeg.browser.upload(eeg.page, pathOf(eeg.page), [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: new TextEncoder().encode('not an EDF file at all. '.repeat(20)) }]);
       assert.equal(upload.status, 422);
       assert.match(alertOf(upload)!, /The recording cannot be used/);
       const empty = await eeg.browser.submit(upload, pathOf(eeg.page));
@@ -195,7 +195,7 @@ describeOnEachBackend(
     });
   },
   {
-    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' },
+    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', ...PAD_OFF_FOR_LFW_BURSTS },
     async setup({ server }) {
       for (const username of ['kim', 'ada', 'bob', 'cat']) await server.services.accounts.create({ username, password: PASSWORD });
       const c = await server.services.clients.create({ name: 'Biometric app', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });

@@ -16,7 +16,7 @@ import { BurstBuilder, CLIP, leftThenRightClip, posedPhotos } from '../support/f
 import { authorizationUrl } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -45,7 +45,7 @@ before(async () => {
   }
   backend = await sqliteBackend();
   // The clips turn left, then right: this server asks for the turns only (two movements, the default).
-  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right' });
+  server = await startTestServer(backend, { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', ...PAD_OFF_FOR_LFW_BURSTS });
   await server.services.accounts.create({ username: 'cam', password: PASSWORD });
   const c = await server.services.clients.create({ name: 'Camera app', redirectUris: [CALLBACK], firstParty: true });
   rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });

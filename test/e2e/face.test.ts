@@ -13,8 +13,9 @@ import { badFrames, BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos, ty
 import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { REENCODINGS } from '../support/reencode.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
+import { insertLegacyFaceTemplate } from '../support/legacy-templates.js';
 import { describeOnEachBackend } from '../support/suite.js';
-import { sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -81,7 +82,10 @@ describeOnEachBackend(
       assert.deepEqual((await tokensFrom(rp, done, verifier)).claims()!.amr, ['pwd', 'face']);
       const rows = await templateRows('kim');
       assert.ok(rows.length >= 3 && rows.length <= 5, `${rows.length} templates`);
-      for (const row of rows) assert.match(String(row.embedding_sealed), /^v1\./, 'sealed at rest');
+      for (const row of rows) {
+        assert.equal(row.format, 'cancelable-v1', 'a cancelable template, not the embedding');
+        assert.match(String(row.template_sealed), /^v1\./, 'sealed at rest');
+      }
     });
 
     test('password then face: the JSON upload API signs in, and the audit has score, threshold and decision', async () => {
@@ -223,6 +227,22 @@ describeOnEachBackend(
       assert.ok(Number(junk.headers.get('retry-after')) > 0);
     });
 
+    test('templates stored as embeddings (before cancelable templates) are replaced at the next successful sign-in', async () => {
+      const { services } = ctx().server;
+      const kim = await services.accounts.findByUsername('kim');
+      const pipeline = await sharedPipeline();
+      const frontal = [...person].sort((a, b) => Math.abs(a.pose.yaw) - Math.abs(b.pose.yaw)).slice(0, 3);
+      await services.db('face_templates').where({ account_id: kim!.id }).delete();
+      for (const photo of frontal) await insertLegacyFaceTemplate(services.db, services.masterKey.key, kim!.id, (await pipeline.analyse(photo.bytes)).embedding);
+      const { browser, page } = await startLogin('kim');
+      const answer = await browser.upload(page, '/step/face', asFrames(bursts.take(challengeOf(page)).frames), {}, JSON_ACCEPT);
+      assert.equal(json(answer).ok, true);
+      assert.deepEqual((await templateRows('kim')).map((r) => r.format), ['cancelable-v1', 'cancelable-v1', 'cancelable-v1']);
+      await services.audit.flush();
+      const [migrated] = await services.audit.query({ subject: kim!.id, type: 'credential.migrated' });
+      assert.deepEqual(migrated!.details, { step: 'face', templates: 3, format: 'cancelable-v1' });
+    });
+
     test("removing a user's face enrollment deletes the templates", async () => {
       const { services } = ctx().server;
       const admin = await services.clients.create({ name: 'Admin', grantTypes: ['client_credentials'], scope: 'admin:read admin:write' });
@@ -235,7 +255,7 @@ describeOnEachBackend(
     });
   },
   {
-    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', TESSERA_FACE_CHALLENGE_SECONDS: '20' },
+    env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', TESSERA_FACE_CHALLENGE_SECONDS: '20', ...PAD_OFF_FOR_LFW_BURSTS },
     async setup({ server }) {
       for (const username of ['kim', 'bea', 'lee']) await server.services.accounts.create({ username, password: PASSWORD });
       const c = await server.services.clients.create({ name: 'Face app', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });

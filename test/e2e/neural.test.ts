@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Browser, type Page } from '../support/browser.js';
+import { addNoise, cut, permuteChannels, resampleTo, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
+import { decodeRecording } from '../../src/biometrics/neural/ingest.js';
+import type { Recording } from '../../src/biometrics/neural/recording.js';
 import { cutEdf, edfHeaderFor, edfToJsonSamples, eegFile } from '../support/eeg.js';
 import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
@@ -23,7 +26,7 @@ writeFileSync(
     flows: { password: [{ step: 'password' }], eeg: { requirements: [{ step: 'password' }, { step: 'neural' }], enrollAtLogin: true } },
     defaultFlow: 'password',
     // The replay test makes several failed attempts in a row on one account.
-    login: { maxFailuresPerAccount: 10 },
+    login: { maxFailuresPerAccount: 20 },
     acr: { 'urn:tessera:acr:password': 'password', [EEG]: 'eeg' },
   }),
 );
@@ -94,6 +97,7 @@ describeOnEachBackend(
 
       const row = await db()('neural_templates').where({ account_id: claims.sub }).first();
       assert.match(row.template_sealed, /^v1\./, 'template sealed at rest');
+      assert.equal(row.format, 'cancelable-v1', 'a cancelable template, not the embedding');
       assert.equal(row.model, 'clinical19');
       const enrolled = (await auditOf(claims.sub)).find((e) => e.type === 'credential.enrolled')!;
       assert.equal(enrolled.details.windows, 11);
@@ -145,14 +149,25 @@ describeOnEachBackend(
       assert.deepEqual(JSON.parse(status.html), { status: 'expired' });
     });
 
-    test('replays are refused: the same recording again, the same samples with noise, shifted by a second', async () => {
-      // Accepted once (previous test's probe at 0–10 s); each variant below is refused as a replay.
+    test('replays are refused: the same recording again, shifted, rescaled with noise, relabelled, spliced', async () => {
+      // Accepted once (previous test's probe: task run 0–10 s); each variant below is refused as a replay.
+      const random = seeded(5);
+      const asJson = (r: Recording) => JSON.stringify({ sampleRate: r.sampleRate, channels: r.channels.map((c) => c.label), samples: r.channels.map((c) => Array.from(c.samples, (v) => Math.round(v * 1000) / 1000)) });
+      const enrolled = decodeRecording(cutEdf(ada.rest, 0, 60));
+      const probe = decodeRecording(cutEdf(ada.task, 0, 10));
+      const subSecond = asJson(cut(enrolled, 20.3461, 10));
+      const disguised = asJson(resampleTo(permuteChannels(addNoise(scale(cut(probe, 0, 10), 2), 20, random), random), 256));
+      const spliced = asJson(splice(cut(enrolled, 40, 5), cut(probe, 3, 5)));
       const attempts: [string, Uint8Array | string, string][] = [
         ['exact copy', cutEdf(ada.task, 0, 10), 'exact'],
         ['same samples as JSON', JSON.stringify(edfToJsonSamples(cutEdf(ada.task, 0, 10))), 'exact'],
-        ['tiny noise', cutEdf(ada.task, 0, 10, { noise: 800 }), 'near_duplicate'],
-        ['shifted by 1 s', cutEdf(ada.task, 1, 10), 'near_duplicate'],
-        ['cut from the enrollment recording', cutEdf(ada.rest, 20, 10), 'near_duplicate'],
+        ['tiny noise', cutEdf(ada.task, 0, 10, { noise: 800 }), 'altered'],
+        ['shifted by 1 s', cutEdf(ada.task, 1, 10), 'altered'],
+        ['shifted by 4 s', cutEdf(ada.task, 4, 10), 'altered'],
+        ['cut from the enrollment recording', cutEdf(ada.rest, 20, 10), 'altered'],
+        ['cut from the enrollment recording between two samples', subSecond, 'altered'],
+        ['×2, 20 dB noise, channels relabelled, resampled to 256 Hz', disguised, 'altered'],
+        ['spliced: 5 s of the enrollment recording, 5 s of the accepted probe', spliced, 'splice'],
       ];
       for (const [what, body, match] of attempts) {
         const { browser, page } = await startLogin(issuer(), 'ada');
@@ -187,10 +202,10 @@ describeOnEachBackend(
 
     test("an impostor's recording is refused (bob enrolled by EDF upload on the page)", async () => {
       const first = await startLogin(issuer(), 'bob');
-      const enrolled = await first.browser.upload(first.page, '/enroll/neural', [{ field: 'recording', name: 'bob.edf', data: cutEdf(bob.rest, 0, 60) }]);
+      const enrolled = await first.browser.upload(first.page, '/enroll/neural', [{ field: 'recording', name: 'bob.edf', type: 'application/octet-stream', data: cutEdf(bob.rest, 0, 60) }]);
       assert.ok(enrolled.leftTo, `${enrolled.status} ${alertOf(enrolled)}`);
       const { browser, page } = await startLogin(issuer(), 'bob');
-      const refused = await browser.upload(page, '/step/neural', [{ field: 'recording', name: 'ada.edf', data: cutEdf(ada.task, 50, 10) }]);
+      const refused = await browser.upload(page, '/step/neural', [{ field: 'recording', name: 'ada.edf', type: 'application/octet-stream', data: cutEdf(ada.task, 50, 10) }]);
       assert.equal(refused.status, 401);
       assert.match(alertOf(refused)!, /does not match/);
       const sub = (await ctx().server.services.accounts.findByUsername('bob'))!.id;
@@ -226,7 +241,7 @@ describeOnEachBackend(
           assert.match(refused.body.error_description!, message, what);
         }
         // The page fallback (upload) says the same, on a page with a fresh code.
-        const shown = await browser.upload(page, '/enroll/neural', [{ field: 'recording', name: 'x.edf', data: typeof body === 'string' ? new TextEncoder().encode(body) : body }]);
+        const shown = await browser.upload(page, '/enroll/neural', [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: typeof body === 'string' ? new TextEncoder().encode(body) : body }]);
         assert.equal(shown.status, status, what);
         assert.match(alertOf(shown)!, /The recording cannot be used/, what);
         assert.notEqual(codeOn(shown), codeOn(page));

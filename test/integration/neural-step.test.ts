@@ -3,16 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../config/load.js';
 import { createLogger } from '../../src/log.js';
+import { decodeTemplate, hammingFraction, type CancelableTemplate } from '../../src/biometrics/cancelable/index.js';
+import { meanDirection } from '../../src/biometrics/neural/similarity.js';
 import { CredentialThrottle } from '../../src/security/credential-throttle.js';
+import { SealedBox } from '../../src/security/sealed-box.js';
 import { openServices, type Services } from '../../src/services.js';
 import { NeuralCredentials } from '../../src/steps/neural/neural-credentials.js';
 import { NeuralStep, type NeuralSettings } from '../../src/steps/neural/neural-step.js';
-import { sqliteBackend, type Backend } from '../support/backends.js';
+import { BACKENDS, sqliteBackend, type Backend } from '../support/backends.js';
+import { insertLegacyNeuralTemplate } from '../support/legacy-templates.js';
 import { cutEdf, edfToJsonSamples, eegFile } from '../support/eeg.js';
 
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
 const at = { ip: '192.0.2.20' };
-const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.85, replayRetentionDays: 30 };
+const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.8, replayRetentionDays: 30 };
 
 describe('neural step: configured threshold, sealed storage, replay memory retention', () => {
   let backend: Backend;
@@ -86,7 +90,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal((await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(25, 2), 0, 10))] }, { interactionId: 'i', account }, at)).ok, true);
     const rows = await s.db('neural_submissions').where({ account_id: account.id }).orderBy('id');
     assert.deepEqual(rows.map((r) => r.kind), ['enrollment', 'probe']);
-    for (const row of rows) assert.match(row.windows_sealed, /^v1\./);
+    for (const row of rows) assert.match(row.fingerprint_sealed, /^v1\./);
     const other = await s.accounts.create({ username: 'gil' });
     // A sealed row moved to another account does not open (the account id is bound as associated data).
     const template = await s.db('neural_templates').where({ account_id: account.id }).first();
@@ -95,7 +99,107 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     // The probe expires after the retention period; the enrollment recording stays with the template.
     assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
     await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
-    assert.equal(await credentials.purgeExpired(), 1);
-    assert.deepEqual((await credentials.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+    assert.equal(await credentials.replay.purgeExpired(), 1);
+    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+  });
+
+  test('bad recordings at sign-in get a 4xx with the reason and an audit event; a good one verifies after each', async () => {
+    const account = await s.accounts.create({ username: 'kim' });
+    const step = stepWith({});
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(21, 1), 0, 60))], at)).ok);
+    const good = cutEdf(eegFile(21, 2), 0, 10);
+    const json = edfToJsonSamples(good);
+    const cases: [string, Buffer, string, number, RegExp, string][] = [
+      ['truncated EDF', Buffer.from(good.subarray(0, good.length - 3000)), 'application/octet-stream', 422, /truncated/, 'edf_truncated'],
+      ['NaN (null) sample', Buffer.from(JSON.stringify({ ...json, samples: json.samples.map((c, i) => (i === 2 ? c.map((v, j) => (j === 7 ? null : v)) : c)) })), 'application/json', 422, /not a finite number/, 'samples_nonfinite'],
+      ['wrong content type', Buffer.from(good), 'image/png', 415, /declared as image\/png, not an EEG recording/, 'content_type_unsupported'],
+      ['oversized', Buffer.alloc(16 * 1024 * 1024 + 1, 0x30), 'application/octet-stream', 413, /the limit is 16777216/, 'recording_too_large'],
+      ['not a recording', Buffer.from('<html>hello</html>'.repeat(40)), 'application/octet-stream', 422, /EDF/, 'edf_not_edf'],
+    ];
+    for (const [i, [what, data, contentType, status, message, code]] of cases.entries()) {
+      const refused = await step.verify({ fields: {}, files: [{ field: 'recording', contentType, data }] }, { interactionId: 'i', account }, at);
+      assert.equal(!refused.ok && refused.status, status, what);
+      assert.match(!refused.ok ? refused.message : '', message, what);
+      const [event] = await s.audit.query({ subject: account.id, type: 'login.failed', limit: 1 });
+      assert.deepEqual([event!.details!.reason, event!.details!.code], ['bad_recording', code], what);
+      // The model worker is still there and verifies a fresh recording (a new 10 s of the task run each time).
+      const fresh = await step.verify({ fields: {}, files: [upload(cutEdf(eegFile(21, 2), 10 * (i + 1), 10))] }, { interactionId: 'i', account }, at);
+      assert.equal(fresh.ok, true, `after ${what}`);
+    }
   });
 });
+
+for (const makeBackend of BACKENDS) {
+  describe(`neural templates are cancelable (${makeBackend.name === 'sqliteBackend' ? 'SQLite' : 'PostgreSQL + Redis'})`, () => {
+    let backend: Backend;
+    let s: Services;
+    let step: NeuralStep;
+    const verify = (account: { id: string }, probe: Uint8Array) => step.verify({ fields: {}, files: [upload(probe)] }, { interactionId: 'i', account: account as never }, at);
+    const storedTemplate = async (accountId: string): Promise<CancelableTemplate> => {
+      const row = await s.db('neural_templates').where({ account_id: accountId }).first();
+      assert.equal(row.format, 'cancelable-v1');
+      return decodeTemplate(new SealedBox(s.masterKey.key, 'neural-cancelable-template').open(row.template_sealed, accountId));
+    };
+
+    before(async () => {
+      backend = await makeBackend();
+      s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
+      const throttle = new CredentialThrottle(s.rateCounter, { maxFailuresPerAccount: 50, maxFailuresPerIp: 50, windowSeconds: 60, lockoutSeconds: 60 });
+      step = new NeuralStep(NeuralCredentials.forMasterKey(s.db, s.masterKey.key), throttle, s.audit, defaults);
+    });
+    after(async () => {
+      await step.close();
+      await s.close();
+      await backend.dispose();
+    });
+
+    test('enrolment stores keyed bits, not the embedding, and sign-in matches them', async () => {
+      const account = await s.accounts.create({ username: 'kai' });
+      assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(21, 1), 0, 60))], at)).ok);
+      const stored = await storedTemplate(account.id);
+      const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(21, 1), 0, 60))).recording);
+      assert.equal(stored.dimensions, embedding.vector.length);
+      const template = meanDirection(embedding.windows);
+      for (let i = 0; i < template.length; i++) assert.equal(Buffer.from(stored.bits).indexOf(Buffer.from(template.buffer, i * 4, 4)), -1);
+      assert.equal((await verify(account, cutEdf(eegFile(21, 2), 0, 10))).ok, true);
+      assert.equal((await verify(account, cutEdf(eegFile(22, 2), 0, 10))).ok, false);
+    });
+
+    test('a template enrolled as an embedding is replaced by a cancelable one at the next successful sign-in', async () => {
+      const account = await s.accounts.create({ username: 'lee' });
+      const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(22, 1), 0, 60))).recording);
+      await insertLegacyNeuralTemplate(s.db, s.masterKey.key, account.id, meanDirection(embedding.windows));
+      const format = async () => (await s.db('neural_templates').where({ account_id: account.id }).first()).format;
+      assert.equal((await verify(account, cutEdf(eegFile(23, 2), 0, 10))).ok, false);
+      assert.equal(await format(), 'embedding', 'a failed sign-in changes nothing');
+      assert.equal((await verify(account, cutEdf(eegFile(22, 2), 0, 10))).ok, true);
+      assert.equal(await format(), 'cancelable-v1');
+      await s.audit.flush();
+      const [migrated] = await s.audit.query({ subject: account.id, type: 'credential.migrated', limit: 5 });
+      assert.deepEqual(migrated!.details, { step: 'neural', templates: 1, format: 'cancelable-v1' });
+      // The migrated template serves the next sign-in.
+      assert.equal((await verify(account, cutEdf(eegFile(22, 2), 20, 10))).ok, true);
+    });
+
+    test('re-enrolment issues a new key: the old template does not match the new one; another master key\'s does not match', async () => {
+      const account = await s.accounts.create({ username: 'max' });
+      const recording = upload(cutEdf(eegFile(24, 1), 0, 60));
+      assert.ok((await step.saveEnrollment(account, [recording], at)).ok);
+      const old = await storedTemplate(account.id);
+      assert.ok((await step.saveEnrollment(account, [recording], at)).ok);
+      const fresh = await storedTemplate(account.id);
+      assert.ok(!old.salt.equals(fresh.salt));
+      const threshold = (await step.embed(step.decode(Buffer.from(cutEdf(eegFile(24, 2), 0, 10))).recording)).threshold;
+      assert.ok(Math.cos(Math.PI * hammingFraction(old.bits, fresh.bits, old.bitCount)) < threshold);
+
+      const { embedding: probe } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(24, 2), 0, 10))).recording);
+      const otherDeployment = NeuralCredentials.forMasterKey(s.db, randomBytes(32));
+      const own = await NeuralCredentials.forMasterKey(s.db, s.masterKey.key).template(account.id);
+      assert.ok(Math.cos(NeuralCredentials.forMasterKey(s.db, s.masterKey.key).scheme.angleTo(probe.vector, own!.stored)) >= threshold);
+      assert.ok(Math.cos(otherDeployment.scheme.angleTo(probe.vector, own!.stored)) < threshold, "another master key's keys do not match it");
+      // Nor does the same person's template in another deployment, compared bits against bits.
+      const elsewhere = otherDeployment.scheme.issue(probe.vector);
+      assert.ok(Math.cos(Math.PI * hammingFraction(elsewhere.bits, fresh.bits, fresh.bitCount)) < threshold);
+    });
+  });
+}

@@ -1,9 +1,10 @@
 // Shared helpers of the face tests: where the models and the shared photo sets are.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FacePipeline, MODEL_FILES } from '../../src/biometrics/face/index.js';
+import { BURST_QUALITY } from '../../src/steps/face/burst.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODELS_DIR = join(REPO, 'models');
@@ -47,4 +48,35 @@ export function sharedPipeline(): Promise<FacePipeline> {
   assertModelsBuilt();
   pipeline ??= FacePipeline.create(MODELS_DIR);
   return pipeline;
+}
+
+/**
+ * LFW news photos are re-imaged pictures (printed, scanned, compressed), and the PAD model rightly
+ * refuses about half the bursts built from them (models/face-pad.md). Suites that test the other
+ * checks (movement, replay, matching) with LFW bursts switch PAD off with this, explicitly; PAD
+ * itself is tested at its default threshold on NUAA frames (face-pad tests).
+ */
+export const PAD_OFF_FOR_LFW_BURSTS = { TESSERA_FACE_PAD_THRESHOLD: '0' } as const;
+
+export const NUAA = 'pad-nuaa-train';
+
+/**
+ * `count` consecutive frames of one NUAA capture (same person, glasses, position and session): the
+ * first capture of `person` in `session` whose first `count` frames the pipeline accepts as burst
+ * frames. A burst as a webcam would send it. `kind` is bona-fide or print.
+ */
+export async function nuaaBurst(pipeline: FacePipeline, kind: 'bona-fide' | 'print', person: string, session: string, count = 5): Promise<Buffer[]> {
+  const dir = join(sharedDataDir(), NUAA, kind === 'print' ? 'attack/print' : kind, person);
+  const names = (await readdir(dir)).filter((f) => f.split('_')[3] === session).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const clips = new Map<string, string[]>();
+  for (const f of names) {
+    const clip = f.split('_').slice(0, 4).join('_');
+    clips.set(clip, [...(clips.get(clip) ?? []), f]);
+  }
+  const usable = (frame: Buffer) => pipeline.analyse(frame, BURST_QUALITY).then(() => true, () => false);
+  for (const clip of clips.values()) {
+    const frames = await Promise.all(clip.slice(0, count).map((f) => readFile(join(dir, f))));
+    if (frames.length === count && (await Promise.all(frames.map(usable))).every(Boolean)) return frames;
+  }
+  throw new Error(`no NUAA ${kind} capture of ${person} in session ${session} with ${count} usable frames`);
 }

@@ -1,27 +1,107 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { normalise } from '../../src/biometrics/neural/similarity.js';
-import { findReplay } from '../../src/steps/neural/replay.js';
-import { seededRandom } from './neural-fixtures.js';
+import { before, describe, test } from 'node:test';
+import { addNoise, cut, highpass, permuteChannels, resampleTo, rotate, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
+import { loadEdf, sharedEegDir } from '../../scripts/neural/dataset.js';
+import { montageByName, selectMontage } from '../../src/biometrics/neural/montage.js';
+import type { Recording } from '../../src/biometrics/neural/recording.js';
+import { DEFAULT_REPLAY_SIMILARITY, findReplay, type ReplayVerdict } from '../../src/steps/neural/replay.js';
+import type { Submission } from '../../src/steps/neural/replay-memory.js';
+import { packFingerprint, signalFingerprint, unpackFingerprint } from '../../src/steps/neural/signal-fingerprint.js';
 
-const random = seededRandom(11);
-const vector = () => normalise(Float32Array.from({ length: 64 }, () => random() - 0.5));
-const nudge = (v: Float32Array, by: number) => normalise(v.map((x) => x + by * (random() - 0.5)));
+// Real EEG (eegmat Subject23, not used to set the cut-off's defaults any more than the others):
+// the memory is the enrollment minute of the resting run and one accepted 10 s task probe.
+const random = seeded(23);
+let rest: Recording;
+let task: Recording;
+let memory: Submission[];
 const digest = (c: string) => c.repeat(64);
+const check = (r: Recording, previous = memory) => findReplay(digest('f'), signalFingerprint(r), previous, DEFAULT_REPLAY_SIMILARITY);
+const refusedAs = (verdict: ReplayVerdict, match: string, what: string) => {
+  assert.equal(verdict.replay, true, `${what}: similarity ${verdict.similarity}`);
+  assert.equal(verdict.replay && verdict.match, match, what);
+};
 
-test('an earlier digest is an exact replay, whatever the embeddings', () => {
-  const earlier = [{ kind: 'probe' as const, digest: digest('a'), windows: [vector()] }];
-  assert.deepEqual(findReplay(digest('a'), [vector()], earlier, 0.85), { replay: true, match: 'exact', of: 'probe', similarity: 1 });
-});
+describe('replay defence on real EEG: every transform of a remembered recording is refused', () => {
+  before(async () => {
+    const montage = montageByName('clinical19');
+    rest = selectMontage(await loadEdf(`${sharedEegDir()}/Subject23_1.edf`), montage);
+    task = selectMontage(await loadEdf(`${sharedEegDir()}/Subject23_2.edf`), montage);
+    memory = [
+      { kind: 'enrollment', digest: digest('a'), fingerprint: signalFingerprint(cut(rest, 0, 60)) },
+      { kind: 'probe', digest: digest('b'), fingerprint: signalFingerprint(cut(task, 0, 10)) },
+    ];
+  });
 
-test('a window almost identical to any earlier window is a near-duplicate; an unrelated one is not', () => {
-  const enrolled = [vector(), vector(), vector()];
-  const earlier = [{ kind: 'enrollment' as const, digest: digest('b'), windows: enrolled }];
-  const near = findReplay(digest('c'), [vector(), nudge(enrolled[1]!, 0.05)], earlier, 0.85);
-  assert.equal(near.replay && near.match, 'near_duplicate');
-  assert.equal(near.replay && near.of, 'enrollment');
-  const fresh = findReplay(digest('c'), [vector()], earlier, 0.85);
-  assert.equal(fresh.replay, false);
-  assert.ok(fresh.similarity < 0.85);
-  assert.equal(findReplay(digest('c'), [vector()], [], 0.85).replay, false);
+  test('the same samples again are an exact replay, by digest', () => {
+    const verdict = findReplay(digest('b'), signalFingerprint(cut(task, 0, 10)), memory, DEFAULT_REPLAY_SIMILARITY);
+    assert.deepEqual(verdict, { replay: true, match: 'exact', of: 'probe', similarity: 1, seconds: 10 });
+  });
+
+  test('a shift by any offset: whole seconds, sub-second, between two samples', () => {
+    for (const start of [3, 17.25, 41.0037, 49.9]) {
+      const verdict = check(cut(rest, start, 10));
+      refusedAs(verdict, 'altered', `enrollment from ${start} s`);
+      assert.equal(verdict.replay && verdict.of, 'enrollment');
+    }
+    // The accepted probe's run cut 4.5 s later: 5.5 s of the probe, then signal never seen.
+    refusedAs(check(cut(task, 4.5, 10)), 'altered', 'probe shifted by 4.5 s');
+  });
+
+  test('amplitude scaling ×0.5 and ×2, and white noise at 20 dB SNR on every channel', () => {
+    refusedAs(check(scale(cut(rest, 12.3, 10), 0.5)), 'altered', '×0.5');
+    refusedAs(check(scale(cut(task, 0, 10), 2)), 'altered', '×2');
+    const noisy = check(addNoise(cut(rest, 30.01, 10), 20, random));
+    refusedAs(noisy, 'altered', '20 dB noise');
+    assert.ok(noisy.similarity > 0.95, `noise at 20 dB keeps the correlation high (${noisy.similarity})`);
+  });
+
+  test('channels relabelled in another order', () => {
+    refusedAs(check(permuteChannels(cut(rest, 22, 10), random)), 'altered', 'permutation');
+  });
+
+  test('resampled to 256, 250 and 1000 Hz', () => {
+    for (const rate of [256, 250, 1000]) refusedAs(check(resampleTo(cut(rest, 35.5, 10), rate)), 'altered', `${rate} Hz`);
+  });
+
+  test('a splice of parts of two earlier recordings, and a remembered probe rotated', () => {
+    const spliced = check(splice(cut(rest, 40, 5), cut(task, 4, 5)));
+    refusedAs(spliced, 'splice', 'enrollment 40–45 s + probe 4–9 s');
+    assert.equal(spliced.replay && spliced.seconds, 10);
+    refusedAs(check(rotate(cut(task, 0, 10), 5)), 'splice', 'probe rotated by 5 s');
+  });
+
+  test('a copy with its low band filtered away is still found in the 8–16 Hz band', () => {
+    const highpassed = highpass(cut(rest, 14.2, 10), 8);
+    refusedAs(check(highpassed), 'altered', 'high-passed at 8 Hz');
+  });
+
+  test('all of it at once', () => {
+    const attack = resampleTo(permuteChannels(addNoise(scale(splice(cut(rest, 8.002, 6), cut(task, 1, 4)), 2), 20, random), random), 250);
+    assert.equal(check(attack).replay, true);
+  });
+
+  test('fresh recordings of the same person are not replays, with a margin', () => {
+    for (const [run, start] of [[rest, 70], [rest, 120], [rest, 160], [task, 20], [task, 45]] as const) {
+      const verdict = check(cut(run, start, 10));
+      assert.equal(verdict.replay, false, `${start} s: ${verdict.similarity}`);
+      assert.ok(verdict.similarity < DEFAULT_REPLAY_SIMILARITY - 0.05, `${start} s: ${verdict.similarity}`);
+    }
+  });
+
+  test('rows stored before fingerprints existed match exactly only; an empty memory matches nothing', () => {
+    const old: Submission[] = [{ kind: 'probe', digest: digest('c') }];
+    assert.equal(check(cut(task, 0, 10), old).replay, false);
+    assert.equal(findReplay(digest('c'), signalFingerprint(cut(task, 0, 10)), old, DEFAULT_REPLAY_SIMILARITY).replay, true);
+    assert.deepEqual(check(cut(task, 0, 10), []), { replay: false, similarity: 0 });
+  });
+
+  test('a fingerprint packs to one byte per channel sample and back; scaling does not change it', () => {
+    const f = signalFingerprint(cut(rest, 0, 10));
+    const packed = packFingerprint(f);
+    // 10 s of 19 channels at 32 Hz (1–8 Hz) and at 64 Hz (8–16 Hz), with their headers.
+    assert.equal(packed.length, 2 + (6 + 19 * 320) + (6 + 19 * 640));
+    assert.deepEqual(unpackFingerprint(packed), f);
+    assert.deepEqual(signalFingerprint(scale(cut(rest, 0, 10), 3)), f);
+    assert.throws(() => unpackFingerprint(packed.subarray(0, 100)), /wrong length/);
+  });
 });

@@ -4,6 +4,7 @@ export type { FaceAnalysis, FacePipelineOptions } from './pipeline.js';
 export { FaceError, isFaceError } from './errors.js';
 export type { FaceErrorReason } from './errors.js';
 export { EMBEDDING_SIZE } from './embedder.js';
+export { DEFAULT_PAD_THRESHOLD } from './pad.js';
 export { DEFAULT_MATCH_THRESHOLD, embeddingDistance, matchAgainst } from './match.js';
 export type { MatchDecision } from './match.js';
 export type { QualityReport, QualityThresholds } from './quality.js';

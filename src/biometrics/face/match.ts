@@ -1,4 +1,5 @@
-// Comparing a probe embedding with a user's enrolled embeddings.
+// Comparing a probe embedding with a user's enrolled templates.
+import { chordOfAngle, type CancelableScheme, type StoredTemplate } from '../cancelable/index.js';
 
 /**
  * Default decision threshold on the euclidean distance of L2-normalised embeddings, calibrated on
@@ -24,9 +25,13 @@ export function embeddingDistance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum);
 }
 
-/** Accepts when the probe is within the threshold of any enrolled embedding. */
-export function matchAgainst(probe: Float32Array, enrolled: readonly Float32Array[], threshold = DEFAULT_MATCH_THRESHOLD): MatchDecision {
-  if (enrolled.length === 0) throw new Error('no enrolled embeddings to compare with');
-  const distance = Math.min(...enrolled.map((e) => embeddingDistance(probe, e)));
+/**
+ * Accepts when the probe is within the threshold of any enrolled template. A cancelable template's
+ * distance is the euclidean distance of unit vectors at the estimated angle, so the threshold
+ * means the same for both kinds.
+ */
+export function matchAgainst(probe: Float32Array, enrolled: readonly StoredTemplate[], scheme: CancelableScheme, threshold = DEFAULT_MATCH_THRESHOLD): MatchDecision {
+  if (enrolled.length === 0) throw new Error('no enrolled templates to compare with');
+  const distance = Math.min(...enrolled.map((t) => chordOfAngle(scheme.angleTo(probe, t))));
   return { distance, threshold, match: distance <= threshold };
 }

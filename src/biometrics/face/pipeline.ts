@@ -1,4 +1,4 @@
-// The face pipeline: bytes → decode → detect → choose → landmarks → align → quality → embedding.
+// The face pipeline: bytes → decode → detect → choose → landmarks → align → quality → embedding and PAD score.
 import { join } from 'node:path';
 import { alignedChip } from './align.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
@@ -8,12 +8,14 @@ import { Embedder } from './embedder.js';
 import { FaceError } from './errors.js';
 import { padImage, type Box, type Point, type RgbImage } from './image.js';
 import { Landmarker } from './landmarker.js';
+import { PadModel } from './pad.js';
 import { assessQuality, type QualityReport, type QualityThresholds } from './quality.js';
 
 export const MODEL_FILES = {
   detector: 'face-detector.onnx',
   landmarks: 'face-landmark-68.onnx',
   recognition: 'face-recognition.onnx',
+  pad: 'face-pad.onnx',
 } as const;
 
 export interface FacePipelineOptions {
@@ -62,6 +64,16 @@ export interface FaceAnalysis {
   readonly box: Box;
   readonly score: number;
   readonly quality: QualityReport;
+  /** Presentation-attack detection: bona-fide score of the chip, 0..1 (models/face-pad.md). */
+  readonly pad: number;
+  readonly imageSize: { readonly width: number; readonly height: number };
+}
+
+export interface FaceCrop {
+  readonly face: Detection;
+  readonly landmarks: readonly Point[];
+  /** The aligned CHIP_SIZE×CHIP_SIZE chip, NHWC floats 0..255. */
+  readonly chip: Float32Array;
   readonly imageSize: { readonly width: number; readonly height: number };
 }
 
@@ -70,18 +82,21 @@ export class FacePipeline {
     private readonly detector: FaceDetector,
     private readonly landmarker: Landmarker,
     private readonly embedder: Embedder,
+    private readonly pad: PadModel,
     readonly options: FacePipelineOptions,
   ) {}
 
-  /** Loads the three models once; the instance is safe to share between concurrent requests. */
+  /** Loads the four models once; the instance is safe to share between concurrent requests. */
   static async create(modelsDir: string, options: Partial<FacePipelineOptions> = {}): Promise<FacePipeline> {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
-    const [detector, landmarker, embedder] = await Promise.all([
+    const [detector, landmarker, embedder, pad] = await Promise.all([
       FaceDetector.create(join(modelsDir, MODEL_FILES.detector), o.detectorInputSize, o.threads),
       Landmarker.create(join(modelsDir, MODEL_FILES.landmarks), o.threads),
       Embedder.create(join(modelsDir, MODEL_FILES.recognition), o.threads),
+      // A small graph: one thread is enough, and leaves the other core to concurrent requests.
+      PadModel.create(join(modelsDir, MODEL_FILES.pad), 1),
     ]);
-    return new FacePipeline(detector, landmarker, embedder, o);
+    return new FacePipeline(detector, landmarker, embedder, pad, o);
   }
 
   /**
@@ -90,15 +105,24 @@ export class FacePipeline {
    * of a liveness challenge's frames.
    */
   async analyse(bytes: Uint8Array, quality: QualityThresholds = this.options.quality): Promise<FaceAnalysis> {
-    const image = await decodeImage(bytes, this.options.decode);
-    const face = await this.findFace(image);
-    const landmarks = await this.landmarker.locate(image, face.box);
-    const chip = alignedChip(image, landmarks);
+    const { face, landmarks, chip, imageSize } = await this.crop(bytes);
     const report = assessQuality(landmarks, chip, quality);
     const [failure] = report.failures;
     if (failure) throw new FaceError(failure, `capture rejected: ${report.failures.join(', ')}`, { quality: report });
     const embedding = await this.embedder.embed(chip);
-    return { embedding, landmarks, box: face.box, score: face.score, quality: report, imageSize: { width: image.width, height: image.height } };
+    const [pad] = await this.pad.scores([chip]);
+    return { embedding, landmarks, box: face.box, score: face.score, quality: report, pad: pad!, imageSize };
+  }
+
+  /**
+   * The face found, located and aligned, before any quality check: the chip every model of the
+   * pipeline reads. Exposed so that offline training sees exactly the crop the server computes.
+   */
+  async crop(bytes: Uint8Array): Promise<FaceCrop> {
+    const image = await decodeImage(bytes, this.options.decode);
+    const face = await this.findFace(image);
+    const landmarks = await this.landmarker.locate(image, face.box);
+    return { face, landmarks, chip: alignedChip(image, landmarks), imageSize: { width: image.width, height: image.height } };
   }
 
   private async findFace(image: RgbImage): Promise<Detection> {

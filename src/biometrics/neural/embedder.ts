@@ -17,7 +17,7 @@ const WINDOW_STEP_FRACTION = 0.5;
 export interface Embedding {
   /** Unit-length mean of the clean windows' embeddings. */
   vector: Float32Array;
-  /** Each clean window's own embedding (for near-duplicate checks), in recording order. */
+  /** Each clean window's own embedding, in recording order. */
   windows: Float32Array[];
   windowsUsed: number;
   windowsRejected: NeuralRejection[];

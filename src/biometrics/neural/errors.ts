@@ -12,6 +12,7 @@ export type NeuralRejectionCode =
   | 'samples_malformed'
   | 'samples_nonfinite'
   | 'recording_too_large'
+  | 'content_type_unsupported'
   | 'recording_too_long'
   | 'recording_too_short'
   | 'sample_rate_unsupported'

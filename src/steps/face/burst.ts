@@ -11,6 +11,7 @@ import { faceShape } from './face-shape.js';
 import { faceHash } from './frame-hash.js';
 import { headPose } from './head-pose.js';
 import { checkLiveness, type BurstFrame } from './liveness.js';
+import { padDecision, type PadDecision } from './presentation-attack.js';
 import type { ReplayGuard } from './replay-guard.js';
 
 export const MIN_FRAMES = 5;
@@ -32,6 +33,7 @@ export interface Burst {
   readonly frames: readonly BurstFrame[];
   /** Index of the most frontal frame: the probe compared with the templates. */
   readonly probe: number;
+  readonly pad: PadDecision;
 }
 
 export interface BurstFailure {
@@ -83,6 +85,7 @@ export class BurstReader {
     private readonly challenges: Challenges,
     private readonly replays: ReplayGuard,
     private readonly rate: RateCounter,
+    private readonly padThreshold: number,
   ) {}
 
   /** Checks a submission bound to `binding` for `accountId`; the frames are never stored. */
@@ -115,6 +118,7 @@ export class BurstReader {
     // One frame at a time: concurrent runs would each hold their own activations (memory), and
     // the first unusable frame ends the work.
     const frames: BurstFrame[] = [];
+    const padScores: number[] = [];
     for (const [i, file] of files.entries()) {
       let analysis: FaceAnalysis;
       try {
@@ -127,6 +131,12 @@ export class BurstReader {
       }
       const hash = await faceHash(file.data, analysis.box, analysis.imageSize);
       frames.push({ embedding: analysis.embedding, pose: headPose(analysis.landmarks), hash, shape: faceShape(analysis.landmarks) });
+      padScores.push(analysis.pad);
+    }
+    // Presentation-attack detection: the burst must also look like a live face, not an artefact.
+    const pad = padDecision(padScores, this.padThreshold);
+    if (!pad.live) {
+      return { status: 401, reason: 'presentation_attack', counts: true, message: 'This does not look like a live face in front of the camera (it looks like a photo or a screen). Use your camera with your own face in view.', details: { challenge, ...padAuditFields(pad) } };
     }
     if (await this.replays.seenBefore(accountId, frames.map((f, i) => ({ ...f, bytes: files[i]!.data })))) {
       return { status: 401, reason: 'replayed_frames', counts: true, message: 'These pictures were sent before. Capture new ones with the camera.' };
@@ -136,9 +146,17 @@ export class BurstReader {
       const message = liveness.reason === 'challenge_not_followed' ? `We could not see the movements we asked for, in that order (“${instructionFor(challenge)}”). Try again with the new instruction.` : LIVENESS_MESSAGES[liveness.reason];
       return { status: 401, reason: liveness.reason, counts: true, message, details: { challenge, performed: liveness.performed } };
     }
-    return { challenge, frames, probe: liveness.probe };
+    return { challenge, frames, probe: liveness.probe, pad };
   }
 }
+
+/** PAD figures for the audit log: the burst's score, the threshold and how its frames scored. */
+export const padAuditFields = (pad: PadDecision) => ({
+  pad_score: round(pad.score),
+  pad_threshold: pad.threshold,
+  pad_lowest_frame_score: round(Math.min(...pad.frameScores)),
+  pad_frames_below_threshold: pad.frameScores.filter((s) => !(s >= pad.threshold)).length,
+});
 
 export const isBurstFailure = (b: Burst | BurstFailure): b is BurstFailure => 'status' in b;
 export const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 1000) / 1000);

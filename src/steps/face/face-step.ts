@@ -1,13 +1,14 @@
+import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometrics/face/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
-import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
+import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, padAuditFields, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
 import { instructionFor, MOVE_TEXT, type Challenges } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
-import type { FaceTemplates } from './face-templates.js';
+import type { EnrolledFace, FaceTemplates } from './face-templates.js';
 
 // Enrollment keeps this many frames' embeddings, no fewer than the minimum, from distinct frames.
 const MIN_TEMPLATES = 3;
@@ -89,14 +90,22 @@ export class FaceStep implements Step {
     const enrolled = await this.templates.list(account.id);
     // Removed while this sign-in was under way.
     if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
-    const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled, this.threshold);
-    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, quality_reasons: [] };
+    const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled.map((e) => e.template), this.templates.scheme, this.threshold);
+    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, ...padAuditFields(burst.pad), quality_reasons: [] };
     if (!decision.match) {
       return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
     }
     await this.throttle.succeed(key);
     await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...auditFields(account, at), details: { ...details, amr: this.amr } });
+    await this.migrateLegacy(account, enrolled, at);
     return { ok: true, account };
+  }
+
+  /** Templates enrolled as plain embeddings become cancelable ones once their owner has matched them. */
+  private async migrateLegacy(account: Account, enrolled: readonly EnrolledFace[], at: Attempt): Promise<void> {
+    const legacy = enrolled.flatMap((e) => (e.template.kind === 'embedding' ? [{ id: e.id, vector: e.template.vector }] : []));
+    if (legacy.length === 0 || !(await this.templates.migrate(account.id, legacy))) return;
+    await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...auditFields(account, at), details: { step: this.id, templates: legacy.length, format: CANCELABLE_FORMAT } });
   }
 
   private async refuse(failure: BurstFailure, key: string, account: Account, at: Attempt): Promise<StepOutcome> {
@@ -146,7 +155,7 @@ class FaceEnrollment implements StepEnrollment {
     }
     await this.throttle.succeed(key);
     await this.templates.replace(account.id, chosen);
-    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge } });
+    await this.audit.record({ type: 'credential.enrolled', outcome: 'success', ...auditFields(account, at), details: { step: 'face', templates: chosen.length, challenge: (burst as Burst).challenge, ...padAuditFields((burst as Burst).pad) } });
     return { ok: true };
   }
 

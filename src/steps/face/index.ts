@@ -17,6 +17,6 @@ export function createFaceStep(config: Config, services: Services, throttle: Cre
   const master = services.masterKey.key;
   const analyser = new FaceAnalyser(modelsDir);
   const challenges = new Challenges(new SealedBox(master, 'face-challenge'), services.shortLivedRecords, config.faceChallenges, config.faceChallengeMoves, config.faceChallengeSeconds);
-  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, new SealedBox(master, 'face-replay'), REPLAY_MEMORY_SECONDS), services.rateCounter);
+  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, new SealedBox(master, 'face-replay'), REPLAY_MEMORY_SECONDS), services.rateCounter, config.facePadThreshold);
   return new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold, analyser);
 }

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
+import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
 import { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
 import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
-import { meanDirection, score } from '../../biometrics/neural/similarity.js';
+import { meanDirection } from '../../biometrics/neural/similarity.js';
 import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
 import { PROJECT_ROOT } from '../../paths.js';
@@ -14,9 +15,12 @@ import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
-import { NeuralCredentials, type Submission } from './neural-credentials.js';
-import { findReplay } from './replay.js';
-import { decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
+import { NeuralCredentials } from './neural-credentials.js';
+import type { ReplayVerdict } from './replay.js';
+import { ReplayMemory, type Submission } from './replay-memory.js';
+import type { SignalFingerprint } from './signal-fingerprint.js';
+import { ReplayWorker } from './replay-worker.js';
+import { checkContentType, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
   model: 'clinical19' | 'consumer8';
@@ -33,7 +37,8 @@ const tooMany = (locked: LockedOut) => lockedOutRefusal(locked, 'Too many attemp
 
 /** Why a recording cannot be used, for people; the code goes to the audit log. */
 function unusable(err: NeuralInputError) {
-  return { ok: false as const, status: err.code === 'recording_too_large' ? 413 : 422, message: `The recording cannot be used: ${err.message}.` };
+  const status = err.code === 'recording_too_large' ? 413 : err.code === 'content_type_unsupported' ? 415 : 422;
+  return { ok: false as const, status, message: `The recording cannot be used: ${err.message}.` };
 }
 
 /** One decoded upload: its samples on the model's montage and their digest. */
@@ -45,8 +50,8 @@ interface Decoded {
 /**
  * Brain-signal verification with an EEG headset. A short resting recording (EDF or the device
  * samples format) is embedded by the neural model and compared with the account's enrolled
- * template by cosine score; a recording the account has submitted before (exactly, or a near
- * copy) is refused as a replay. RFC 8176 has no method value for EEG: `eeg` is a private value.
+ * template by cosine score; a recording the account has submitted before (exactly, or its signal
+ * shifted, rescaled, noisy, relabelled, resampled or spliced) is refused as a replay. RFC 8176 has no method value for EEG: `eeg` is a private value.
  */
 export class NeuralStep implements Step {
   readonly id = 'neural';
@@ -62,6 +67,8 @@ export class NeuralStep implements Step {
    * started on first use or by `warm` and shared by every request; onnxruntime is loaded there.
    */
   private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
+  /** The signal replay check, on a thread of its own so that it runs while the model embeds. */
+  private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
   static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
@@ -86,15 +93,15 @@ export class NeuralStep implements Step {
   }
 
   async warm(): Promise<void> {
-    await this.embedder.get();
+    await Promise.all([this.embedder.get(), this.replayCheck.get()]);
   }
 
-  close(): Promise<void> {
-    return this.embedder.close();
+  async close(): Promise<void> {
+    await Promise.all([this.embedder.close(), this.replayCheck.close()]);
   }
 
   purgeExpired(): Promise<number> {
-    return this.credentials.purgeExpired();
+    return this.credentials.replay.purgeExpired();
   }
 
   /** The cheap checks a device gets an answer to at once: format, channels, rate, duration. */
@@ -111,7 +118,7 @@ export class NeuralStep implements Step {
   /** Decodes an upload onto the model's montage; throws NeuralInputError naming what is wrong. */
   decode(data: Buffer): Decoded {
     const recording = selectMontage(decodeUpload(data), montageByName(this.settings.model));
-    return { recording, digest: this.credentials.digest(recording) };
+    return { recording, digest: this.credentials.replay.digest(recording) };
   }
 
   async embed(recording: Recording): Promise<{ embedding: Embedding; threshold: number }> {
@@ -152,9 +159,17 @@ export class NeuralStep implements Step {
     let decoded: Decoded;
     let probe: Embedding;
     let threshold: number;
+    let replay: ReplayVerdict;
+    let fingerprint: SignalFingerprint;
     try {
+      checkContentType(file.contentType);
       decoded = this.decode(file.data);
-      ({ embedding: probe, threshold } = await this.embed(decoded.recording));
+      const embedding = this.embed(decoded.recording);
+      // Awaited below with the replay check; until then a failure must not count as unhandled.
+      embedding.catch(() => undefined);
+      const previous = await this.credentials.replay.previous(account.id, template.model);
+      const checked = (await this.replayCheck.get()).check(decoded.recording, decoded.digest, previous, this.settings.replaySimilarity);
+      [{ embedding: probe, threshold }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
     } catch (err) {
       if (!(err instanceof NeuralInputError)) throw err;
       await failed('bad_recording', { code: err.code });
@@ -172,36 +187,43 @@ export class NeuralStep implements Step {
       return { ok: false as const, status: 401, message };
     };
 
-    const similarity = score(template.vector, probe.vector);
-    const replay = findReplay(decoded.digest, probe.windows, await this.credentials.previous(account.id, template.model), this.settings.replaySimilarity);
+    // The cosine at the angle the template estimates, so the model's cosine threshold applies to either kind.
+    const similarity = Math.cos(this.credentials.scheme.angleTo(probe.vector, template.stored));
     const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
-      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity) };
+      const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
     }
     if (similarity < threshold) {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
-    const submission: Submission = { kind: 'probe', digest: decoded.digest, windows: probe.windows };
-    if (!(await this.credentials.rememberProbe(account.id, template.model, submission, NeuralCredentials.expiry(this.settings.replayRetentionDays)))) {
+    const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint };
+    if (!(await this.credentials.replay.rememberProbe(account.id, template.model, submission, ReplayMemory.expiry(this.settings.replayRetentionDays)))) {
       // The same recording was accepted by a concurrent request a moment ago.
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
     await this.throttle.succeed(key);
     await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, decision: 'accept', quality } });
+    // A template enrolled as a plain embedding becomes a cancelable one once its owner has matched it.
+    if (template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
+      await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...meta, details: { step: this.id, templates: 1, format: CANCELABLE_FORMAT } });
+    }
     return { ok: true, account };
   }
 
   async saveEnrollment(account: Account, files: readonly Upload[], at: Attempt): Promise<EnrollOutcome> {
     const meta = auditFields(account, at);
     const submissions: Submission[] = [];
+    const windows: Float32Array[] = [];
     let rejected = 0;
     let seconds = 0;
     try {
       for (const file of files) {
+        checkContentType(file.contentType);
         const decoded = this.decode(file.data);
-        const { embedding } = await this.embed(decoded.recording);
-        submissions.push({ kind: 'enrollment', digest: decoded.digest, windows: embedding.windows });
+        const [{ embedding }, fingerprint] = await Promise.all([this.embed(decoded.recording), (await this.replayCheck.get()).fingerprint(decoded.recording)]);
+        submissions.push({ kind: 'enrollment', digest: decoded.digest, fingerprint });
+        windows.push(...embedding.windows);
         rejected += embedding.windowsRejected.length;
         seconds += durationSeconds(decoded.recording);
       }
@@ -210,7 +232,6 @@ export class NeuralStep implements Step {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'bad_recording', code: err.code } });
       return unusable(err);
     }
-    const windows = submissions.flatMap((s) => s.windows);
     if (windows.length < MIN_ENROLL_WINDOWS) {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'too_little_signal', windows: windows.length } });
       return { ok: false, status: 422, message: `The recording has too little clean signal: ${windows.length} usable 10-second window(s), at least ${MIN_ENROLL_WINDOWS} are needed (about 20 seconds without blinks or movement).` };

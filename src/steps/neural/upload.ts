@@ -19,3 +19,15 @@ export function decodeUpload(data: Uint8Array): Recording {
   if (shape.length > 0) throw new NeuralInputError(shape[0]!.code, shape.map((r) => r.message).join('; '), shape);
   return recording;
 }
+
+// What a recording may be declared as: EDF, the JSON or binary samples format, or nothing specific
+// (the format is sniffed from the bytes). An image, a web page or a form is not a recording.
+const RECORDING_TYPES = new Set(['application/octet-stream', 'application/json', 'application/edf', 'application/x-edf', 'application/vnd.edf', 'text/plain']);
+
+/** Throws NeuralInputError when an upload declares a content type no recording has. */
+export function checkContentType(contentType: string): void {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && !RECORDING_TYPES.has(type)) {
+    throw new NeuralInputError('content_type_unsupported', `the upload is declared as ${type}, not an EEG recording (send EDF, or the JSON or binary samples format, as application/octet-stream or application/json)`);
+  }
+}

@@ -1,0 +1,29 @@
+// The signal replay check as a model-worker service (see ../../biometrics/worker/model-host.ts):
+// fingerprinting a long recording and searching the account's memory for it take up to seconds
+// of CPU, which must not stall the server's other requests.
+import type { Recording } from '../../biometrics/neural/recording.js';
+import type { ModelService } from '../../biometrics/worker/model-host.js';
+import { findReplay, type ReplayVerdict } from './replay.js';
+import type { Submission } from './replay-memory.js';
+import { signalFingerprint, type SignalFingerprint } from './signal-fingerprint.js';
+
+export interface ReplayRequest {
+  recording: Recording;
+  /** What to check the recording against; without it only its fingerprint is made (enrollment). */
+  check?: { digest: string; previous: readonly Submission[]; threshold: number };
+}
+
+export interface ReplayReply {
+  fingerprint: SignalFingerprint;
+  verdict?: ReplayVerdict;
+}
+
+export async function createService(): Promise<ModelService<ReplayRequest, ReplayReply>> {
+  return {
+    info: undefined,
+    handle: async ({ recording, check }) => {
+      const fingerprint = signalFingerprint(recording);
+      return check ? { fingerprint, verdict: findReplay(check.digest, fingerprint, check.previous, check.threshold) } : { fingerprint };
+    },
+  };
+}
