@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { DEFAULT_PAD_THRESHOLD } from '../../src/biometrics/face/index.js';
 import { FaceTemplates } from '../../src/steps/face/face-templates.js';
 import { Browser } from '../support/browser.js';
+import { liveCaptureTimes } from '../support/face-images.js';
 import { authorize } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
@@ -51,7 +52,7 @@ describeOnEachBackend(
       const { browser, page } = await startLogin('pia');
       assert.match(page.html, /Set up face sign-in/);
       const print = await nuaaBurst(await sharedPipeline(), 'print', '0006', '01');
-      const refused = await browser.upload(page, '/enroll/face', asFrames(print), {}, JSON_ACCEPT);
+      const refused = await browser.upload(page, '/enroll/face', asFrames(print), await liveCaptureTimes(print.length), JSON_ACCEPT);
       assert.equal(refused.status, 401);
       assert.match((JSON.parse(refused.html) as { message: string }).message, /does not look like a live face/);
       const details = await lastEvent('credential.enrolled');
@@ -68,7 +69,7 @@ describeOnEachBackend(
         const { browser, page } = await startLogin('paul');
         assert.match(page.html, /Face check/);
         // The same frames each time: PAD comes before the replay check, which never sees them.
-        const refused = await browser.upload(page, '/step/face', asFrames(print), {}, JSON_ACCEPT);
+        const refused = await browser.upload(page, '/step/face', asFrames(print), await liveCaptureTimes(print.length), JSON_ACCEPT);
         assert.equal(refused.status, 401, `attempt ${attempt}`);
         const details = await lastEvent('login.failed');
         assert.equal(details.reason, 'presentation_attack');
@@ -76,7 +77,7 @@ describeOnEachBackend(
         assert.equal(details.pad_frames_below_threshold, 5);
       }
       const { browser, page } = await startLogin('paul');
-      const locked = await browser.upload(page, '/step/face', asFrames(print), {}, JSON_ACCEPT);
+      const locked = await browser.upload(page, '/step/face', asFrames(print), await liveCaptureTimes(print.length), JSON_ACCEPT);
       assert.equal(locked.status, 429);
       assert.match((JSON.parse(locked.html) as { message: string }).message, /Too many failed face checks/);
     });
@@ -84,7 +85,7 @@ describeOnEachBackend(
     test('live frames get past PAD: a still live burst is refused only for the missing movement', async () => {
       const { browser, page } = await startLogin('bo');
       const live = await nuaaBurst(await sharedPipeline(), 'bona-fide', '0006', '02');
-      const refused = await browser.upload(page, '/enroll/face', asFrames(live), {}, JSON_ACCEPT);
+      const refused = await browser.upload(page, '/enroll/face', asFrames(live), await liveCaptureTimes(live.length), JSON_ACCEPT);
       assert.equal(refused.status, 401);
       const details = await lastEvent('credential.enrolled');
       assert.notEqual(details.reason, 'presentation_attack');
