@@ -9,7 +9,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CancelableScheme, chordOfAngle, hammingFraction, type CancelableTemplate } from '../src/biometrics/cancelable/index.js';
-import { distribution, globalLinkability, storedTemplateScores } from '../src/biometrics/cancelable/evaluation.js';
+import { distribution, revocationReport, storedTemplateScores } from '../src/biometrics/cancelable/evaluation.js';
 import { DEFAULT_MATCH_THRESHOLD, FacePipeline, isFaceError, matchAgainst, embeddingDistance } from '../src/biometrics/face/index.js';
 import { percentile, ScoreSet } from '../src/biometrics/face/evaluation.js';
 
@@ -166,7 +166,6 @@ function cancelableFigures(samples: readonly Sample[], scheme: CancelableScheme,
   const reEnrolled = issueAll(scheme);
   const twoKeys = storedTemplateScores(deploymentA, deploymentB, chordOfAngle);
   const reEnrolment = storedTemplateScores(deploymentA, reEnrolled, chordOfAngle);
-  const accepted = (scores: readonly number[]) => round(scores.filter((d) => d <= threshold).length / scores.length, 5);
   return {
     report: {
       bits: scheme.bitCount,
@@ -181,19 +180,7 @@ function cancelableFigures(samples: readonly Sample[], scheme: CancelableScheme,
       score: 'euclidean distance at the estimated angle (0 same … 2 opposite); accept ≤ threshold',
       threshold,
       sameKey: { mated: distribution([...all.genuine]), nonMated: distribution([...all.impostor]) },
-      twoMasterKeys: {
-        mated: distribution(twoKeys.mated),
-        sameSample: distribution(twoKeys.sameSample),
-        nonMated: distribution(twoKeys.nonMated),
-        acceptedAtThreshold: { mated: accepted(twoKeys.mated), sameSample: accepted(twoKeys.sameSample) },
-        globalLinkability: globalLinkability(twoKeys.mated, twoKeys.nonMated),
-      },
-      reEnrolment: {
-        mated: distribution(reEnrolment.mated),
-        sameSample: distribution(reEnrolment.sameSample),
-        acceptedAtThreshold: { mated: accepted(reEnrolment.mated), sameSample: accepted(reEnrolment.sameSample) },
-        globalLinkability: globalLinkability(reEnrolment.mated, reEnrolment.nonMated),
-      },
+      ...revocationReport(twoKeys, reEnrolment, (d) => d <= threshold),
     },
   };
 }

@@ -1,17 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CancelableScheme, type CancelableTemplate } from '../../src/biometrics/cancelable/index.js';
-import { distribution, globalLinkability, storedTemplateScores } from '../../src/biometrics/cancelable/evaluation.js';
-import { metrics, percentile, trials, type Metrics, type SubjectEmbeddings } from './protocol.js';
+import { distribution, revocationReport, storedTemplateScores } from '../../src/biometrics/cancelable/evaluation.js';
+import { metrics, percentile, roundedMetrics, trials, type SubjectEmbeddings } from './protocol.js';
 
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
-const roundedMetrics = (m: Metrics): Metrics => ({
-  ...m,
-  ...(m.atThreshold === undefined ? {} : { atThreshold: { threshold: m.atThreshold.threshold, far: round(m.atThreshold.far), frr: round(m.atThreshold.frr) } }),
-  eer: round(m.eer),
-  eerThreshold: round(m.eerThreshold),
-  frrAtFar1: round(m.frrAtFar1),
-  thresholdAtFar1: round(m.thresholdAtFar1),
-});
 
 /**
  * The protocol's trials with each person's template stored as a cancelable template (its own key,
@@ -38,7 +30,6 @@ export function cancelableEvaluation(embeddings: readonly SubjectEmbeddings[], t
   const deploymentA = issueAll(scheme);
   const twoKeys = storedTemplateScores(deploymentA, issueAll(new CancelableScheme(randomBytes(32), 'neural')), Math.cos);
   const reEnrolment = storedTemplateScores(deploymentA, issueAll(scheme), Math.cos);
-  const accepted = (scores: readonly number[]) => round(scores.filter((s) => s >= threshold).length / scores.length, 5);
   return {
     report: {
       bits: scheme.bitCount,
@@ -51,19 +42,7 @@ export function cancelableEvaluation(embeddings: readonly SubjectEmbeddings[], t
       threshold,
       templates: vectors.length,
       sameKey: { mated: distribution([...cross.genuine, ...same.genuine]), nonMated: distribution([...cross.impostor, ...same.impostor]) },
-      twoMasterKeys: {
-        mated: distribution(twoKeys.mated),
-        sameSample: distribution(twoKeys.sameSample),
-        nonMated: distribution(twoKeys.nonMated),
-        acceptedAtThreshold: { mated: accepted(twoKeys.mated), sameSample: accepted(twoKeys.sameSample) },
-        globalLinkability: globalLinkability(twoKeys.mated, twoKeys.nonMated),
-      },
-      reEnrolment: {
-        mated: distribution(reEnrolment.mated),
-        sameSample: distribution(reEnrolment.sameSample),
-        acceptedAtThreshold: { mated: accepted(reEnrolment.mated), sameSample: accepted(reEnrolment.sameSample) },
-        globalLinkability: globalLinkability(reEnrolment.mated, reEnrolment.nonMated),
-      },
+      ...revocationReport(twoKeys, reEnrolment, (c) => c >= threshold),
     },
   };
 }

@@ -3,7 +3,7 @@ import { score, type NeuralEmbedder } from '../../src/biometrics/neural/embedder
 import { NeuralInputError } from '../../src/biometrics/neural/errors.js';
 import { durationSeconds, sliceRecording, type Recording } from '../../src/biometrics/neural/recording.js';
 import { loadEdf, type SubjectFiles } from './dataset.js';
-import { enrollmentStarts, metrics, percentile, probeStarts, protocol, trials, type Metrics, type SubjectEmbeddings } from './protocol.js';
+import { enrollmentStarts, metrics, percentile, probeStarts, protocol, roundedMetrics, trials, type Metrics, type SubjectEmbeddings } from './protocol.js';
 
 export interface EvaluationReport {
   subjects: string[];
@@ -85,19 +85,11 @@ export async function evaluateWithEmbedder(
   }
 
   onEmbeddings?.(embeddings);
-  const rounded = (m: Metrics): Metrics => ({
-    ...m,
-    ...(m.atThreshold === undefined ? {} : { atThreshold: { threshold: m.atThreshold.threshold, far: round(m.atThreshold.far), frr: round(m.atThreshold.frr) } }),
-    eer: round(m.eer),
-    eerThreshold: round(m.eerThreshold),
-    frrAtFar1: round(m.frrAtFar1),
-    thresholdAtFar1: round(m.thresholdAtFar1),
-  });
   return {
     subjects: enrolled.map((s) => s.id),
     notEnrolled,
-    crossCondition: rounded(metrics(trials(embeddings, 'crossCondition', score), embedder.threshold)),
-    sameCondition: rounded(metrics(trials(embeddings, 'sameCondition', score), embedder.threshold)),
+    crossCondition: roundedMetrics(metrics(trials(embeddings, 'crossCondition', score), embedder.threshold)),
+    sameCondition: roundedMetrics(metrics(trials(embeddings, 'sameCondition', score), embedder.threshold)),
     probesRejected: rejected,
     latencyMs: {
       p50: round(percentile(latencies, 50), 2),

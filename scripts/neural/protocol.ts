@@ -117,6 +117,19 @@ export function dPrime({ genuine, impostor }: Trials): number {
   return (g.mean - i.mean) / Math.sqrt((g.variance + i.variance) / 2);
 }
 
+/** The metrics as the evaluations print them: rates and thresholds to four decimals. */
+export function roundedMetrics(m: Metrics): Metrics {
+  const round = (x: number): number => Number(x.toFixed(4));
+  return {
+    ...m,
+    ...(m.atThreshold === undefined ? {} : { atThreshold: { threshold: m.atThreshold.threshold, far: round(m.atThreshold.far), frr: round(m.atThreshold.frr) } }),
+    eer: round(m.eer),
+    eerThreshold: round(m.eerThreshold),
+    frrAtFar1: round(m.frrAtFar1),
+    thresholdAtFar1: round(m.thresholdAtFar1),
+  };
+}
+
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;

@@ -7,18 +7,6 @@
 import { butterworth, filtfilt, resample } from '../../src/biometrics/neural/filters.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 
-/** A deterministic generator (mulberry32), so every run attacks with the same offsets and noise. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const mapChannels = (r: Recording, f: (samples: Float32Array, index: number) => Float32Array): Recording => ({
   sampleRate: r.sampleRate,
   channels: r.channels.map((c, i) => ({ label: c.label, samples: f(c.samples, i) })),

@@ -22,12 +22,13 @@ import type { Submission } from '../../src/steps/neural/replay-memory.js';
 import { packFingerprint, signalFingerprint, unpackFingerprint } from '../../src/steps/neural/signal-fingerprint.js';
 import { listSubjects, loadEdf, sharedEegDir } from './dataset.js';
 import { percentile } from './protocol.js';
-import { addNoise, cut, durationOf, highpass, permuteChannels, resampleTo, rotate, scale, seeded, splice } from './replay-attacks.js';
+import { addNoise, cut, durationOf, highpass, permuteChannels, resampleTo, rotate, scale, splice } from './replay-attacks.js';
+import { seededRandom } from '../seeded-random.js';
 
 const { values: args } = parseArgs({ options: { data: { type: 'string' }, threshold: { type: 'string' } } });
 const THRESHOLD = args.threshold === undefined ? DEFAULT_REPLAY_SIMILARITY : Number(args.threshold);
 const ATTACKS_PER_TRANSFORM = 6;
-const random = seeded(20261204);
+const random = seededRandom(20261204);
 const between = (lo: number, hi: number) => lo + random() * (hi - lo);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Browser, type Page } from '../support/browser.js';
-import { addNoise, cut, permuteChannels, resampleTo, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
+import { addNoise, cut, permuteChannels, resampleTo, scale, splice } from '../../scripts/neural/replay-attacks.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 import { decodeRecording } from '../../src/biometrics/neural/ingest.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 import { cutEdf, edfHeaderFor, edfToJsonSamples, eegFile } from '../support/eeg.js';
@@ -151,7 +152,7 @@ describeOnEachBackend(
 
     test('replays are refused: the same recording again, shifted, rescaled with noise, relabelled, spliced', async () => {
       // Accepted once (previous test's probe: task run 0–10 s); each variant below is refused as a replay.
-      const random = seeded(5);
+      const random = seededRandom(5);
       const asJson = (r: Recording) => JSON.stringify({ sampleRate: r.sampleRate, channels: r.channels.map((c) => c.label), samples: r.channels.map((c) => Array.from(c.samples, (v) => Math.round(v * 1000) / 1000)) });
       const enrolled = decodeRecording(cutEdf(ada.rest, 0, 60));
       const probe = decodeRecording(cutEdf(ada.task, 0, 10));

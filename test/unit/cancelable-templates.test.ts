@@ -4,17 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { angleBetween, CancelableScheme, chordOfAngle, decodeTemplate, encodeTemplate, hammingFraction, TemplateFormatError } from '../../src/biometrics/cancelable/index.js';
 import { globalLinkability } from '../../src/biometrics/cancelable/evaluation.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 
-// A seeded generator, so a failure reproduces (mulberry32 + Box–Muller).
+// Normal deviates from the seeded generator (Box–Muller), so a failure reproduces.
 function gaussians(seed: number) {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

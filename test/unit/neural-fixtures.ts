@@ -1,5 +1,6 @@
 /** Synthetic EEG for the neural-* tests: EDF files written byte by byte, and sinusoid recordings. */
 import type { Recording } from '../../src/biometrics/neural/recording.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 
 export interface EdfSignalSpec {
   label: string;
@@ -68,18 +69,6 @@ export function buildEdf(spec: EdfSpec): Uint8Array {
     }
   }
   return out;
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so "noise" is identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function sine(sampleRate: number, seconds: number, components: { hz: number; amplitude: number }[]): Float64Array {

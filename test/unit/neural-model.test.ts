@@ -14,7 +14,8 @@ import { listSubjects, loadEdf, repoPath, sharedEegDir } from '../../scripts/neu
 import { evaluateWithEmbedder } from '../../scripts/neural/evaluate.js';
 import { projectionModel } from '../../scripts/neural/onnx-export.js';
 import { applyProjection, fitProjection } from '../../scripts/neural/projection.js';
-import { buildEdf, seededRandom, syntheticRecording } from './neural-fixtures.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
+import { buildEdf, syntheticRecording } from './neural-fixtures.js';
 
 const bands: FeatureConfig = { segmentSeconds: 2, bands: [{ name: 'alpha', lowHz: 8, highHz: 13 }], spectrum: null };
 

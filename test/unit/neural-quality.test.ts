@@ -5,7 +5,8 @@ import { montages } from '../../src/biometrics/neural/montage.js';
 import { prepare, windows, type SignalConfig } from '../../src/biometrics/neural/preprocess.js';
 import { defaultQualityPolicy as policy } from '../../src/biometrics/neural/quality.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
-import { seededRandom, syntheticRecording } from './neural-fixtures.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
+import { syntheticRecording } from './neural-fixtures.js';
 
 const config: SignalConfig = { montage: montages.consumer8, analysisRate: 128, highpassHz: 1, lowpassHz: 40, windowSeconds: 10 };
 const labels = montages.consumer8.electrodes;

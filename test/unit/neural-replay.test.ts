@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { addNoise, cut, highpass, permuteChannels, resampleTo, rotate, scale, seeded, splice } from '../../scripts/neural/replay-attacks.js';
+import { addNoise, cut, highpass, permuteChannels, resampleTo, rotate, scale, splice } from '../../scripts/neural/replay-attacks.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 import { loadEdf, sharedEegDir } from '../../scripts/neural/dataset.js';
 import { montageByName, selectMontage } from '../../src/biometrics/neural/montage.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
@@ -10,7 +11,7 @@ import { packFingerprint, signalFingerprint, unpackFingerprint } from '../../src
 
 // Real EEG (eegmat Subject23, not used to set the cut-off's defaults any more than the others):
 // the memory is the enrollment minute of the resting run and one accepted 10 s task probe.
-const random = seeded(23);
+const random = seededRandom(23);
 let rest: Recording;
 let task: Recording;
 let memory: Submission[];

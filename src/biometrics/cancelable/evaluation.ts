@@ -72,3 +72,27 @@ export function storedTemplateScores(a: readonly LabelledTemplate[], b: readonly
   }
   return { mated, nonMated, sameSample };
 }
+
+/**
+ * The revocation/unlinkability block both evaluations print: scores between one deployment's
+ * templates and another's (`twoKeys`, different master keys) and re-issued ones (`reEnrolment`,
+ * same master key, new salts), with the share of each that `accepts` would let through.
+ */
+export function revocationReport(twoKeys: ReturnType<typeof storedTemplateScores>, reEnrolment: ReturnType<typeof storedTemplateScores>, accepts: (score: number) => boolean) {
+  const accepted = (scores: readonly number[]) => Number((scores.filter(accepts).length / scores.length).toFixed(5));
+  return {
+    twoMasterKeys: {
+      mated: distribution(twoKeys.mated),
+      sameSample: distribution(twoKeys.sameSample),
+      nonMated: distribution(twoKeys.nonMated),
+      acceptedAtThreshold: { mated: accepted(twoKeys.mated), sameSample: accepted(twoKeys.sameSample) },
+      globalLinkability: globalLinkability(twoKeys.mated, twoKeys.nonMated),
+    },
+    reEnrolment: {
+      mated: distribution(reEnrolment.mated),
+      sameSample: distribution(reEnrolment.sameSample),
+      acceptedAtThreshold: { mated: accepted(reEnrolment.mated), sameSample: accepted(reEnrolment.sameSample) },
+      globalLinkability: globalLinkability(reEnrolment.mated, reEnrolment.nonMated),
+    },
+  };
+}
