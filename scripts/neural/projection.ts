@@ -36,8 +36,30 @@ function scatter(rows: Matrix): Matrix {
 }
 
 /**
- * Prepares the option-independent part (standardisation, full PCA) once and returns a fitter
- * for any PCA size / shrinkage, so a hyper-parameter grid does not repeat the D×D eigensolve.
+ * Principal axes of the standardised windows (columns, by descending variance), at most `limit`.
+ * With fewer windows than features the n×n Gram matrix has the same non-zero spectrum and is far
+ * cheaper to decompose: axis i = Xᵀu_i / √(n·λ_i).
+ */
+function principalAxes(x: Matrix, limit: number): Matrix {
+  if (x.rows >= x.columns) {
+    const { vectors } = symmetricEigen(scatter(x));
+    return vectors.subMatrix(0, x.columns - 1, 0, Math.min(limit, x.columns) - 1);
+  }
+  const gram = symmetricEigen(x.mmul(x.transpose()).div(x.rows));
+  const k = Math.min(limit, gram.values.filter((v) => v > 1e-9 * (gram.values[0] ?? 1)).length);
+  const u = gram.vectors.subMatrix(0, x.rows - 1, 0, k - 1);
+  for (let i = 0; i < k; i++) {
+    const inv = 1 / Math.sqrt(x.rows * (gram.values[i] as number));
+    for (let r = 0; r < x.rows; r++) u.set(r, i, u.get(r, i) * inv);
+  }
+  return x.transpose().mmul(u);
+}
+
+/**
+ * Prepares the option-independent part once and returns a fitter for any PCA size / shrinkage, so a
+ * grid does not repeat the work: the standardisation, the principal axes and the windows' PCA scores
+ * (a smaller size keeps the first columns), the within-class scatter of those scores (a smaller size
+ * is its top-left block) and, per size, its eigendecomposition (shrinkage only shifts eigenvalues).
  */
 export function projectionFitter(features: readonly Float32Array[], labels: readonly string[]): (options: ProjectionOptions) => Projection {
   const n = features.length;
@@ -52,31 +74,43 @@ export function projectionFitter(features: readonly Float32Array[], labels: read
   features.forEach((f, i) => {
     for (let j = 0; j < d; j++) x.set(i, j, ((f[j] as number) - (mean[j] as number)) / (scale[j] as number));
   });
-  const pca = symmetricEigen(scatter(x));
   const classes = [...new Set(labels)];
   const members = classes.map((label) => labels.flatMap((l, i) => (l === label ? [i] : [])));
+  let prepared: { axes: Matrix; withinScatter: Matrix } | undefined;
+  const withinBySize = new Map<number, { values: number[]; vectors: Matrix }>();
 
-  return (options) => {
-    const k = Math.min(options.pcaDims, d);
-    const v = pca.vectors.subMatrix(0, d - 1, 0, k - 1);
-    const z = x.mmul(v);
-
+  // Every axis the data has (the largest size an option can ask for), computed on first use.
+  const prepare = (): { axes: Matrix; withinScatter: Matrix } => {
+    if (prepared) return prepared;
+    const axes = principalAxes(x, d);
+    const z = x.mmul(axes);
     // Within-class deviations: each window minus its person's mean (over both conditions).
     const within = z.clone();
     for (const rows of members) {
-      for (let j = 0; j < k; j++) {
-        const mu = rows.reduce((s, i) => s + z.get(i, j), 0) / rows.length;
+      for (let j = 0; j < z.columns; j++) {
+        const mu = rows.reduce((sum, i) => sum + z.get(i, j), 0) / rows.length;
         for (const i of rows) within.set(i, j, z.get(i, j) - mu);
       }
     }
-    const sw = symmetricEigen(scatter(within));
-    const ridge = options.shrinkage * (sw.values.reduce((s, e) => s + e, 0) / k);
+    prepared = { axes, withinScatter: scatter(within) };
+    return prepared;
+  };
+
+  return (options) => {
+    const { axes, withinScatter } = prepare();
+    const k = Math.min(options.pcaDims, axes.columns);
+    let sw = withinBySize.get(k);
+    if (!sw) {
+      sw = symmetricEigen(withinScatter.subMatrix(0, k - 1, 0, k - 1));
+      withinBySize.set(k, sw);
+    }
+    const ridge = options.shrinkage * (sw.values.reduce((sum, e) => sum + e, 0) / k);
     const whiten = new Matrix(k, k);
     for (let j = 0; j < k; j++) {
       const inv = 1 / Math.sqrt(Math.max(sw.values[j] as number, 0) + ridge);
       for (let i = 0; i < k; i++) whiten.set(i, j, sw.vectors.get(i, j) * inv);
     }
-    const projection = v.mmul(whiten);
+    const projection = axes.subMatrix(0, d - 1, 0, k - 1).mmul(whiten);
     return {
       mean,
       scale,
