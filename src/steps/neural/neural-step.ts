@@ -10,6 +10,7 @@ import { durationSeconds, type Recording } from '../../biometrics/neural/recordi
 import { meanDirection } from '../../biometrics/neural/similarity.js';
 import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../log.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
@@ -71,8 +72,8 @@ export class NeuralStep implements Step {
   private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
-  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
-    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey), throttle, audit, {
+  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config, log: Logger): NeuralStep {
+    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey, log), throttle, audit, {
       model: config.neuralModel,
       threshold: config.neuralThreshold,
       replaySimilarity: config.neuralReplaySimilarity,
