@@ -262,6 +262,22 @@ describeOnEachBackend(
       assert.ok(done.leftTo, `${done.status} ${alertOf(done)}`);
     });
 
+    test('a sign-in submission refused while its body is read (malformed multipart, too many files) is audited against the sign-in', async () => {
+      const { services } = ctx().server;
+      const { browser, page } = await startLogin(issuer(), 'cat');
+      const malformed = await browser.send(page, '/step/neural', { type: 'multipart/form-data; boundary=zz', data: 'not multipart at all' }, { accept: 'application/json' });
+      assert.deepEqual(JSON.parse(malformed.html), { ok: false, status: 400, message: 'the upload is not valid multipart/form-data' });
+      const recording = { field: 'recording', type: 'application/octet-stream', data: cutEdf(ada.task, 20, 10) };
+      const tooMany = await browser.upload(page, '/step/neural', [recording, recording, recording, recording]);
+      assert.equal(tooMany.status, 413);
+      assert.match(tooMany.html, /too many files \(limit 3\)/);
+      await services.audit.flush();
+      const cat = await services.accounts.findByUsername('cat');
+      const events = await services.audit.query({ type: 'submission.refused', subject: cat!.id, limit: 2 });
+      assert.deepEqual(events.map((e) => e.details), [{ step: 'neural', status: 413, reason: 'too_many_files' }, { step: 'neural', status: 400, reason: 'malformed_multipart' }]);
+      assert.deepEqual(events.map((e) => e.clientId), Array(2).fill(rp.config.clientMetadata().client_id));
+    });
+
     test('removing the enrollment (admin API) deletes the template and the replay memory; the next sign-in enrolls again', async () => {
       const { server } = ctx();
       const admin = await server.services.clients.create({ name: 'Admin', grantTypes: ['client_credentials'], scope: 'admin:write' });
