@@ -113,7 +113,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],
-        router: captureRouter({ capture, counter: services.rateCounter, specFor: (id) => steps.get(id)?.deviceCapture, log }),
+        router: captureRouter({ capture, counter: services.rateCounter, refusals, specFor: (id) => steps.get(id)?.deviceCapture, log }),
       },
       {
         prefixes: ['/interaction/'],

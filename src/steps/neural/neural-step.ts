@@ -21,7 +21,7 @@ import type { ReplayVerdict } from './replay.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
 import type { SignalFingerprint } from './signal-fingerprint.js';
 import { ReplayWorker } from './replay-worker.js';
-import { checkContentType, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
+import { checkContentType, contentTypeProblem, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
   model: 'clinical19' | 'consumer8';
@@ -89,7 +89,7 @@ export class NeuralStep implements Step {
   ) {
     const modelPath = join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`);
     this.embedder = new WorkerSlot(() => NeuralEmbedderWorker.load(modelPath));
-    this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
+    this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
 
