@@ -21,7 +21,7 @@ const config = loadConfig();
 const services = await openServices(config, createLogger('warn'));
 // Generous limits: the bench makes many deliberate failures (replays) per account.
 const throttle = new CredentialThrottle(services.rateCounter, { maxFailuresPerAccount: 10_000, maxFailuresPerIp: 10_000, windowSeconds: 60, lockoutSeconds: 1 });
-const step = NeuralStep.forConfig(services.db, services.masterKey.key, throttle, services.audit, config);
+const step = NeuralStep.forConfig(services.db, services.masterKey.key, throttle, services.audit, config, services.log);
 await step.warm();
 const attempt: Attempt = { ip: '192.0.2.1' };
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });

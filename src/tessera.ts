@@ -16,6 +16,7 @@ import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { Csrf } from './security/csrf.js';
+import { RefusedSubmissions } from './security/refused-submissions.js';
 import { deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
 import { FlowCatalogue } from './interaction/flow-catalogue.js';
@@ -68,6 +69,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
   const host = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
   const capturePage = new CapturePage(capture, () => host.current.issuer);
+  const refusals = new RefusedSubmissions(audit, services.rateCounter, log);
   await host.start(config.keysRefreshSeconds);
   // Flows changed by another process (admin API, CLI) reach this one within FLOW_SYNC_MS.
   async function syncFlows() {
@@ -107,11 +109,11 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [ACCOUNT_PREFIX],
-        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage }),
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage }),
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],
-        router: captureRouter({ capture, counter: services.rateCounter, specFor: (id) => steps.get(id)?.deviceCapture, log }),
+        router: captureRouter({ capture, counter: services.rateCounter, refusals, specFor: (id) => steps.get(id)?.deviceCapture, log }),
       },
       {
         prefixes: ['/interaction/'],
@@ -123,6 +125,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           steps,
           policy,
           audit,
+          refusals,
           capturePage,
           risk: config.riskStep
             ? {

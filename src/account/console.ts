@@ -6,7 +6,8 @@ import type { Views } from '../http/views.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditEvent, AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
-import type { Attempt, StepInput, UploadLimits } from '../steps/step.js';
+import type { RefusedSubmissions } from '../security/refused-submissions.js';
+import type { Attempt, Step, StepInput } from '../steps/step.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PREFIX } from './account-client.js';
 import type { ConsoleCookies, ConsoleSession } from './console-session.js';
 import type { ConsoleSignIn } from './sign-in.js';
@@ -42,6 +43,7 @@ export class AccountConsole {
       csrf: Csrf;
       accounts: AccountService;
       audit: AuditLog;
+      refusals: RefusedSubmissions;
       cookies: ConsoleCookies;
       signIn: ConsoleSignIn;
     },
@@ -93,9 +95,14 @@ export class AccountConsole {
     return `account:${this.current(ctx).account.id}`;
   }
 
-  /** A posted form (or, for steps that take files, multipart) with a valid CSRF token. */
-  async form(ctx: Context, uploads?: UploadLimits): Promise<StepInput> {
-    const input = await readSubmission(ctx, uploads);
+  /**
+   * A posted form with a valid CSRF token. A step's submission (`step`) may be multipart when the
+   * step takes files, and a refusal while its body is read is audited (the step never sees it).
+   */
+  async form(ctx: Context, step?: Step): Promise<StepInput> {
+    const input = step
+      ? await this.deps.refusals.read(ctx, { step: step.id, subject: this.current(ctx).account.id, clientId: ACCOUNT_CLIENT_ID }, step.upload)
+      : await readSubmission(ctx);
     if (!this.deps.csrf.valid(ctx, this.binding(ctx), input.fields.csrf)) {
       ctx.throw(403, 'This form has expired or was not sent by this site. Go back, reload the page and try again.');
     }

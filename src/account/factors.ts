@@ -100,7 +100,7 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
   const setupPage = (ctx: Context) => `${LIST}/${ctx.params.step}/setup/${ctx.params.id}`;
   router.post('/factors/:step/setup/:id', jsonOutcomes(setupPage), kit.signedIn, async (ctx) => {
     const { step, enrollment } = enrollable(ctx);
-    const input = await kit.form(ctx, step.upload);
+    const input = await kit.form(ctx, step);
     const { id, pending } = await pendingOf(ctx, step.id);
     await capturePage.addDelivered(step, setupContext(id), input);
     const outcome = await enrollment.confirm(input, enrolling(ctx, id, pending), kit.attempt(ctx));

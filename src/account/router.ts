@@ -8,6 +8,7 @@ import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { CredentialThrottle } from '../security/credential-throttle.js';
 import type { Csrf } from '../security/csrf.js';
+import type { RefusedSubmissions } from '../security/refused-submissions.js';
 import type { SealedBox } from '../security/sealed-box.js';
 import type { StepRegistry } from '../steps/registry.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PREFIX } from './account-client.js';
@@ -28,6 +29,8 @@ export interface AccountConsoleDeps {
   accounts: AccountService;
   steps: StepRegistry;
   audit: AuditLog;
+  // Reads set-up submissions, auditing what is refused before the step sees it.
+  refusals: RefusedSubmissions;
   storage: Storage;
   throttle: CredentialThrottle;
   // Seals the console's cookies (its own purpose-bound key).
@@ -38,10 +41,10 @@ export interface AccountConsoleDeps {
 
 /** The account console at /account: people manage their own profile, factors and sessions. */
 export function accountRouter(deps: AccountConsoleDeps): Router {
-  const { config, host, views, csrf, accounts, steps, audit, storage, throttle } = deps;
+  const { config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle } = deps;
   const cookies = new ConsoleCookies(deps.cookieBox);
   const signIn = new ConsoleSignIn(host, config.issuer, cookies);
-  const kit = new AccountConsole({ config, host, views, csrf, accounts, audit, cookies, signIn });
+  const kit = new AccountConsole({ config, host, views, csrf, accounts, audit, refusals, cookies, signIn });
   const router = new Router({ prefix: ACCOUNT_PREFIX });
 
   router.get('/callback', async (ctx) => {

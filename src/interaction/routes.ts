@@ -8,6 +8,7 @@ import { jsonOutcomes, refusal, showOnce } from '../http/json-outcomes.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Csrf } from '../security/csrf.js';
+import type { RefusedSubmissions, Submitter } from '../security/refused-submissions.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Attempt, Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
 import type { Requirement } from '../../config/schema.js';
@@ -27,6 +28,8 @@ export interface InteractionDeps {
   steps: StepRegistry;
   policy: FlowPolicy;
   audit: AuditLog;
+  // Reads step submissions, auditing what is refused before the step sees it.
+  refusals: RefusedSubmissions;
   // One-time codes for steps whose input may come from another device (see device-capture.ts).
   capturePage: CapturePage;
 }
@@ -55,7 +58,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit, capturePage } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -97,8 +100,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { interactionId: details.uid, account, loginHint: typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined };
   }
 
-  async function postedForm(ctx: Context, uploads?: UploadLimits): Promise<StepInput> {
-    const input = await readSubmission(ctx, uploads);
+  /** A posted form with a valid CSRF token; a step's submission (`step`) may be multipart and has its refusals audited. */
+  async function postedForm(ctx: Context, step?: { upload?: UploadLimits; who: Submitter }): Promise<StepInput> {
+    const input = step ? await refusals.read(ctx, step.who, step.upload) : await readSubmission(ctx);
     if (!csrf.valid(ctx, String(ctx.params.uid), input.fields.csrf)) {
       ctx.throw(403, 'This form has expired or was not sent by this site. Go back, reload the page and try again.');
     }
@@ -232,16 +236,18 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   /** A submission for the login prompt: the form, where the sign-in stands and what comes next. */
   async function submission(ctx: Context, stage: Stage) {
-    // Steps that take files say how much; everything else is a plain 16 KB form.
-    const submitted = steps.get(String(ctx.params.step));
-    const form = await postedForm(ctx, submitted?.upload);
+    // The sign-in is looked up (read only) before the body, so that a refused body is audited
+    // against it, and a body for a sign-in that is over is not read at all.
     const { details, client, clientName } = await interactionOf(ctx);
-    await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
+    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id };
+    // Steps that take files say how much; everything else is a plain 16 KB form.
+    const submitted = steps.get(String(ctx.params.step));
+    const form = await postedForm(ctx, { upload: submitted?.upload, who: { step: submitted?.id, subject: progress.accountId, clientId: attempt.clientId } });
+    await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
     const state = await stateOf(details, progress);
     const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
-    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id };
     return { form, details, clientName, progress, state, next, attempt };
   }
 

@@ -7,6 +7,7 @@ export type AuditType =
   | 'login.failed'
   | 'login.locked_out'
   | 'login.risk'
+  | 'submission.refused'
   | 'credential.enrolled'
   | 'credential.enroll_failed'
   | 'credential.removed'

@@ -12,7 +12,7 @@ export class SealedBox {
 
   constructor(
     masterKey: Buffer,
-    private readonly purpose: string,
+    readonly purpose: string,
   ) {
     this.key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera:${purpose}`, 32));
   }

@@ -19,6 +19,6 @@ export async function createSteps(services: Services): Promise<StepRegistry> {
     await PasswordStep.create(accounts, throttle, audit, log),
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
     createFaceStep(config, services, throttle, MODELS_DIR),
-    NeuralStep.forConfig(services.db, master, throttle, audit, config),
+    NeuralStep.forConfig(services.db, master, throttle, audit, config, log),
   ]);
 }

@@ -44,6 +44,12 @@ export interface UploadLimits {
 export interface DeviceCaptureSpec {
   /** Largest payload a device may post, in bytes (larger ones are refused with 413). */
   maxBytes: number;
+  /**
+   * A message for the device when the declared content type (its `Content-Type`, or
+   * application/octet-stream when it sends none) is not one the step takes; refused with 415
+   * before the body is read. Undefined when the step takes it.
+   */
+  checkType(contentType: string): string | undefined;
   /** A message for the device when the payload could never be used (not a recording, say); undefined when it may be. */
   check(data: Buffer): string | undefined;
 }

@@ -173,6 +173,11 @@ describeOnEachBackend(
       const forged = await face.browser.upload(notImage, path, asFrames(good), { csrf: 'forged' }, JSON_ACCEPT);
       assert.equal(forged.status, 403);
       assert.match(json(forged).message!, /form has expired/);
+      // A body that is no form at all is refused before the step, and audited for this account.
+      const notForm = await face.browser.send(notImage, path, { type: 'application/json', data: '{"frames":[]}' }, JSON_ACCEPT);
+      assert.deepEqual(json(notForm), { ok: false, status: 415, message: 'expected a form submission with files (multipart/form-data) or a plain form (application/x-www-form-urlencoded)' });
+      const [refused] = await ctx().server.services.audit.query({ type: 'submission.refused', subject: await accountId(ctx(), 'cat'), limit: 1 });
+      assert.deepEqual([refused?.clientId, refused?.details], ['tessera-account', { step: 'face', status: 415, reason: 'wrong_content_type' }]);
       // Another account's browser cannot use this set-up.
       const other = await openSetup(issuer(), 'kim', 'face');
       assert.equal((await other.browser.request(path)).status, 404);

@@ -153,6 +153,31 @@ describeOnEachBackend(
       assert.deepEqual(reasons, ['capture_times_missing', 'capture_too_slow', 'captured_before_challenge']);
     });
 
+    test('a body that is neither a form nor multipart is refused with 415 before the step, on a page or as JSON, and audited', async () => {
+      const { services } = ctx().server;
+      const kim = await services.accounts.findByUsername('kim');
+      const attempts = async () => (await services.audit.query({ type: 'login.failed', subject: kim!.id })).length;
+      const before = await attempts();
+      const { browser, page } = await startLogin('kim');
+      const asText = await browser.send(page, '/step/face', { type: 'text/plain', data: 'frame=not-a-burst' });
+      assert.equal(asText.status, 415);
+      assert.match(asText.html, /<title>/);
+      assert.match(asText.html, /expected a form submission with files \(multipart\/form-data\) or a plain form/);
+      const asJson = await browser.send(page, '/step/face', { type: 'application/json', data: JSON.stringify({ frames: [] }) }, JSON_ACCEPT);
+      assert.equal(asJson.status, 415);
+      assert.deepEqual(json(asJson), { ok: false, status: 415, message: 'expected a form submission with files (multipart/form-data) or a plain form (application/x-www-form-urlencoded)' });
+      await services.audit.flush();
+      const events = await services.audit.query({ type: 'submission.refused', subject: kim!.id });
+      assert.equal(events.length, 2);
+      for (const event of events) {
+        assert.equal(event.outcome, 'failure');
+        assert.equal(event.clientId, rp.config.clientMetadata().client_id);
+        assert.deepEqual(event.details, { step: 'face', status: 415, reason: 'wrong_content_type' });
+      }
+      // Nothing reached the step: no attempt was counted.
+      assert.equal(await attempts(), before);
+    });
+
     test('an impostor following the challenge is refused, with the score in the audit log', async () => {
       const { browser, page } = await startLogin('kim');
       const other = new BurstBuilder(impostor).take(challengeOf(page));

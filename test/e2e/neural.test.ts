@@ -257,9 +257,48 @@ describeOnEachBackend(
       assert.equal((await fetch(`${issuer()}/healthz`)).status, 200);
       const failures = (await auditOf(sub)).filter((e) => e.type === 'credential.enroll_failed');
       assert.equal(failures.length, cases.length);
+      // The device's refusals never reached the step: they are audited as refused submissions.
+      const refused = (await ctx().server.services.audit.query({ type: 'submission.refused', limit: 100 })).map((e) => e.details);
+      assert.deepEqual(refused, [{ step: 'neural', status: 413, reason: 'recording_too_large' }, ...Array(cases.length * 2).fill({ step: 'neural', status: 422, reason: 'unusable_payload' })]);
       // The page's code still delivers a good recording, which enrolls.
       const done = await deliverAndSubmit(issuer(), browser, page, good, '/enroll/neural');
       assert.ok(done.leftTo, `${done.status} ${alertOf(done)}`);
+    });
+
+    test('a device posting something declared as no recording (an image, a web page) gets 415 with the reason; the code still delivers', async () => {
+      const refusals = async () => (await ctx().server.services.audit.query({ type: 'submission.refused', limit: 100 })).length;
+      const before = await refusals();
+      const { browser, page } = await startLogin(issuer(), 'cat');
+      assert.match(page.html, /Brain-signal check/);
+      const code = codeOn(page)!;
+      for (const type of ['image/png', 'text/html; charset=utf-8']) {
+        const refused = await post(issuer(), code, cutEdf(ada.task, 20, 10), type);
+        assert.equal(refused.status, 415, type);
+        assert.ok(refused.body.error_description!.startsWith(`the upload is declared as ${type.split(';')[0]}, not an EEG recording`), refused.body.error_description);
+      }
+      await ctx().server.services.audit.flush();
+      const [latest] = await ctx().server.services.audit.query({ type: 'submission.refused', limit: 1 });
+      assert.deepEqual(latest!.details, { step: 'neural', status: 415, reason: 'wrong_content_type' });
+      assert.equal(await refusals(), before + 2);
+      // Nothing was delivered: the page still waits, and the same code takes the recording.
+      assert.deepEqual(JSON.parse((await browser.request(statusUrlOn(page), { headers: { accept: 'application/json' } })).html), { status: 'waiting' });
+      assert.equal((await post(issuer(), code, cutEdf(ada.task, 20, 10))).status, 202);
+    });
+
+    test('a sign-in submission refused while its body is read (malformed multipart, too many files) is audited against the sign-in', async () => {
+      const { services } = ctx().server;
+      const { browser, page } = await startLogin(issuer(), 'cat');
+      const malformed = await browser.send(page, '/step/neural', { type: 'multipart/form-data; boundary=zz', data: 'not multipart at all' }, { accept: 'application/json' });
+      assert.deepEqual(JSON.parse(malformed.html), { ok: false, status: 400, message: 'the upload is not valid multipart/form-data' });
+      const recording = { field: 'recording', type: 'application/octet-stream', data: cutEdf(ada.task, 20, 10) };
+      const tooMany = await browser.upload(page, '/step/neural', [recording, recording, recording, recording]);
+      assert.equal(tooMany.status, 413);
+      assert.match(tooMany.html, /too many files \(limit 3\)/);
+      await services.audit.flush();
+      const cat = await services.accounts.findByUsername('cat');
+      const events = await services.audit.query({ type: 'submission.refused', subject: cat!.id, limit: 2 });
+      assert.deepEqual(events.map((e) => e.details), [{ step: 'neural', status: 413, reason: 'too_many_files' }, { step: 'neural', status: 400, reason: 'malformed_multipart' }]);
+      assert.deepEqual(events.map((e) => e.clientId), Array(2).fill(rp.config.clientMetadata().client_id));
     });
 
     test('removing the enrollment (admin API) deletes the template and the replay memory; the next sign-in enrolls again', async () => {

@@ -55,7 +55,7 @@ for (const makeBackend of BACKENDS) {
 
       const legacy = await templates.list(old.id);
       assert.deepEqual(legacy.map((l) => l.template), saved.map((vector) => ({ kind: 'embedding', vector })));
-      assert.deepEqual((await NeuralCredentials.forMasterKey(s.db, key).template(old.id))?.stored, { kind: 'embedding', vector: embedding(23) });
+      assert.deepEqual((await NeuralCredentials.forMasterKey(s.db, key, s.log).template(old.id))?.stored, { kind: 'embedding', vector: embedding(23) });
       assert.ok(await templates.migrate(old.id, legacy.map((l) => ({ id: l.id, vector: (l.template as { vector: Float32Array }).vector }))));
       const rows = await s.db('face_templates').where({ account_id: old.id });
       assert.deepEqual(rows.map((r) => r.format), ['cancelable-v1', 'cancelable-v1', 'cancelable-v1']);

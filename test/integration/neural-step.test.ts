@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
 import { loadConfig } from '../../config/load.js';
 import { createLogger } from '../../src/log.js';
 import { decodeTemplate, hammingFraction, type CancelableTemplate } from '../../src/biometrics/cancelable/index.js';
@@ -28,7 +29,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
   before(async () => {
     backend = await sqliteBackend();
     s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
-    credentials = NeuralCredentials.forMasterKey(s.db, s.masterKey.key);
+    credentials = NeuralCredentials.forMasterKey(s.db, s.masterKey.key, s.log);
   });
   after(async () => {
     await s.close();
@@ -103,6 +104,30 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
   });
 
+  test('a remembered recording sealed under another master key does not stop sign-in: it matches only exactly, with a warning', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const throttle = new CredentialThrottle(s.rateCounter, { maxFailuresPerAccount: 50, maxFailuresPerIp: 50, windowSeconds: 60, lockoutSeconds: 60 });
+    const step = new NeuralStep(NeuralCredentials.forMasterKey(s.db, s.masterKey.key, log), throttle, s.audit, defaults);
+    const account = await s.accounts.create({ username: 'ned' });
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(21, 1), 0, 60))], at)).ok);
+    // The enrollment recording's fingerprint, sealed as a deployment with another master key would have.
+    const row = await s.db('neural_submissions').where({ account_id: account.id }).first();
+    const plain = new SealedBox(s.masterKey.key, 'neural-fingerprint').open(row.fingerprint_sealed, account.id);
+    await s.db('neural_submissions').where({ id: row.id }).update({ fingerprint_sealed: new SealedBox(randomBytes(32), 'neural-fingerprint').seal(plain, account.id) });
+
+    const probe = upload(cutEdf(eegFile(21, 2), 10, 10));
+    assert.equal((await step.verify({ fields: {}, files: [probe] }, { interactionId: 'i', account }, at)).ok, true);
+    assert.equal(lines.length, 1);
+    const warning = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.deepEqual([warning.level, warning.memory, warning.subject], [40, 'neural-fingerprint', account.id]);
+    assert.ok(!lines[0]!.includes('v1.'), 'nothing sealed in the log');
+    // The rest of the memory still works: the accepted probe is refused when sent again.
+    const again = await step.verify({ fields: {}, files: [probe] }, { interactionId: 'i', account }, at);
+    assert.match(!again.ok ? again.message : '', /used before/);
+    await step.close();
+  });
+
   test('bad recordings at sign-in get a 4xx with the reason and an audit event; a good one verifies after each', async () => {
     const account = await s.accounts.create({ username: 'kim' });
     const step = stepWith({});
@@ -145,7 +170,7 @@ for (const makeBackend of BACKENDS) {
       backend = await makeBackend();
       s = await openServices(loadConfig({ ...backend.env, TESSERA_MASTER_KEY: randomBytes(32).toString('base64') }), createLogger('silent'));
       const throttle = new CredentialThrottle(s.rateCounter, { maxFailuresPerAccount: 50, maxFailuresPerIp: 50, windowSeconds: 60, lockoutSeconds: 60 });
-      step = new NeuralStep(NeuralCredentials.forMasterKey(s.db, s.masterKey.key), throttle, s.audit, defaults);
+      step = new NeuralStep(NeuralCredentials.forMasterKey(s.db, s.masterKey.key, s.log), throttle, s.audit, defaults);
     });
     after(async () => {
       await step.close();
@@ -193,9 +218,9 @@ for (const makeBackend of BACKENDS) {
       assert.ok(Math.cos(Math.PI * hammingFraction(old.bits, fresh.bits, old.bitCount)) < threshold);
 
       const { embedding: probe } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(24, 2), 0, 10))).recording);
-      const otherDeployment = NeuralCredentials.forMasterKey(s.db, randomBytes(32));
-      const own = await NeuralCredentials.forMasterKey(s.db, s.masterKey.key).template(account.id);
-      assert.ok(Math.cos(NeuralCredentials.forMasterKey(s.db, s.masterKey.key).scheme.angleTo(probe.vector, own!.stored)) >= threshold);
+      const otherDeployment = NeuralCredentials.forMasterKey(s.db, randomBytes(32), s.log);
+      const own = await NeuralCredentials.forMasterKey(s.db, s.masterKey.key, s.log).template(account.id);
+      assert.ok(Math.cos(NeuralCredentials.forMasterKey(s.db, s.masterKey.key, s.log).scheme.angleTo(probe.vector, own!.stored)) >= threshold);
       assert.ok(Math.cos(otherDeployment.scheme.angleTo(probe.vector, own!.stored)) < threshold, "another master key's keys do not match it");
       // Nor does the same person's template in another deployment, compared bits against bits.
       const elsewhere = otherDeployment.scheme.issue(probe.vector);

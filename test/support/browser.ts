@@ -20,6 +20,12 @@ export interface Upload {
   type?: string;
 }
 
+/** A body sent as it is, with the content type it claims. */
+export interface RawBody {
+  type: string;
+  data: string | Uint8Array;
+}
+
 export class Browser {
   private readonly jar = new Map<string, string>();
 
@@ -45,13 +51,14 @@ export class Browser {
     this.jar.clear();
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; multipart?: FormData; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; multipart?: FormData; raw?: RawBody; headers?: Record<string, string> } = {}): Promise<Page> {
     let target = new URL(url, this.origin).href;
-    let method = init.method ?? (init.form || init.multipart ? 'POST' : 'GET');
-    let body: string | FormData | undefined = init.multipart ?? (init.form ? new URLSearchParams(init.form).toString() : undefined);
+    let method = init.method ?? (init.form || init.multipart || init.raw ? 'POST' : 'GET');
+    let body: string | FormData | Uint8Array | undefined = init.raw?.data ?? init.multipart ?? (init.form ? new URLSearchParams(init.form).toString() : undefined);
     for (let hops = 0; hops < 20; hops++) {
       const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
-      if (typeof body === 'string') headers['content-type'] = 'application/x-www-form-urlencoded';
+      if (init.raw && body !== undefined) headers['content-type'] = init.raw.type;
+      else if (typeof body === 'string') headers['content-type'] = 'application/x-www-form-urlencoded';
       if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
       const res = await fetch(target, { method, headers, body, redirect: 'manual' });
       this.store(res);
@@ -83,6 +90,11 @@ export class Browser {
     for (const [k, v] of Object.entries({ ...hidden, ...fields })) body.append(k, v);
     files.forEach((f, i) => body.append(f.field, new Blob([f.data], { type: f.type ?? 'image/jpeg' }), f.name ?? `frame-${i + 1}.jpg`));
     return this.request(action, { multipart: body, headers });
+  }
+
+  /** Posts any body, declared as any content type, to the page's form (as a misbehaving client would). */
+  send(page: Page, actionPart: string, raw: RawBody, headers?: Record<string, string>): Promise<Page> {
+    return this.request(this.formOf(page, actionPart).action, { raw, headers });
   }
 
   private formOf(page: Page, actionPart: string): { action: string; hidden: Record<string, string> } {

@@ -12,6 +12,7 @@ import { loadConfig } from '../../config/load.js';
 import { isFaceError } from '../../src/biometrics/face/index.js';
 import { createLogger } from '../../src/log.js';
 import { SealedBox } from '../../src/security/sealed-box.js';
+import { SealedMemory } from '../../src/security/sealed-memory.js';
 import { openServices, type Services } from '../../src/services.js';
 import type { BurstFrame } from '../../src/steps/face/liveness.js';
 import { ReplayGuard, sameCapture } from '../../src/steps/face/replay-guard.js';
@@ -41,7 +42,7 @@ async function frameOf(bytes: Buffer): Promise<Frame | undefined> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-face-replay-'));
   services = await openServices(loadConfig({ DATA_DIR: dir, TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' }), createLogger('silent'));
-  guard = new ReplayGuard(services.shortLivedRecords, new SealedBox(randomBytes(32), 'face-replay'), 60);
+  guard = new ReplayGuard(services.shortLivedRecords, new SealedMemory(new SealedBox(randomBytes(32), 'face-replay'), services.log), 60);
   const [person] = await identityImages('faces-lfw-dev', 1, 10);
   const frames: Frame[] = [];
   for (const file of person!.files) {

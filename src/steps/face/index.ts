@@ -1,6 +1,7 @@
 import type { Config } from '../../../config/schema.js';
 import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import { SealedBox } from '../../security/sealed-box.js';
+import { SealedMemory } from '../../security/sealed-memory.js';
 import type { Services } from '../../services.js';
 import { BurstReader } from './burst.js';
 import { Challenges } from './challenge.js';
@@ -17,6 +18,6 @@ export function createFaceStep(config: Config, services: Services, throttle: Cre
   const master = services.masterKey.key;
   const analyser = new FaceAnalyser(modelsDir);
   const challenges = new Challenges(new SealedBox(master, 'face-challenge'), services.shortLivedRecords, config.faceChallenges, config.faceChallengeMoves, config.faceChallengeSeconds);
-  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, new SealedBox(master, 'face-replay'), REPLAY_MEMORY_SECONDS), services.rateCounter, config.facePadThreshold);
+  const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, new SealedMemory(new SealedBox(master, 'face-replay'), services.log), REPLAY_MEMORY_SECONDS), services.rateCounter, config.facePadThreshold);
   return new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold, analyser);
 }

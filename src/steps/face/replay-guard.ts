@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { embeddingDistance, EMBEDDING_SIZE } from '../../biometrics/face/index.js';
 import type { RecordStore } from '../../oidc/stores/record-store.js';
-import type { SealedBox } from '../../security/sealed-box.js';
+import type { SealedMemory } from '../../security/sealed-memory.js';
 import { SHAPE_SIZE, shapeDistance } from './face-shape.js';
 
 const DIGEST = 'FaceFrame';
@@ -52,7 +52,7 @@ function unpack(bytes: Buffer): FrameTrace[] {
 export class ReplayGuard {
   constructor(
     private readonly store: RecordStore,
-    private readonly box: SealedBox,
+    private readonly memory: SealedMemory,
     private readonly ttlSeconds: number,
   ) {}
 
@@ -70,10 +70,12 @@ export class ReplayGuard {
       }),
     );
     const sealed = (await this.store.find(RECENT, accountId))?.frames;
-    const recent = typeof sealed === 'string' ? unpack(this.box.open(sealed, accountId)) : [];
+    // Unopenable (another master key, damaged): nothing remembered; rewritten below under the current key.
+    const opened = typeof sealed === 'string' ? this.memory.open(sealed, accountId) : undefined;
+    const recent = opened ? unpack(opened) : [];
     const copies = frames.filter((frame) => recent.some((old) => sameCapture(old, frame))).length;
     const kept = [...recent, ...frames].slice(-KEEP);
-    await this.store.upsert(RECENT, accountId, { frames: this.box.seal(pack(kept), accountId) }, this.ttlSeconds);
+    await this.store.upsert(RECENT, accountId, { frames: this.memory.seal(pack(kept), accountId) }, this.ttlSeconds);
     return fresh.includes(false) || copies * 2 >= frames.length;
   }
 }

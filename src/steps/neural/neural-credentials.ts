@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { EMBEDDING_FORMAT, TemplateSealing, type CancelableScheme, type StoredTemplate } from '../../biometrics/cancelable/index.js';
+import type { Logger } from '../../log.js';
 import { SealedBox } from '../../security/sealed-box.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
 
@@ -22,9 +23,9 @@ function firstVector(bytes: Buffer): Float32Array {
  * enrollment replaces and a removal deletes in the same transaction.
  */
 export class NeuralCredentials {
-  static forMasterKey(db: Database, masterKey: Buffer): NeuralCredentials {
+  static forMasterKey(db: Database, masterKey: Buffer, log: Logger): NeuralCredentials {
     const legacy = { box: new SealedBox(masterKey, 'neural-template'), decode: firstVector };
-    return new NeuralCredentials(db, TemplateSealing.forMasterKey(masterKey, 'neural', legacy), ReplayMemory.forMasterKey(db, masterKey));
+    return new NeuralCredentials(db, TemplateSealing.forMasterKey(masterKey, 'neural', legacy), ReplayMemory.forMasterKey(db, masterKey, log));
   }
 
   constructor(

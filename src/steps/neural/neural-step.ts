@@ -10,6 +10,7 @@ import { durationSeconds, type Recording } from '../../biometrics/neural/recordi
 import { meanDirection } from '../../biometrics/neural/similarity.js';
 import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../log.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
@@ -20,7 +21,7 @@ import type { ReplayVerdict } from './replay.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
 import type { SignalFingerprint } from './signal-fingerprint.js';
 import { ReplayWorker } from './replay-worker.js';
-import { checkContentType, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
+import { checkContentType, contentTypeProblem, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
   model: 'clinical19' | 'consumer8';
@@ -71,8 +72,8 @@ export class NeuralStep implements Step {
   private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
   /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
-  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config): NeuralStep {
-    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey), throttle, audit, {
+  static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config, log: Logger): NeuralStep {
+    return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey, log), throttle, audit, {
       model: config.neuralModel,
       threshold: config.neuralThreshold,
       replaySimilarity: config.neuralReplaySimilarity,
@@ -88,7 +89,7 @@ export class NeuralStep implements Step {
   ) {
     const modelPath = join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`);
     this.embedder = new WorkerSlot(() => NeuralEmbedderWorker.load(modelPath));
-    this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, check: (data) => this.precheck(data) };
+    this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
 

@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../../db/database.js';
 import type { Recording } from '../../biometrics/neural/recording.js';
+import type { Logger } from '../../log.js';
 import { deriveSecret, SealedBox } from '../../security/sealed-box.js';
+import { SealedMemory } from '../../security/sealed-memory.js';
 import { packFingerprint, unpackFingerprint, type SignalFingerprint } from './signal-fingerprint.js';
 
 /** What the replay defence keeps of one submitted recording. */
@@ -22,13 +24,13 @@ const MAX_PROBES_PER_ACCOUNT = 100;
  * The unique (account, digest) index makes two concurrent submissions of one recording count once.
  */
 export class ReplayMemory {
-  static forMasterKey(db: Database, masterKey: Buffer): ReplayMemory {
-    return new ReplayMemory(db, new SealedBox(masterKey, 'neural-fingerprint'), deriveSecret(masterKey, 'neural-digest'));
+  static forMasterKey(db: Database, masterKey: Buffer, log: Logger): ReplayMemory {
+    return new ReplayMemory(db, new SealedMemory(new SealedBox(masterKey, 'neural-fingerprint'), log), deriveSecret(masterKey, 'neural-digest'));
   }
 
   constructor(
     private readonly db: Database,
-    private readonly box: SealedBox,
+    private readonly fingerprints: SealedMemory,
     private readonly digestKey: string,
   ) {}
 
@@ -60,7 +62,7 @@ export class ReplayMemory {
       account_id: accountId,
       kind: s.kind,
       digest: s.digest,
-      fingerprint_sealed: s.fingerprint ? this.box.seal(packFingerprint(s.fingerprint), accountId) : null,
+      fingerprint_sealed: s.fingerprint ? this.fingerprints.seal(packFingerprint(s.fingerprint), accountId) : null,
       model,
       created_at: now,
       expires_at: expiresAt,
@@ -74,11 +76,11 @@ export class ReplayMemory {
       .where({ account_id: accountId, model })
       .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
       .orderBy('id');
-    return rows.map((r) => ({
-      kind: r.kind,
-      digest: r.digest,
-      ...(r.fingerprint_sealed ? { fingerprint: unpackFingerprint(this.box.open(r.fingerprint_sealed, accountId)) } : {}),
-    }));
+    // A fingerprint that cannot be opened (another master key, a damaged row) leaves its row matching only exactly.
+    return rows.map((r) => {
+      const fingerprint = r.fingerprint_sealed ? this.fingerprints.open(r.fingerprint_sealed, accountId) : undefined;
+      return { kind: r.kind, digest: r.digest, ...(fingerprint ? { fingerprint: unpackFingerprint(fingerprint) } : {}) };
+    });
   }
 
   /**

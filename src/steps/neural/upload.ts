@@ -24,10 +24,15 @@ export function decodeUpload(data: Uint8Array): Recording {
 // (the format is sniffed from the bytes). An image, a web page or a form is not a recording.
 const RECORDING_TYPES = new Set(['application/octet-stream', 'application/json', 'application/edf', 'application/x-edf', 'application/vnd.edf', 'text/plain']);
 
+/** Why an upload declared as `contentType` cannot be a recording; undefined when it may be one. */
+export function contentTypeProblem(contentType: string): string | undefined {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === '' || RECORDING_TYPES.has(type)) return undefined;
+  return `the upload is declared as ${type}, not an EEG recording (send EDF, or the JSON or binary samples format, as application/octet-stream or application/json)`;
+}
+
 /** Throws NeuralInputError when an upload declares a content type no recording has. */
 export function checkContentType(contentType: string): void {
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type !== '' && !RECORDING_TYPES.has(type)) {
-    throw new NeuralInputError('content_type_unsupported', `the upload is declared as ${type}, not an EEG recording (send EDF, or the JSON or binary samples format, as application/octet-stream or application/json)`);
-  }
+  const problem = contentTypeProblem(contentType);
+  if (problem) throw new NeuralInputError('content_type_unsupported', problem);
 }
