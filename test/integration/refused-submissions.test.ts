@@ -3,20 +3,18 @@
 // write more than the cap of such events per window.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import Koa from 'koa';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.js';
 import { RefusedSubmissions } from '../../src/security/refused-submissions.js';
 import { openServices, type Services } from '../../src/services.js';
 import { sqliteBackend, type Backend } from '../support/backends.js';
+import { bodyEcho } from '../support/body-echo.js';
 
 const warnings: Record<string, unknown>[] = [];
 let backend: Backend;
 let s: Services;
-let server: Server;
+let echo: Awaited<ReturnType<typeof bodyEcho>>;
 let url: string;
 
 before(async () => {
@@ -25,22 +23,14 @@ before(async () => {
   const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
   const refusals = new RefusedSubmissions(s.audit, s.rateCounter, log);
   // Behind a "proxy", so each test can post from its own address.
-  const app = new Koa({ proxy: true });
-  app.use(async (ctx) => {
-    try {
-      const input = await refusals.read(ctx, { step: 'face', subject: 'acct-1', clientId: 'app' }, { maxBytes: 4096, maxFiles: 2 });
-      ctx.body = { fields: input.fields, files: input.files.length };
-    } catch (err) {
-      ctx.status = (err as { status?: number }).status ?? 500;
-      ctx.body = { error: (err as Error).message };
-    }
-  });
-  server = createServer(app.callback()).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  echo = await bodyEcho(async (ctx) => {
+    const input = await refusals.read(ctx, { step: 'face', subject: 'acct-1', clientId: 'app' }, { maxBytes: 4096, maxFiles: 2 });
+    return { fields: input.fields, files: input.files.length };
+  }, { proxy: true });
+  url = echo.url;
 });
 after(async () => {
-  server.close();
+  echo.close();
   await s.close();
   await backend.dispose();
 });

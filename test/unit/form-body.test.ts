@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import Koa from 'koa';
 import { readSubmission } from '../../src/http/form-body.js';
+import { bodyEcho } from '../support/body-echo.js';
 
-// A tiny app that echoes what readSubmission made of the body (or its error status).
-let server: Server;
+let echo: Awaited<ReturnType<typeof bodyEcho>>;
 let url: string;
 before(async () => {
-  const app = new Koa();
-  app.use(async (ctx) => {
-    try {
-      const input = await readSubmission(ctx, ctx.path === '/uploads' ? { maxBytes: 4096, maxFiles: 2 } : undefined);
-      ctx.body = { fields: input.fields, files: input.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, bytes: [...f.data] })) };
-    } catch (err) {
-      ctx.status = (err as { status?: number }).status ?? 500;
-      ctx.body = { error: (err as Error).message };
-    }
+  echo = await bodyEcho(async (ctx) => {
+    const input = await readSubmission(ctx, ctx.path === '/uploads' ? { maxBytes: 4096, maxFiles: 2 } : undefined);
+    return { fields: input.fields, files: input.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType, bytes: [...f.data] })) };
   });
-  server = createServer(app.callback()).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = echo.url;
 });
-after(() => server.close());
+after(() => echo.close());
 
 function multipart(files: number, size = 3) {
   const body = new FormData();
