@@ -105,7 +105,7 @@ const ms = (x: number) => Number(x.toFixed(1));
 const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1));
 process.stdout.write(
   JSON.stringify({
-    model: config.neuralModel,
+    model: step.currentModel.id,
     storage: config.storage,
     // The machine's 1-minute load average at the end: latency on a shared machine depends on it.
     loadAverage: Number(loadavg()[0]!.toFixed(2)),

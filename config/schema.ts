@@ -113,9 +113,10 @@ export const configSchema = z
     faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
     faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
-    // Neural-signal (EEG) step: which model (montage) to run, the accept threshold (default: the
-    // model card's calibrated value), and the replay defence's signal-correlation cut-off
-    // (measured by eval:neural-replay, models/neural.md) and memory.
+    // Neural-signal (EEG) step: which montage (headset kind; enrolments use its current model and
+    // each template verifies with its own, src/biometrics/neural/model-catalog.ts), the accept
+    // threshold (default: the template's model file's calibrated value), and the replay defence's
+    // signal-correlation cut-off (measured by eval:neural-replay, models/neural.md) and memory.
     neuralModel: z.enum(['clinical19', 'consumer8']).default('clinical19'),
     neuralThreshold: z.coerce.number().min(-1).max(1).optional(),
     neuralReplaySimilarity: z.coerce.number().gt(0).max(1).default(DEFAULT_REPLAY_SIMILARITY),

@@ -1,5 +1,5 @@
 /**
- * npm run eval:neural -- --data <dir> [--model models/neural-clinical19.onnx]
+ * npm run eval:neural -- --data <dir> [--model models/neural-clinical19-v2.onnx]
  *
  * Evaluates the neural-signal verifier on every SubjectNN_1.edf / SubjectNN_2.edf pair in a
  * folder (people the model may never have seen): enrollment on the first minute of the resting
@@ -11,7 +11,8 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { NeuralEmbedder } from '../../src/biometrics/neural/embedder.js';
-import { listSubjects, repoPath } from './dataset.js';
+import { currentNeuralModel } from '../../src/biometrics/neural/model-catalog.js';
+import { listSubjects } from './dataset.js';
 import { evaluateWithEmbedder } from './evaluate.js';
 import { cancelableEvaluation } from './cancelable-eval.js';
 import { protocol, type SubjectEmbeddings } from './protocol.js';
@@ -19,7 +20,7 @@ import { protocol, type SubjectEmbeddings } from './protocol.js';
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string' },
-    model: { type: 'string', default: repoPath('models', 'neural-clinical19.onnx') },
+    model: { type: 'string', default: currentNeuralModel('clinical19').file },
   },
 });
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   if (args.data === undefined) throw new Error('usage: npm run eval:neural -- --data <folder of SubjectNN_1.edf/SubjectNN_2.edf> [--model <onnx>]');
   const subjects = await listSubjects(args.data);
   if (subjects.length < 2) throw new Error(`${args.data} holds ${subjects.length} SubjectNN_1/_2 pairs; at least 2 are needed for impostor trials`);
-  const model = args.model ?? repoPath('models', 'neural-clinical19.onnx');
+  const model = args.model ?? currentNeuralModel('clinical19').file;
   const embedder = await NeuralEmbedder.load(model);
   process.stderr.write(`evaluating ${model} on ${subjects.length} subjects from ${args.data}\n`);
   let embeddings: readonly SubjectEmbeddings[] = [];

@@ -12,11 +12,12 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NeuralEmbedder } from '../../src/biometrics/neural/embedder.js';
 import { featureLength } from '../../src/biometrics/neural/features.js';
+import { neuralModelFile, neuralModelId } from '../../src/biometrics/neural/model-catalog.js';
 import type { ModelDescription } from '../../src/biometrics/neural/model-file.js';
 import { montageByName } from '../../src/biometrics/neural/montage.js';
 import { defaultQualityPolicy } from '../../src/biometrics/neural/quality.js';
 import { seededRandom } from '../seeded-random.js';
-import { listSubjects, repoPath, sharedEegDir } from './dataset.js';
+import { listSubjects, sharedEegDir } from './dataset.js';
 import { evaluateWithEmbedder } from './evaluate.js';
 import { subjectFeatures, type SubjectFeatures } from './features-cache.js';
 import { projectionModel } from './onnx-export.js';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     embeddingLength: projection.outputLength,
     threshold: Number(threshold.toFixed(4)),
   };
-  const modelPath = repoPath('models', `neural-${montage.name}-v${version}.onnx`);
+  const modelPath = neuralModelFile(montage.name, version);
   await writeFile(modelPath, projectionModel(projection, description));
   log(`wrote ${modelPath}`);
 
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   const embedder = await NeuralEmbedder.load(modelPath);
   const report = {
     montage: montage.name,
-    model: `neural-${montage.name}-v${version}`,
+    model: neuralModelId(montage.name, version),
     people: people.map((p) => p.id),
     selected: options,
     threshold: description.threshold,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.js';
 import { createLogger } from '../../src/log.js';
 import { decodeTemplate, hammingFraction, type CancelableTemplate } from '../../src/biometrics/cancelable/index.js';
+import { findNeuralModel, type NeuralModel } from '../../src/biometrics/neural/model-catalog.js';
+import { readModelDescription } from '../../src/biometrics/neural/model-file.js';
 import { meanDirection } from '../../src/biometrics/neural/similarity.js';
 import { CredentialThrottle } from '../../src/security/credential-throttle.js';
 import { SealedBox } from '../../src/security/sealed-box.js';
@@ -17,7 +20,7 @@ import { cutEdf, edfToJsonSamples, eegFile } from '../support/eeg.js';
 
 const upload = (data: Uint8Array) => ({ field: 'recording', contentType: 'application/octet-stream', data: Buffer.from(data) });
 const at = { ip: '192.0.2.20' };
-const defaults: NeuralSettings = { model: 'clinical19', replaySimilarity: 0.8, replayRetentionDays: 30 };
+const defaults: NeuralSettings = { montage: 'clinical19', replaySimilarity: 0.8, replayRetentionDays: 30 };
 
 describe('neural step: configured threshold, sealed storage, replay memory retention', () => {
   let backend: Backend;
@@ -59,9 +62,9 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
       const labels = ['Fp1', 'Fp2', 'C3', 'C4', 'P7', 'P8', 'O1', 'O2'];
       return Buffer.from(JSON.stringify({ sampleRate: json.sampleRate, channels: labels, samples: keep.map((i) => json.samples[i]) }));
     };
-    const consumer = stepWith({ model: 'consumer8' });
+    const consumer = stepWith({ montage: 'consumer8' });
     assert.ok((await consumer.saveEnrollment(account, [upload(eight(cutEdf(eegFile(23, 1), 0, 60)))], at)).ok);
-    assert.equal((await s.db('neural_templates').where({ account_id: account.id }).first()).model, 'consumer8');
+    assert.equal((await s.db('neural_templates').where({ account_id: account.id }).first()).model, 'consumer8-v2');
     const probe = upload(eight(cutEdf(eegFile(23, 1), 100, 10)));
     assert.equal((await consumer.verify({ fields: {}, files: [probe] }, { interactionId: 'i', account }, at)).ok, true);
     // The 19-channel model refuses 8 channels by name, and does not score a consumer8 template.
@@ -71,6 +74,46 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.match(!missing.ok ? missing.message : '', /lacks 11 of the 19 clinical19 electrodes: F3, F4, F7, F8, T3, T4, P3, P4, Fz, Cz, Pz/);
     const changed = await clinical.verify({ fields: {}, files: [upload(cutEdf(eegFile(23, 1), 120, 10))] }, { interactionId: 'i', account }, at);
     assert.equal(!changed.ok && changed.status, 409);
+  });
+
+  test('model versions: a v1 template verifies with the v1 model and its threshold; re-enrolment moves it to v2; an unknown model is refused', async () => {
+    const account = await s.accounts.create({ username: 'uma' });
+    const step = stepWith({});
+    const v1 = findNeuralModel('clinical19')!;
+    const threshold = (model: NeuralModel) => readModelDescription(readFileSync(model.file)).threshold;
+    const verify = (subject: number, start: number) => step.verify({ fields: {}, files: [upload(cutEdf(eegFile(subject, 2), start, 10))] }, { interactionId: 'i', account }, at);
+    const latest = async (type: string) => {
+      await s.audit.flush();
+      return (await s.audit.query({ subject: account.id, type, limit: 1 }))[0]!.details!;
+    };
+    // Stored as an enrolment made before the v2 models: the v1 embedder's template, model id 'clinical19'.
+    const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(21, 1), 0, 60))).recording, v1);
+    assert.equal(embedding.vector.length, 384, 'the v1 embedding (v2 has 512 dimensions)');
+    await credentials.enroll(account.id, { vector: meanDirection(embedding.windows), model: v1.id, windows: embedding.windowsUsed }, []);
+
+    assert.equal((await verify(21, 0)).ok, true);
+    const accepted = await latest('login.succeeded');
+    assert.deepEqual([accepted.model, accepted.model_outdated, accepted.threshold], ['clinical19', true, threshold(v1)]);
+    const impostor = await verify(22, 0);
+    assert.equal(!impostor.ok && impostor.status, 401);
+    const refused = await latest('login.failed');
+    assert.deepEqual([refused.reason, refused.model, refused.threshold], ['no_match', 'clinical19', threshold(v1)]);
+
+    assert.ok((await step.saveEnrollment(account, [upload(cutEdf(eegFile(21, 1), 0, 60))], at)).ok);
+    assert.equal((await s.db('neural_templates').where({ account_id: account.id }).first()).model, 'clinical19-v2');
+    assert.equal((await latest('credential.enrolled')).model, 'clinical19-v2');
+    assert.equal((await verify(21, 10)).ok, true);
+    const current = await latest('login.succeeded');
+    assert.deepEqual([current.model, current.model_outdated, current.threshold], ['clinical19-v2', undefined, threshold(step.currentModel)]);
+    assert.notEqual(threshold(step.currentModel), threshold(v1));
+
+    // A model this server does not ship (removed, or from a newer release) is not compared.
+    await s.db('neural_templates').where({ account_id: account.id }).update({ model: 'clinical19-v9' });
+    const unknown = await verify(21, 20);
+    assert.equal(!unknown.ok && unknown.status, 409);
+    const changed = await latest('login.failed');
+    assert.deepEqual([changed.reason, changed.model, changed.montage], ['model_changed', 'clinical19-v9', 'clinical19']);
+    await step.close();
   });
 
   test('the same fresh recording submitted twice at once is accepted once', async () => {
@@ -101,7 +144,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
     await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
     assert.equal(await credentials.replay.purgeExpired(), 1);
-    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
+    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19-v2')).map((p) => p.kind), ['enrollment']);
   });
 
   test('a remembered recording sealed under another master key does not stop sign-in: it matches only exactly, with a warning', async () => {
@@ -192,7 +235,8 @@ for (const makeBackend of BACKENDS) {
 
     test('a template enrolled as an embedding is replaced by a cancelable one at the next successful sign-in', async () => {
       const account = await s.accounts.create({ username: 'lee' });
-      const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(22, 1), 0, 60))).recording);
+      // Embedding templates predate model versions: they were made by the v1 model.
+      const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(22, 1), 0, 60))).recording, findNeuralModel('clinical19')!);
       await insertLegacyNeuralTemplate(s.db, s.masterKey.key, account.id, meanDirection(embedding.windows));
       const format = async () => (await s.db('neural_templates').where({ account_id: account.id }).first()).format;
       assert.equal((await verify(account, cutEdf(eegFile(23, 2), 0, 10))).ok, false);

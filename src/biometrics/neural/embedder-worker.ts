@@ -4,6 +4,7 @@ import { ModelWorker } from '../worker/model-worker.js';
 import type { Embedding } from './embedder.js';
 import type { EmbedderSetup } from './embedder-service.js';
 import { NeuralInputError, type NeuralRejectionCode, type NeuralRejection } from './errors.js';
+import { checkModelFile, type NeuralModel } from './model-catalog.js';
 import type { ModelDescription } from './model-file.js';
 import type { Recording } from './recording.js';
 
@@ -19,6 +20,18 @@ export class NeuralEmbedderWorker {
         : new Error(error.message),
     );
     return new NeuralEmbedderWorker(worker);
+  }
+
+  /** A catalog model's worker, once its file's description has been checked against the catalog. */
+  static async forModel(model: NeuralModel): Promise<NeuralEmbedderWorker> {
+    const embedder = await NeuralEmbedderWorker.load(model.file);
+    try {
+      checkModelFile(model, embedder.description);
+    } catch (err) {
+      await embedder.close();
+      throw err;
+    }
+    return embedder;
   }
 
   get description(): ModelDescription {

@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
-import { NeuralEmbedderWorker } from '../../biometrics/neural/embedder-worker.js';
+import { NeuralEmbedders } from '../../biometrics/neural/embedders.js';
 import { NeuralInputError } from '../../biometrics/neural/errors.js';
-import { montageByName, selectMontage } from '../../biometrics/neural/montage.js';
+import { currentNeuralModel, findNeuralModel, isCurrent, type NeuralModel } from '../../biometrics/neural/model-catalog.js';
+import { montages, selectMontage, type MontageName } from '../../biometrics/neural/montage.js';
 import { durationSeconds, type Recording } from '../../biometrics/neural/recording.js';
 import { meanDirection } from '../../biometrics/neural/similarity.js';
 import { WorkerSlot } from '../../biometrics/worker/worker-slot.js';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../log.js';
-import { PROJECT_ROOT } from '../../paths.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
@@ -24,8 +23,9 @@ import { ReplayWorker } from './replay-worker.js';
 import { checkContentType, contentTypeProblem, decodeUpload, NEURAL_MAX_BYTES } from './upload.js';
 
 export interface NeuralSettings {
-  model: 'clinical19' | 'consumer8';
-  /** Cosine score a probe must reach; the model card's calibrated value when unset. */
+  /** The headset kind (config `neuralModel`): which electrodes recordings must have, and so which models apply. */
+  montage: MontageName;
+  /** Cosine score a probe must reach; when unset, the calibrated value in the file of the template's model. */
   threshold?: number;
   replaySimilarity: number;
   replayRetentionDays: number;
@@ -63,18 +63,20 @@ export class NeuralStep implements Step {
   readonly upload = { maxBytes: NEURAL_MAX_BYTES, maxFiles: 3 };
   readonly deviceCapture: DeviceCaptureSpec;
   readonly enrollment: StepEnrollment;
+  /** What new enrolments use: the montage's current model. */
+  readonly currentModel: NeuralModel;
   /**
-   * The model runs in a worker thread (features and ONNX take up to a second for a long recording),
-   * started on first use or by `warm` and shared by every request; onnxruntime is loaded there.
+   * Each model runs in a worker thread (features and ONNX take up to a second for a long recording),
+   * started on first use (the current one also by `warm`) and shared by every request; onnxruntime is loaded there.
    */
-  private readonly embedder: WorkerSlot<NeuralEmbedderWorker>;
+  private readonly embedders = new NeuralEmbedders();
   /** The signal replay check, on a thread of its own so that it runs while the model embeds. */
   private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
-  /** The step as configured (model, threshold, replay settings), with its stores derived from the master key. */
+  /** The step as configured (montage, threshold, replay settings), with its stores derived from the master key. */
   static forConfig(db: Database, masterKey: Buffer, throttle: CredentialThrottle, audit: AuditLog, config: Config, log: Logger): NeuralStep {
     return new NeuralStep(NeuralCredentials.forMasterKey(db, masterKey, log), throttle, audit, {
-      model: config.neuralModel,
+      montage: config.neuralModel,
       threshold: config.neuralThreshold,
       replaySimilarity: config.neuralReplaySimilarity,
       replayRetentionDays: config.neuralReplayRetentionDays,
@@ -87,18 +89,17 @@ export class NeuralStep implements Step {
     private readonly audit: AuditLog,
     private readonly settings: NeuralSettings,
   ) {
-    const modelPath = join(PROJECT_ROOT, 'models', `neural-${settings.model}.onnx`);
-    this.embedder = new WorkerSlot(() => NeuralEmbedderWorker.load(modelPath));
+    this.currentModel = currentNeuralModel(settings.montage);
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
 
   async warm(): Promise<void> {
-    await Promise.all([this.embedder.get(), this.replayCheck.get()]);
+    await Promise.all([this.embedders.get(this.currentModel), this.replayCheck.get()]);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.embedder.close(), this.replayCheck.close()]);
+    await Promise.all([this.embedders.close(), this.replayCheck.close()]);
   }
 
   purgeExpired(): Promise<number> {
@@ -116,14 +117,15 @@ export class NeuralStep implements Step {
     }
   }
 
-  /** Decodes an upload onto the model's montage; throws NeuralInputError naming what is wrong. */
+  /** Decodes an upload onto the configured montage; throws NeuralInputError naming what is wrong. */
   decode(data: Buffer): Decoded {
-    const recording = selectMontage(decodeUpload(data), montageByName(this.settings.model));
+    const recording = selectMontage(decodeUpload(data), montages[this.settings.montage]);
     return { recording, digest: this.credentials.replay.digest(recording) };
   }
 
-  async embed(recording: Recording): Promise<{ embedding: Embedding; threshold: number }> {
-    const embedder = await this.embedder.get();
+  /** The recording embedded by `model` (by default the current one), with the threshold its scores are held to. */
+  async embed(recording: Recording, model: NeuralModel = this.currentModel): Promise<{ embedding: Embedding; threshold: number }> {
+    const embedder = await this.embedders.get(model);
     return { embedding: await embedder.embed(recording), threshold: this.settings.threshold ?? embedder.threshold };
   }
 
@@ -151,8 +153,10 @@ export class NeuralStep implements Step {
     }
     const template = await this.credentials.template(account.id);
     if (!template) return { ok: false, status: 400, message: 'No brain-signal enrollment is set up for this account.' };
-    if (template.model !== this.settings.model) {
-      await failed('model_changed', { enrolled_model: template.model, model: this.settings.model });
+    // The template is verified by the model that made it; one this server cannot run is not compared.
+    const model = findNeuralModel(template.model);
+    if (model?.montage !== this.settings.montage) {
+      await failed('model_changed', { model: template.model, montage: this.settings.montage });
       return { ok: false, status: 409, message: 'Your brain-signal enrollment was made for a different kind of headset. Ask your administrator to reset it.' };
     }
 
@@ -165,7 +169,7 @@ export class NeuralStep implements Step {
     try {
       checkContentType(file.contentType);
       decoded = this.decode(file.data);
-      const embedding = this.embed(decoded.recording);
+      const embedding = this.embed(decoded.recording, model);
       // Awaited below with the replay check; until then a failure must not count as unhandled.
       embedding.catch(() => undefined);
       const previous = await this.credentials.replay.previous(account.id, template.model);
@@ -173,7 +177,7 @@ export class NeuralStep implements Step {
       [{ embedding: probe, threshold }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
     } catch (err) {
       if (!(err instanceof NeuralInputError)) throw err;
-      await failed('bad_recording', { code: err.code });
+      await failed('bad_recording', { code: err.code, model: model.id });
       return unusable(err);
     }
     const quality = {
@@ -190,7 +194,7 @@ export class NeuralStep implements Step {
 
     // The cosine at the angle the template estimates, so the model's cosine threshold applies to either kind.
     const similarity = Math.cos(this.credentials.scheme.angleTo(probe.vector, template.stored));
-    const decision = { score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
+    const decision = { model: model.id, score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
       const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
@@ -204,7 +208,9 @@ export class NeuralStep implements Step {
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
     await this.throttle.succeed(key);
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, decision: 'accept', quality } });
+    // An older model's template keeps working; the flag lets admins find the accounts to invite to re-enrol.
+    const outdated = isCurrent(model) ? {} : { model_outdated: true };
+    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, ...outdated, decision: 'accept', quality } });
     // A template enrolled as a plain embedding becomes a cancelable one once its owner has matched it.
     if (template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
       await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...meta, details: { step: this.id, templates: 1, format: CANCELABLE_FORMAT } });
@@ -237,12 +243,12 @@ export class NeuralStep implements Step {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'too_little_signal', windows: windows.length } });
       return { ok: false, status: 422, message: `The recording has too little clean signal: ${windows.length} usable 10-second window(s), at least ${MIN_ENROLL_WINDOWS} are needed (about 20 seconds without blinks or movement).` };
     }
-    await this.credentials.enroll(account.id, { vector: meanDirection(windows), model: this.settings.model, windows: windows.length }, submissions);
+    await this.credentials.enroll(account.id, { vector: meanDirection(windows), model: this.currentModel.id, windows: windows.length }, submissions);
     await this.audit.record({
       type: 'credential.enrolled',
       outcome: 'success',
       ...meta,
-      details: { step: this.id, model: this.settings.model, recordings: files.length, seconds: Math.round(seconds), windows: windows.length, windows_rejected: rejected },
+      details: { step: this.id, model: this.currentModel.id, recordings: files.length, seconds: Math.round(seconds), windows: windows.length, windows_rejected: rejected },
     });
     return { ok: true };
   }
