@@ -76,7 +76,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal(!changed.ok && changed.status, 409);
   });
 
-  test('model versions: a v1 template verifies with the v1 model and its threshold; re-enrolment moves it to v2; an unknown model is refused', async () => {
+  test('model versions: a v1 template verifies with the v1 model and its threshold; re-enrolment moves it to v2 and keeps the replay memory; an unknown model is refused', async () => {
     const account = await s.accounts.create({ username: 'uma' });
     const step = stepWith({});
     const v1 = findNeuralModel('clinical19')!;
@@ -89,7 +89,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     // Stored as an enrolment made before the v2 models: the v1 embedder's template, model id 'clinical19'.
     const { embedding } = await step.embed(step.decode(Buffer.from(cutEdf(eegFile(21, 1), 0, 60))).recording, v1);
     assert.equal(embedding.vector.length, 384, 'the v1 embedding (v2 has 512 dimensions)');
-    await credentials.enroll(account.id, { vector: meanDirection(embedding.windows), model: v1.id, windows: embedding.windowsUsed }, []);
+    await credentials.enroll(account.id, { vector: meanDirection(embedding.windows), model: v1, windows: embedding.windowsUsed }, []);
 
     assert.equal((await verify(21, 0)).ok, true);
     const accepted = await latest('login.succeeded');
@@ -106,6 +106,10 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     const current = await latest('login.succeeded');
     assert.deepEqual([current.model, current.model_outdated, current.threshold], ['clinical19-v2', undefined, threshold(step.currentModel)]);
     assert.notEqual(threshold(step.currentModel), threshold(v1));
+    // The probe accepted under the v1 template is still remembered after re-enrolment on v2.
+    const again = await verify(21, 0);
+    assert.equal(!again.ok && again.status, 401);
+    assert.equal((await latest('login.failed')).reason, 'replay');
 
     // A model this server does not ship (removed, or from a newer release) is not compared.
     await s.db('neural_templates').where({ account_id: account.id }).update({ model: 'clinical19-v9' });
@@ -144,7 +148,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.ok(Number(rows[1]!.expires_at) > Date.now() + 23 * 3600_000);
     await s.db('neural_submissions').where({ id: rows[1]!.id }).update({ expires_at: Date.now() - 1 });
     assert.equal(await credentials.replay.purgeExpired(), 1);
-    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19-v2')).map((p) => p.kind), ['enrollment']);
+    assert.deepEqual((await credentials.replay.previous(account.id, 'clinical19')).map((p) => p.kind), ['enrollment']);
   });
 
   test('a remembered recording sealed under another master key does not stop sign-in: it matches only exactly, with a warning', async () => {

@@ -3,6 +3,7 @@ import { EMBEDDING_FORMAT, TemplateSealing, type CancelableScheme, type StoredTe
 import type { Logger } from '../../log.js';
 import { SealedBox } from '../../security/sealed-box.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
+import type { NeuralModel } from '../../biometrics/neural/model-catalog.js';
 
 /** An account's enrolled template as stored: cancelable bits, or (enrolled before them) the embedding. */
 export interface NeuralTemplate {
@@ -63,14 +64,14 @@ export class NeuralCredentials {
    * Replaces the account's template by a cancelable template of `vector` (a fresh key) and the
    * enrollment recordings remembered against replay.
    */
-  async enroll(accountId: string, template: { vector: Float32Array; model: string; windows: number }, submissions: readonly Submission[]): Promise<void> {
+  async enroll(accountId: string, template: { vector: Float32Array; model: NeuralModel; windows: number }, submissions: readonly Submission[]): Promise<void> {
     await this.db.transaction(async (trx) => {
       const { format, sealed } = this.sealing.seal(template.vector, accountId);
       await trx('neural_templates')
-        .insert({ account_id: accountId, format, template_sealed: sealed, model: template.model, windows: template.windows, created_at: Date.now() })
+        .insert({ account_id: accountId, format, template_sealed: sealed, model: template.model.id, windows: template.windows, created_at: Date.now() })
         .onConflict('account_id')
         .merge();
-      await this.replay.replaceEnrollment(trx, accountId, template.model, submissions);
+      await this.replay.replaceEnrollment(trx, accountId, template.model.montage, submissions);
     });
   }
 

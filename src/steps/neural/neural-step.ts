@@ -172,7 +172,9 @@ export class NeuralStep implements Step {
       const embedding = this.embed(decoded.recording, model);
       // Awaited below with the replay check; until then a failure must not count as unhandled.
       embedding.catch(() => undefined);
-      const previous = await this.credentials.replay.previous(account.id, template.model);
+      // Keyed by montage, not model: fingerprints do not depend on the model, so what was remembered
+      // under a v1 template still counts after re-enrolment on v2 (v1's id is the montage's name).
+      const previous = await this.credentials.replay.previous(account.id, model.montage);
       const checked = (await this.replayCheck.get()).check(decoded.recording, decoded.digest, previous, this.settings.replaySimilarity);
       [{ embedding: probe, threshold }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
     } catch (err) {
@@ -203,7 +205,7 @@ export class NeuralStep implements Step {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
     const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint };
-    if (!(await this.credentials.replay.rememberProbe(account.id, template.model, submission, ReplayMemory.expiry(this.settings.replayRetentionDays)))) {
+    if (!(await this.credentials.replay.rememberProbe(account.id, model.montage, submission, ReplayMemory.expiry(this.settings.replayRetentionDays)))) {
       // The same recording was accepted by a concurrent request a moment ago.
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
@@ -243,7 +245,7 @@ export class NeuralStep implements Step {
       await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...meta, details: { step: this.id, reason: 'too_little_signal', windows: windows.length } });
       return { ok: false, status: 422, message: `The recording has too little clean signal: ${windows.length} usable 10-second window(s), at least ${MIN_ENROLL_WINDOWS} are needed (about 20 seconds without blinks or movement).` };
     }
-    await this.credentials.enroll(account.id, { vector: meanDirection(windows), model: this.currentModel.id, windows: windows.length }, submissions);
+    await this.credentials.enroll(account.id, { vector: meanDirection(windows), model: this.currentModel, windows: windows.length }, submissions);
     await this.audit.record({
       type: 'credential.enrolled',
       outcome: 'success',
