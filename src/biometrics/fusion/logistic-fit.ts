@@ -29,8 +29,9 @@ export class CalibrationFitError extends Error {}
 export function fitLlrLine(genuine: readonly number[], impostor: readonly number[], direction: ScoreDirection): LlrLine {
   if (genuine.length === 0 || impostor.length === 0) throw new CalibrationFitError('calibration needs genuine and impostor scores');
   for (const s of [genuine, impostor]) if (!s.every(Number.isFinite)) throw new CalibrationFitError('calibration scores must be finite (leave failed acquisitions out)');
-  const lowestGenuine = Math.min(...genuine.map((s) => oriented(direction, s)));
-  const highestImpostor = Math.max(...impostor.map((s) => oriented(direction, s)));
+  // reduce, not Math.min(...): a face calibration has about a million impostor scores.
+  const lowestGenuine = genuine.reduce((m, s) => Math.min(m, oriented(direction, s)), Infinity);
+  const highestImpostor = impostor.reduce((m, s) => Math.max(m, oriented(direction, s)), -Infinity);
   if (lowestGenuine > highestImpostor) throw new CalibrationFitError('genuine and impostor scores do not overlap: the LLR line is unbounded; calibrate on more (or harder) trials');
 
   const wg = 1 / (2 * genuine.length);
