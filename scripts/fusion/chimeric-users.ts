@@ -59,9 +59,12 @@ export interface Trial {
  * attacker never shares the claimed user's EEG person (nor face: identities are never reused) and
  * comes from the same EEG fold, so the projection scoring the EEG pair saw neither person.
  */
-export function chimericTrials(users: readonly ChimericUser[], condition: Condition): { genuine: Trial[]; impostor: Trial[] } {
+export function chimericTrials(users: readonly ChimericUser[], condition: Condition): { genuine: Trial[]; impostor: Trial[]; distinctImpostorScores: { face: number; eeg: number } } {
   const genuine: Trial[] = [];
   const impostor: Trial[] = [];
+  // Combinations multiply trials, not evidence about each matcher's own tail: count what is distinct.
+  let faceScores = 0;
+  const eegPairs = new Map<string, number>();
   for (const claimed of users) {
     const trialsOf = (faceProbes: readonly FaceSample[], eegProbes: readonly Float32Array[], into: Trial[]): void => {
       const eegScores = eegProbes.map((p) => score(claimed.eeg.template, p));
@@ -74,7 +77,9 @@ export function chimericTrials(users: readonly ChimericUser[], condition: Condit
     for (const attacker of users) {
       if (attacker.fold !== claimed.fold || attacker.eeg.id === claimed.eeg.id) continue;
       trialsOf(attacker.face.photos, attacker.eeg[condition], impostor);
+      faceScores += attacker.face.photos.length;
+      eegPairs.set(`${claimed.eeg.id} ${attacker.eeg.id}`, attacker.eeg[condition].length);
     }
   }
-  return { genuine, impostor };
+  return { genuine, impostor, distinctImpostorScores: { face: faceScores, eeg: [...eegPairs.values()].reduce((a, b) => a + b, 0) } };
 }

@@ -56,7 +56,7 @@ function figures(genuine: readonly number[], impostor: readonly number[]) {
   };
 }
 
-function conditionReport(trials: { genuine: Trial[]; impostor: Trial[] }, face: LlrLine, eegByFold: readonly LlrLine[]) {
+function conditionReport(trials: ReturnType<typeof chimericTrials>, face: LlrLine, eegByFold: readonly LlrLine[]) {
   const llrs = (t: Trial) => {
     const f = scoreLlr(face, t.face);
     const e = scoreLlr(eegByFold[t.fold]!, t.eeg);
@@ -69,7 +69,7 @@ function conditionReport(trials: { genuine: Trial[]; impostor: Trial[] }, face: 
   const betterSingle = Math.min(faceAlone.frrAtFar1e4, eegAlone.frrAtFar1e4);
   return {
     // An empirical FAR of 1e-4 needs at least 10,000 impostor trials to mean anything.
-    trials: { genuine: g.length, impostor: i.length, enoughFor1e4: i.length >= 1 / TARGET_FARS[1] },
+    trials: { genuine: g.length, impostor: i.length, enoughFor1e4: i.length >= 1 / TARGET_FARS[1], distinctImpostorScores: trials.distinctImpostorScores },
     face: faceAlone,
     eeg: eegAlone,
     fused,

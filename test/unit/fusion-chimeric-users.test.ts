@@ -41,18 +41,23 @@ test('each EEG person gets its own face identities, drawn only from those with t
 test('impostor trials never share the EEG person or the face, and stay inside an EEG fold', () => {
   const users = chimericUsers(folds, faces, 2, seededRandom(1));
   for (const condition of ['crossCondition', 'sameCondition'] as const) {
-    const { genuine, impostor } = chimericTrials(users, condition);
+    const { genuine, impostor, distinctImpostorScores } = chimericTrials(users, condition);
     const eegProbes = condition === 'crossCondition' ? 2 : 3;
     assert.ok(genuine.every((t) => t.eeg === 1 && t.face === 0));
     assert.equal(genuine.length, users.reduce((n, u) => n + u.face.probes.length * eegProbes, 0));
     // Attackers bring every photo and every EEG probe of their own, both from the same person.
     assert.ok(impostor.every((t) => t.eeg === 0 && Math.abs(t.face - Math.SQRT2) < 1e-6));
     let expected = 0;
+    let faceScores = 0;
     for (const claimed of users) {
       for (const attacker of users) {
-        if (attacker.fold === claimed.fold && attacker.eeg.id !== claimed.eeg.id) expected += attacker.face.photos.length * eegProbes;
+        if (attacker.fold !== claimed.fold || attacker.eeg.id === claimed.eeg.id) continue;
+        expected += attacker.face.photos.length * eegProbes;
+        faceScores += attacker.face.photos.length;
       }
     }
     assert.equal(impostor.length, expected);
+    // Ordered pairs of different EEG people inside a fold: 2·1 in the first, 3·2 in the second.
+    assert.deepEqual(distinctImpostorScores, { face: faceScores, eeg: (2 * 1 + 3 * 2) * eegProbes });
   }
 });
