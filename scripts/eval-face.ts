@@ -3,28 +3,21 @@
 // plain embeddings and with cancelable templates (`cancelable`), and how unlinkable and revocable
 // the stored templates are (`unlinkability`). Prints JSON on stdout; progress goes to stderr.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CancelableScheme, chordOfAngle, hammingFraction, type CancelableTemplate } from '../src/biometrics/cancelable/index.js';
 import { distribution, revocationReport, storedTemplateScores } from '../src/biometrics/cancelable/evaluation.js';
-import { DEFAULT_MATCH_THRESHOLD, FacePipeline, isFaceError, matchAgainst, embeddingDistance } from '../src/biometrics/face/index.js';
-import { percentile, ScoreSet } from '../src/biometrics/face/evaluation.js';
+import { DEFAULT_MATCH_THRESHOLD, FacePipeline, matchAgainst, embeddingDistance } from '../src/biometrics/face/index.js';
+import { percentile } from '../src/biometrics/face/evaluation.js';
+import { embedImages, listIdentityImages, pairScores, type FaceSample } from './face-dataset.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.pgm', '.ppm']);
 // Cancelable scoring: the template of photo i is under key i mod KEYS, and the probe is projected
 // with the template's key, as the face step does. A pair's error depends only on its own key, so a
 // pool of keys gives the expected error rates of one key per template at 1/100 of the projections.
 const KEYS = 16;
-
-interface Sample {
-  readonly identity: string;
-  readonly file: string;
-  readonly embedding?: Float32Array;
-  readonly failure?: string;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -42,52 +35,38 @@ async function main(): Promise<void> {
   const pipeline = await FacePipeline.create(modelsDir, values['detector-size'] ? { detectorInputSize: Number(values['detector-size']) } : {});
 
   const root = resolve(values.data);
-  // stat, not the dirent type, so symlinked identity folders count too.
-  const entries = (await readdir(root)).sort();
-  const identities: string[] = [];
-  for (const name of entries) if ((await stat(join(root, name))).isDirectory()) identities.push(name);
-  const files: Array<{ identity: string; file: string }> = [];
-  for (const identity of identities) {
-    const names = (await readdir(join(root, identity))).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-    for (const name of names) files.push({ identity, file: join(root, identity, name) });
-  }
-  if (files.length === 0) throw new Error(`no images under ${root}`);
+  const { identities, files } = await listIdentityImages(root);
 
   // Warm-up so the first inference's allocations do not count as verification latency.
   await pipeline.analyse(await readFile(files[0]!.file)).catch(() => undefined);
 
   const scheme = new CancelableScheme(randomBytes(32), 'face');
-  const samples: Sample[] = [];
+  // Each identity's first acquired photo is its enrolled (cancelable) template.
+  const enrolledByIdentity = new Map<string, CancelableTemplate>();
   const latencies: number[] = [];
   // CPU time of the process (all inference threads) per frame: unlike wall time it does not grow
   // when other programs share the cores, and it bounds the wall time of an otherwise idle machine.
   const cpuTimes: number[] = [];
-  const failures: Record<string, number> = {};
-  for (const [i, { identity, file }] of files.entries()) {
-    const bytes = await readFile(file);
-    const first = samples.find((s) => s.identity === identity && s.embedding)?.embedding;
-    const enrolled = first && scheme.issue(first);
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
-    try {
+  const { samples, failures } = await embedImages(
+    files,
+    async (bytes, { identity }) => {
+      const enrolled = enrolledByIdentity.get(identity);
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       const { embedding } = await pipeline.analyse(bytes);
       // The decision against one enrolled (cancelable) template is part of a verification's latency.
       if (enrolled) matchAgainst(embedding, [{ kind: 'cancelable', template: enrolled }], scheme, threshold);
       latencies.push(performance.now() - started);
       const cpu = process.cpuUsage(cpuStarted);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
-      samples.push({ identity, file, embedding });
-    } catch (error) {
-      if (!isFaceError(error)) throw error;
-      failures[error.reason] = (failures[error.reason] ?? 0) + 1;
-      process.stderr.write(`not acquired (${error.reason}): ${file}\n`);
-      samples.push({ identity, file, failure: error.reason });
-    }
-    if ((i + 1) % 100 === 0 || i + 1 === files.length) process.stderr.write(`analysed ${i + 1}/${files.length}\n`);
-  }
+      if (!enrolled) enrolledByIdentity.set(identity, scheme.issue(embedding));
+      return embedding;
+    },
+    (line) => process.stderr.write(`${line}\n`),
+  );
 
   process.stderr.write('scoring pairs\n');
-  const plainDistance = (a: Sample, b: Sample) => embeddingDistance(a.embedding!, b.embedding!);
+  const plainDistance = (a: FaceSample, b: FaceSample) => embeddingDistance(a.embedding!, b.embedding!);
   const all = pairScores(samples, false, plainDistance);
   const acquired = pairScores(samples, true, plainDistance);
   process.stderr.write(`cancelable templates (${scheme.bitCount} bits)\n`);
@@ -118,32 +97,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** All genuine (same folder) and impostor (different folders) pairs; failed images score +Infinity. */
-function pairScores(samples: readonly Sample[], acquiredOnly: boolean, distance: (a: Sample, b: Sample) => number): ScoreSet {
-  const genuine: number[] = [];
-  const impostor: number[] = [];
-  const usable = acquiredOnly ? samples.filter((s) => s.embedding) : samples;
-  for (let i = 0; i < usable.length; i++) {
-    for (let j = i + 1; j < usable.length; j++) {
-      const a = usable[i]!;
-      const b = usable[j]!;
-      const d = a.embedding && b.embedding ? distance(a, b) : Infinity;
-      (a.identity === b.identity ? genuine : impostor).push(d);
-    }
-  }
-  return new ScoreSet(genuine, impostor);
-}
-
 /**
  * The same pairs scored with cancelable templates, the comparison's latency, and the
  * unlinkability/revocation block: stored templates compared bits against bits across two master
  * keys (two deployments) and across a re-enrolment (same master key, new salts).
  */
-function cancelableFigures(samples: readonly Sample[], scheme: CancelableScheme, threshold: number) {
+function cancelableFigures(samples: readonly FaceSample[], scheme: CancelableScheme, threshold: number) {
   const salts = Array.from({ length: KEYS }, () => randomBytes(16));
   const index = new Map(samples.map((s, i) => [s, i]));
   const projected = salts.map((salt) => samples.map((s) => s.embedding && scheme.protect(s.embedding, salt, scheme.bitCount)));
-  const cancelableDistance = (a: Sample, b: Sample) => {
+  const cancelableDistance = (a: FaceSample, b: FaceSample) => {
     const i = index.get(a)!;
     const keyed = projected[i % KEYS]!;
     return chordOfAngle(Math.PI * hammingFraction(keyed[i]!.bits, keyed[index.get(b)!]!.bits, scheme.bitCount));

@@ -76,13 +76,19 @@ export function calibratedThreshold(result: OfflineResult): number {
   return mean + TARGET_FAR_Z * sd;
 }
 
-/** Fisher–Yates with the seeded generator, then dealt round-robin into `k` groups. */
-export function shuffledFolds<T>(items: readonly T[], k: number, random: () => number): T[][] {
+/** A copy of `items` in Fisher–Yates order from the seeded generator. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const order = [...items];
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j] as T, order[i] as T];
   }
+  return order;
+}
+
+/** Shuffled, then dealt round-robin into `k` groups. */
+export function shuffledFolds<T>(items: readonly T[], k: number, random: () => number): T[][] {
+  const order = shuffled(items, random);
   return Array.from({ length: k }, (_, f) => order.filter((_, i) => i % k === f));
 }
 
