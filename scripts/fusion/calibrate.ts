@@ -18,18 +18,13 @@ import { repoPath, sharedEegDir } from '../neural/dataset.js';
 import { EEG_MODEL, foldTrials, outOfFoldEmbeddings } from './eeg-out-of-fold.js';
 import { embedFaceFolder, facePairScores } from './face-scores.js';
 import { fitProvenance } from './provenance.js';
+import { positiveInt } from '../cli-args.js';
 
 const { values: args } = parseArgs({
   options: { face: { type: 'string' }, neural: { type: 'string' }, folds: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' } },
 });
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
-
-function positiveInt(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 function calibrate(matcher: string, model: string, score: ScoreKind, data: string, protocol: string, genuine: readonly number[], impostor: readonly number[]): Calibration {
   const line = fitLlrLine(genuine, impostor, score.direction);

@@ -20,6 +20,7 @@ import { sharedEegDir } from '../neural/dataset.js';
 import { chimericTrials, chimericUsers, type Condition, type Trial } from './chimeric-users.js';
 import { EEG_MODEL, foldTrials, outOfFoldEmbeddings } from './eeg-out-of-fold.js';
 import { embedFaceFolder, facePairScores } from './face-scores.js';
+import { positiveInt } from '../cli-args.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,12 +34,6 @@ const { values: args } = parseArgs({
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const round = (x: number, digits = 5): number => Number(x.toFixed(digits));
 const TARGET_FARS = [1e-3, 1e-4] as const;
-
-function positiveInt(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 /** Error rates and calibration of LLRs (accept = LLR ≥ threshold). */
 function figures(genuine: readonly number[], impostor: readonly number[]) {

@@ -21,6 +21,7 @@ import { offlineTrials, summarise } from './offline-eval.js';
 import { projectionFitter } from './projection.js';
 import { roundedMetrics } from './protocol.js';
 import { append, chooseSettings, emptyResult, shuffledFolds, signalConfig, trainingWindows, recipe } from './recipe.js';
+import { positiveInt } from '../cli-args.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,12 +36,6 @@ const { values: args } = parseArgs({
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
-
-function positiveInt(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 function meanSd(values: readonly number[]): { mean: number; sd: number; min: number; max: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
