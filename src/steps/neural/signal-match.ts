@@ -33,13 +33,6 @@ interface Candidate {
   ncc: number;
 }
 
-/** Channel sum (order-invariant) of a fingerprint, written into `out` from `at`. */
-function channelSum(f: FingerprintBand, out: Float64Array, at = 0): Float64Array {
-  const n = f.channels[0]?.length ?? 0;
-  for (const c of f.channels) for (let i = 0; i < n; i++) out[at + i] = (out[at + i] as number) + (c[i] as number);
-  return out;
-}
-
 /** Running sums of squares: energy of x[a, b) = sums[b] − sums[a]. */
 function squareSums(x: Float64Array): Float64Array {
   const out = new Float64Array(x.length + 1);
@@ -88,17 +81,17 @@ function chunkSpectra(chunks: readonly Float64Array[], size: number) {
  * FFT blocks; `owner[i]` is the recording sample i comes from and `offset[j]` where recording j starts.
  */
 function concatenatedSums(memory: readonly FingerprintBand[], rate: number, chunk: number) {
-  const usable = memory.map((m, j) => ({ m, j })).filter(({ m }) => m.rate === rate && (m.channels[0]?.length ?? 0) >= chunk);
-  const total = usable.reduce((n, { m }) => n + m.channels[0]!.length, 0);
+  const usable = memory.map((m, j) => ({ m, j })).filter(({ m }) => m.rate === rate && m.channelSum.length >= chunk);
+  const total = usable.reduce((n, { m }) => n + m.channelSum.length, 0);
   const signal = new Float64Array(total);
   const owner = new Int32Array(total);
   const offset = new Map<number, number>();
   let at = 0;
   for (const { m, j } of usable) {
-    channelSum(m, signal, at);
-    owner.fill(j, at, at + m.channels[0]!.length);
+    signal.set(m.channelSum, at);
+    owner.fill(j, at, at + m.channelSum.length);
     offset.set(j, at);
-    at += m.channels[0]!.length;
+    at += m.channelSum.length;
   }
   return { signal, owner, offset };
 }
@@ -215,7 +208,7 @@ function confirm(probe: FingerprintBand, probeStart: number, source: Fingerprint
 /** The best confirmed alignment of each probe chunk in `memory`, one band of the fingerprints (chunks with no candidate are left out). */
 export function matchChunks(probe: FingerprintBand, memory: readonly FingerprintBand[]): ChunkMatch[] {
   const chunk = Math.round(CHUNK_SECONDS * probe.rate);
-  const sum = channelSum(probe, new Float64Array(probe.channels[0]?.length ?? 0));
+  const sum = Float64Array.from(probe.channelSum);
   const starts = chunkStarts(sum.length, chunk, Math.round(HOP_SECONDS * probe.rate));
   const chunks = starts.map((s) => sum.subarray(s, s + chunk));
   const found: Candidate[][] = starts.map(() => []);
