@@ -157,13 +157,21 @@ function offer(list: Candidate[], correlation: Float64Array, offset: number, cou
   }
 }
 
-function norm(x: Int8Array, start: number, length: number): number {
+// Energies and dot products of int8 windows are exact in 32-bit integers: |sum| ≤ 127² × length, and a
+// chunk is at most 4 s × 255 Hz.
+function energy(x: Int8Array, start: number, length: number): number {
   let e = 0;
   for (let i = start; i < start + length; i++) e = (e + (x[i] as number) * (x[i] as number)) | 0;
-  return Math.sqrt(e);
+  return e;
 }
 
-// Dot products of int8 windows are exact in 32-bit integers: |sum| ≤ 127² × length, and a chunk is at most 4 s × 255 Hz.
+/** The energy `e` of the window at `from` moved to the window at `to`, at most one sample away. */
+function energyMoved(e: number, x: Int8Array, from: number, to: number, length: number): number {
+  if (to < from) return e + (x[to] as number) ** 2 - (x[from + length - 1] as number) ** 2;
+  if (to > from) return e - (x[from] as number) ** 2 + (x[to + length - 1] as number) ** 2;
+  return e;
+}
+
 function dot(p: Int8Array, ps: number, s: Int8Array, ss: number, length: number): number {
   let sum = 0;
   for (let i = 0; i < length; i++) sum = (sum + (p[ps + i] as number) * (s[ss + i] as number)) | 0;
@@ -210,7 +218,8 @@ function dots(p: Int8Array, ps: number, channels: readonly Int8Array[], ss: numb
 function confirm(probe: FingerprintBand, probeStart: number, probeNorms: Float64Array, source: FingerprintBand, sourceStart: number, chunk: number): number {
   const length = source.channels[0]!.length;
   const lags = [sourceStart - 1, sourceStart, sourceStart + 1].map((l) => Math.min(Math.max(l, 0), length - chunk));
-  const norms = lags.map((l) => source.channels.map((s) => norm(s, l, chunk)));
+  const energies = source.channels.map((s) => energy(s, sourceStart, chunk));
+  const norms = lags.map((l) => source.channels.map((s, d) => Math.sqrt(energyMoved(energies[d]!, s, sourceStart, l, chunk))));
   const totals = [0, 0, 0];
   const products = new Int32Array(Math.ceil(source.channels.length / 4) * 4);
   for (let c = 0; c < probe.channels.length; c++) {
@@ -253,7 +262,7 @@ export function matchChunks(probe: FingerprintBand, memory: readonly Fingerprint
   const out: ChunkMatch[] = [];
   starts.forEach((probeStart, k) => {
     let best: ChunkMatch | undefined;
-    const probeNorms = Float64Array.from(probe.channels, (p) => norm(p, probeStart, chunk));
+    const probeNorms = Float64Array.from(probe.channels, (p) => Math.sqrt(energy(p, probeStart, chunk)));
     for (const c of found[k]!) {
       const source = memory[c.source]!;
       const sourceStart = c.start - offset.get(c.source)!;
