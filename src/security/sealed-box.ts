@@ -32,7 +32,10 @@ export class SealedBox {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(`${this.purpose}|${context}`));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
+      const plain = decipher.update(Buffer.from(body, 'base64url'));
+      // GCM is a stream mode: final() checks the tag and adds no bytes (so no copy into a concatenation).
+      decipher.final();
+      return plain;
     } catch {
       throw new SealedBoxError('cannot decrypt: wrong master key or tampered data');
     }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { butterworth, filtfilt, notch, resample } from '../../src/biometrics/neural/filters.js';
+import { butterworth, filtfilt, notch, resample, type Biquad } from '../../src/biometrics/neural/filters.js';
 import { memoize } from '../../src/biometrics/neural/memo.js';
 import { fft, hann, segmentSpectra } from '../../src/biometrics/neural/spectrum.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 import { sine } from './neural-fixtures.js';
 
 /** Amplitude of a (filtered) sinusoid, measured away from the ends. */
@@ -65,6 +66,40 @@ describe('band-pass and notch filters (zero phase)', () => {
     assert.ok(lagged < 0.02, `max deviation ${lagged}`);
   });
 
+  it('gives the very values of running the sections one after the other (two per pass changes no rounding)', () => {
+    // Transposed direct form II, each section over the whole signal from its steady state, forward then backward.
+    const oneByOne = (sections: readonly Biquad[], signal: Float64Array, pad: number) => {
+      const n = signal.length;
+      const work = new Float64Array(n + 2 * pad);
+      for (let i = 0; i < pad; i++) {
+        work[i] = 2 * signal[0]! - signal[pad - i]!;
+        work[n + pad + i] = 2 * signal[n - 1]! - signal[n - 2 - i]!;
+      }
+      work.set(signal, pad);
+      for (let pass = 0; pass < 2; pass++) {
+        for (const s of sections) {
+          const x0 = work[0]!;
+          const y0 = ((s.b0 + s.b1 + s.b2) / (1 + s.a1 + s.a2)) * x0;
+          let [z1, z2] = [y0 - s.b0 * x0, s.b2 * x0 - s.a2 * y0];
+          for (let i = 0; i < work.length; i++) {
+            const xi = work[i]!;
+            const yi = s.b0 * xi + z1;
+            z1 = s.b1 * xi - s.a1 * yi + z2;
+            z2 = s.b2 * xi - s.a2 * yi;
+            work[i] = yi;
+          }
+        }
+        work.reverse();
+      }
+      return work.slice(pad, pad + n);
+    };
+    const random = seededRandom(7);
+    const x = Float64Array.from({ length: 3000 }, () => 40 * (random() - 0.5) + 15);
+    for (const sections of [notch(500, 50), butterworth('lowpass', 500, 16), butterworth('highpass', 500, 1, 6), [...butterworth('highpass', 500, 8, 8), ...notch(500, 50)]]) {
+      assert.deepEqual(filtfilt(sections, x, 500), oneByOne(sections, x, 500), `${sections.length} sections`);
+    }
+  });
+
   it('refuses a cutoff at or beyond Nyquist', () => {
     assert.throws(() => butterworth('lowpass', 128, 64), RangeError);
     assert.throws(() => notch(100, 60), RangeError);
@@ -98,20 +133,59 @@ describe('resampling', () => {
 });
 
 describe('FFT', () => {
-  it('matches a direct DFT', () => {
-    const n = 64;
-    const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) + (i % 5) * 0.1);
-    const re = x.slice();
-    const im = new Float64Array(n);
-    fft(re, im);
-    for (let k = 0; k < n; k++) {
-      let dr = 0;
-      let di = 0;
-      for (let t = 0; t < n; t++) {
-        dr += (x[t] as number) * Math.cos((-2 * Math.PI * k * t) / n);
-        di += (x[t] as number) * Math.sin((-2 * Math.PI * k * t) / n);
+  it('matches a direct DFT, with an even and an odd number of stages', () => {
+    for (const n of [1, 2, 4, 8, 32, 64, 512]) {
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) + (i % 5) * 0.1);
+      const y = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 1.3) - (i % 3) * 0.2);
+      const re = x.slice();
+      const im = y.slice();
+      fft(re, im);
+      for (let k = 0; k < n; k++) {
+        let dr = 0;
+        let di = 0;
+        for (let t = 0; t < n; t++) {
+          const [c, s] = [Math.cos((-2 * Math.PI * k * t) / n), Math.sin((-2 * Math.PI * k * t) / n)];
+          dr += (x[t] as number) * c - (y[t] as number) * s;
+          di += (x[t] as number) * s + (y[t] as number) * c;
+        }
+        assert.ok(Math.abs(dr - (re[k] as number)) < 1e-9 && Math.abs(di - (im[k] as number)) < 1e-9, `n ${n}, bin ${k}`);
       }
-      assert.ok(Math.abs(dr - (re[k] as number)) < 1e-9 && Math.abs(di - (im[k] as number)) < 1e-9, `bin ${k}`);
+    }
+  });
+
+  it('gives the very values of the textbook stage-by-stage radix-2 FFT (two stages per pass changes no rounding)', () => {
+    const textbook = (re: Float64Array, im: Float64Array) => {
+      const n = re.length;
+      for (let i = 1, j = 0; i < n; i++) {
+        let bit = n >> 1;
+        for (; j & bit; bit >>= 1) j ^= bit;
+        j ^= bit;
+        if (i < j) {
+          [re[i], re[j]] = [re[j]!, re[i]!];
+          [im[i], im[j]] = [im[j]!, im[i]!];
+        }
+      }
+      for (let size = 2; size <= n; size <<= 1) {
+        for (let start = 0; start < n; start += size) {
+          for (let k = 0; k < size / 2; k++) {
+            const w = k * (n / size);
+            const [wr, wi] = [Math.cos((-2 * Math.PI * w) / n), Math.sin((-2 * Math.PI * w) / n)];
+            const [a, b] = [start + k, start + k + size / 2];
+            const tr = wr * re[b]! - wi * im[b]!;
+            const ti = wr * im[b]! + wi * re[b]!;
+            [re[b], im[b], re[a], im[a]] = [re[a]! - tr, im[a]! - ti, re[a]! + tr, im[a]! + ti];
+          }
+        }
+      }
+    };
+    const random = seededRandom(5);
+    for (const n of [2, 16, 128, 1024]) {
+      const re = Float64Array.from({ length: n }, () => random() - 0.5);
+      const im = Float64Array.from({ length: n }, () => random() - 0.5);
+      const [r1, i1, r2, i2] = [re.slice(), im.slice(), re.slice(), im.slice()];
+      fft(r1, i1);
+      textbook(r2, i2);
+      assert.deepEqual([r1, i1], [r2, i2], `n ${n}`);
     }
   });
 

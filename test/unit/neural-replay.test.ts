@@ -7,7 +7,7 @@ import { montageByName, selectMontage } from '../../src/biometrics/neural/montag
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 import { DEFAULT_REPLAY_SIMILARITY, findReplay, type ReplayVerdict } from '../../src/steps/neural/replay.js';
 import type { Submission } from '../../src/steps/neural/replay-memory.js';
-import { packFingerprint, signalFingerprint, unpackFingerprint } from '../../src/steps/neural/signal-fingerprint.js';
+import { packFingerprint, signalFingerprint, unpackFingerprint, type SignalFingerprint } from '../../src/steps/neural/signal-fingerprint.js';
 
 // Real EEG (eegmat Subject23, not used to set the cut-off's defaults any more than the others):
 // the memory is the enrollment minute of the resting run and one accepted 10 s task probe.
@@ -96,13 +96,38 @@ describe('replay defence on real EEG: every transform of a remembered recording 
     assert.deepEqual(check(cut(task, 0, 10), []), { replay: false, similarity: 0 });
   });
 
-  test('a fingerprint packs to one byte per channel sample and back; scaling does not change it', () => {
+  test('a fingerprint packs to one byte per channel sample and two per channel-sum sample, and back; scaling does not change it', () => {
     const f = signalFingerprint(cut(rest, 0, 10));
     const packed = packFingerprint(f);
-    // 10 s of 19 channels at 32 Hz (1–8 Hz) and at 64 Hz (8–16 Hz), with their headers.
-    assert.equal(packed.length, 2 + (6 + 19 * 320) + (6 + 19 * 640));
+    // 10 s of 19 channels at 32 Hz (1–8 Hz) and at 64 Hz (8–16 Hz), with their i16 channel sums and headers.
+    assert.equal(packed.length, 2 + (6 + 19 * 320 + 2 * 320) + (6 + 19 * 640 + 2 * 640));
     assert.deepEqual(unpackFingerprint(packed), f);
+    for (const band of f.bands) {
+      const sum = Int16Array.from(band.channelSum, (_, i) => band.channels.reduce((total, c) => total + c[i]!, 0));
+      assert.deepEqual(band.channelSum, sum);
+    }
     assert.deepEqual(signalFingerprint(scale(cut(rest, 0, 10), 3)), f);
     assert.throws(() => unpackFingerprint(packed.subarray(0, 100)), /wrong length/);
+    assert.throws(() => unpackFingerprint(packed.subarray(0, packed.length - 1)), /wrong length/);
+  });
+
+  test('fingerprints stored before channel sums (format 1) are still read, and still find their copies', () => {
+    // Format 1: u8 version 1, u8 bands, per band u8 rate, u8 channels, u32 samples, the channels; no sums.
+    const formatOne = (f: SignalFingerprint) =>
+      Buffer.concat([
+        Buffer.from([1, f.bands.length]),
+        ...f.bands.flatMap((b) => {
+          const header = Buffer.alloc(6);
+          header.writeUInt8(b.rate, 0);
+          header.writeUInt8(b.channels.length, 1);
+          header.writeUInt32LE(b.channelSum.length, 2);
+          return [header, ...b.channels.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length))];
+        }),
+      ]);
+    const old = memory.map((s) => ({ ...s, fingerprint: unpackFingerprint(formatOne(s.fingerprint!)) }));
+    assert.deepEqual(old, memory);
+    const attack = cut(rest, 21.7, 10);
+    assert.deepEqual(check(attack, old), check(attack));
+    refusedAs(check(attack, old), 'altered', 'copy of a format-1 enrollment');
   });
 });

@@ -5,7 +5,7 @@ import type { Recording } from '../../biometrics/neural/recording.js';
 import type { Logger } from '../../log.js';
 import { deriveSecret, SealedBox } from '../../security/sealed-box.js';
 import { SealedMemory } from '../../security/sealed-memory.js';
-import { packFingerprint, unpackFingerprint, type SignalFingerprint } from './signal-fingerprint.js';
+import { packFingerprint, type SignalFingerprint } from './signal-fingerprint.js';
 
 /** What the replay defence keeps of one submitted recording. */
 export interface Submission {
@@ -13,6 +13,16 @@ export interface Submission {
   digest: string;
   /** Absent for rows stored before fingerprints existed: those match only exactly. */
   fingerprint?: SignalFingerprint;
+}
+
+/**
+ * A submission as read back, its fingerprint still packed: the replay worker unpacks it, since
+ * copying a hundred fingerprints' thousands of arrays to the thread cost more than the search.
+ */
+export interface StoredSubmission {
+  kind: Submission['kind'];
+  digest: string;
+  fingerprint?: Uint8Array;
 }
 
 // Keep at most this many accepted probes per account (the oldest go first), besides the retention period.
@@ -70,7 +80,7 @@ export class ReplayMemory {
   }
 
   /** Recordings this account submitted before (for one model) that the defence still remembers. */
-  async previous(accountId: string, model: string): Promise<Submission[]> {
+  async previous(accountId: string, model: string): Promise<StoredSubmission[]> {
     const rows = await this.db('neural_submissions')
       .select('kind', 'digest', 'fingerprint_sealed')
       .where({ account_id: accountId, model })
@@ -79,7 +89,7 @@ export class ReplayMemory {
     // A fingerprint that cannot be opened (another master key, a damaged row) leaves its row matching only exactly.
     return rows.map((r) => {
       const fingerprint = r.fingerprint_sealed ? this.fingerprints.open(r.fingerprint_sealed, accountId) : undefined;
-      return { kind: r.kind, digest: r.digest, ...(fingerprint ? { fingerprint: unpackFingerprint(fingerprint) } : {}) };
+      return { kind: r.kind, digest: r.digest, ...(fingerprint ? { fingerprint } : {}) };
     });
   }
 

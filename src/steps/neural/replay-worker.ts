@@ -3,7 +3,7 @@
 import type { Recording } from '../../biometrics/neural/recording.js';
 import { ModelWorker } from '../../biometrics/worker/model-worker.js';
 import type { ReplayVerdict } from './replay.js';
-import type { Submission } from './replay-memory.js';
+import type { StoredSubmission } from './replay-memory.js';
 import type { ReplayReply, ReplayRequest } from './replay-service.js';
 import type { SignalFingerprint } from './signal-fingerprint.js';
 
@@ -24,7 +24,7 @@ export class ReplayWorker {
   }
 
   /** findReplay on the thread, with the probe's fingerprint to remember if it is accepted. */
-  async check(recording: Recording, digest: string, previous: readonly Submission[], threshold: number): Promise<{ fingerprint: SignalFingerprint; verdict: ReplayVerdict }> {
+  async check(recording: Recording, digest: string, previous: readonly StoredSubmission[], threshold: number): Promise<{ fingerprint: SignalFingerprint; verdict: ReplayVerdict }> {
     const reply = await this.worker.call({ recording, check: { digest, previous, threshold } });
     return { fingerprint: reply.fingerprint, verdict: reply.verdict! };
   }

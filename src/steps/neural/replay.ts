@@ -66,7 +66,7 @@ export function findReplay(digest: string, fingerprint: SignalFingerprint, previ
   }
   const remembered = previous.filter((s): s is Submission & { fingerprint: SignalFingerprint } => s.fingerprint !== undefined);
   const found: Found[] = fingerprint.bands.flatMap((band, b) =>
-    matchChunks(band, remembered.map((s) => s.fingerprint.bands[b] ?? { rate: band.rate, channels: [] })).map((m) => ({
+    matchChunks(band, remembered.map((s) => s.fingerprint.bands[b] ?? { rate: band.rate, channels: [], channelSum: new Int16Array(0) })).map((m) => ({
       source: m.source,
       probeStart: m.probeStart / band.rate,
       seconds: m.length / band.rate,

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { butterworth, filtfilt } from '../../biometrics/neural/filters.js';
 import type { Recording } from '../../biometrics/neural/recording.js';
 
@@ -15,6 +16,12 @@ export interface FingerprintBand {
   rate: number;
   /** Quantised unit-variance samples per channel, in the montage's order. */
   channels: Int8Array[];
+  /**
+   * The channels' sum at every sample (a reorder does not change it), which the search slides
+   * over the memory. Stored with the channels: adding up every remembered channel again for each
+   * verification was about a sixth of the check's CPU time. 255 channels × 127 fit 16 bits.
+   */
+  channelSum: Int16Array;
 }
 
 /**
@@ -29,7 +36,10 @@ const FINGERPRINT_BANDS = [
 ] as const;
 // One byte per sample: a unit-variance value times 24 spans ±5.3 SD; rarer peaks are clipped.
 const QUANT_STEPS_PER_SD = 24;
-const FORMAT_VERSION = 1;
+// Version 1 had no channel sums; rows stored then are still read (their sums are added up on reading).
+const FORMAT_VERSION = 2;
+const FORMAT_WITHOUT_SUMS = 1;
+const BIG_ENDIAN = endianness() === 'BE';
 
 // Both bands come from one low-passed copy at the top rate; the low band is low-passed again there.
 const TOP = FINGERPRINT_BANDS[FINGERPRINT_BANDS.length - 1]!;
@@ -76,27 +86,37 @@ function quantise(x: Float64Array): Int8Array {
   return out;
 }
 
+function channelSum(channels: readonly Int8Array[]): Int16Array {
+  const out = new Int16Array(channels[0]?.length ?? 0);
+  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + (c[i] as number);
+  return out;
+}
+
+function fingerprintBand(rate: number, channels: Int8Array[]): FingerprintBand {
+  return { rate, channels, channelSum: channelSum(channels) };
+}
+
 /** The fingerprint of a montage-selected recording (at least a few seconds long). */
 export function signalFingerprint(recording: Recording): SignalFingerprint {
   const lowpass = butterworth('lowpass', recording.sampleRate, TOP.lowpassHz);
   const top = recording.channels.map((c) => lowRate(c.samples, recording.sampleRate, lowpass));
   return {
-    bands: FINGERPRINT_BANDS.map((band, b) => ({
-      rate: band.rate,
-      channels: top.map((x) => quantise(decimate(filtfilt(bandFilters[b]!, x, 2 * TOP.rate), TOP.rate / band.rate))),
-    })),
+    bands: FINGERPRINT_BANDS.map((b, i) => fingerprintBand(b.rate, top.map((x) => quantise(decimate(filtfilt(bandFilters[i]!, x, 2 * TOP.rate), TOP.rate / b.rate))))),
   };
 }
 
-/** u8 version, u8 bands, then per band: u8 rate, u8 channels, u32 samples per channel, the samples channel by channel. */
+/**
+ * u8 version, u8 bands, then per band: u8 rate, u8 channels, u32 samples per channel, the samples
+ * channel by channel, the channel sum as i16 per sample (little-endian).
+ */
 export function packFingerprint(f: SignalFingerprint): Buffer {
-  const size = f.bands.reduce((n, b) => n + 6 + b.channels.length * (b.channels[0]?.length ?? 0), 2);
+  const size = f.bands.reduce((n, b) => n + 6 + (b.channels.length + 2) * b.channelSum.length, 2);
   const out = Buffer.alloc(size);
   out.writeUInt8(FORMAT_VERSION, 0);
   out.writeUInt8(f.bands.length, 1);
   let at = 2;
   for (const band of f.bands) {
-    const length = band.channels[0]?.length ?? 0;
+    const length = band.channelSum.length;
     out.writeUInt8(band.rate, at);
     out.writeUInt8(band.channels.length, at + 1);
     out.writeUInt32LE(length, at + 2);
@@ -105,12 +125,16 @@ export function packFingerprint(f: SignalFingerprint): Buffer {
       out.set(new Uint8Array(c.buffer, c.byteOffset, c.length), at);
       at += length;
     }
+    for (const v of band.channelSum) at = out.writeInt16LE(v, at);
   }
   return out;
 }
 
+/** Reads either format; a version 1 fingerprint gets its channel sums added up here. */
 export function unpackFingerprint(bytes: Buffer): SignalFingerprint {
-  if (bytes.length < 2 || bytes.readUInt8(0) !== FORMAT_VERSION) throw new Error('not a signal fingerprint of a known format');
+  const version = bytes.length < 2 ? undefined : bytes.readUInt8(0);
+  if (version !== FORMAT_VERSION && version !== FORMAT_WITHOUT_SUMS) throw new Error('not a signal fingerprint of a known format');
+  const sumBytes = version === FORMAT_VERSION ? 2 : 0;
   const bands: FingerprintBand[] = [];
   let at = 2;
   for (let b = 0; b < bytes.readUInt8(1); b++) {
@@ -119,11 +143,25 @@ export function unpackFingerprint(bytes: Buffer): SignalFingerprint {
     const count = bytes.readUInt8(at + 1);
     const length = bytes.readUInt32LE(at + 2);
     at += 6;
-    if (bytes.length < at + count * length) throw new Error('signal fingerprint of the wrong length');
-    const values = new Int8Array(bytes.buffer, bytes.byteOffset + at, count * length);
-    bands.push({ rate, channels: Array.from({ length: count }, (_, i) => values.subarray(i * length, (i + 1) * length)) });
+    if (bytes.length < at + (count + sumBytes) * length) throw new Error('signal fingerprint of the wrong length');
+    const channels: Int8Array[] = [];
+    for (let i = 0; i < count; i++) channels.push(new Int8Array(bytes.buffer, bytes.byteOffset + at + i * length, length));
     at += count * length;
+    if (sumBytes === 0) bands.push(fingerprintBand(rate, channels));
+    else {
+      bands.push({ rate, channels, channelSum: readInt16s(bytes, at, length) });
+      at += 2 * length;
+    }
   }
   if (at !== bytes.length) throw new Error('signal fingerprint of the wrong length');
   return { bands };
+}
+
+/** Little-endian i16 values from any byte offset: copied into an aligned array (a view would need an even offset), swapped on a big-endian machine. */
+function readInt16s(bytes: Buffer, at: number, count: number): Int16Array {
+  const out = new Int16Array(count);
+  const raw = Buffer.from(out.buffer);
+  raw.set(bytes.subarray(at, at + 2 * count));
+  if (BIG_ENDIAN) raw.swap16();
+  return out;
 }
