@@ -16,6 +16,17 @@ import { discoverRp, type RpClient } from '../support/rp.js';
 import { insertLegacyFaceTemplate } from '../support/legacy-templates.js';
 import { describeOnEachBackend } from '../support/suite.js';
 import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { MODEL_FILES } from '../../src/biometrics/face/index.js';
+import { calibrationBeside, scoreLlr } from '../../src/biometrics/fusion/index.js';
+import { MODELS_DIR } from '../../src/paths.js';
+
+// The audited LLR is the shipped calibration's line at the audited distance (rounded to 3 decimals).
+const faceCalibration = calibrationBeside(join(MODELS_DIR, MODEL_FILES.recognition))!;
+function assertLlrOf(details: Record<string, unknown>): void {
+  assert.equal(typeof details.llr, 'number');
+  const roundingSlack = Math.abs(faceCalibration.a) * 0.0005 + 0.001;
+  assert.ok(Math.abs(Number(details.llr) - scoreLlr(faceCalibration, Number(details.score))) <= roundingSlack);
+}
 
 const PASSWORD = 'correct horse battery staple';
 const FACE = 'urn:tessera:acr:face';
@@ -106,6 +117,7 @@ describeOnEachBackend(
       assert.deepEqual(details.challenge, challengeOf(page));
       assert.ok(Number(details.score) <= Number(details.threshold));
       assert.equal(details.threshold, 0.38);
+      assertLlrOf(details);
       assert.doesNotMatch(JSON.stringify(event), /embedding|template_data|\[-?0\.\d+,/);
     });
 
@@ -190,6 +202,7 @@ describeOnEachBackend(
       assert.equal(details.reason, 'no_match');
       assert.equal(details.decision, 'no_match');
       assert.ok(Number(details.score) > Number(details.threshold));
+      assertLlrOf(details);
     });
 
     test('a recorded burst re-encoded (JPEG quality, resize, shift, brightness, all at once) is refused as a replay', async () => {

@@ -93,7 +93,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
 
     assert.equal((await verify(21, 0)).ok, true);
     const accepted = await latest('login.succeeded');
-    assert.deepEqual([accepted.model, accepted.model_outdated, accepted.threshold], ['clinical19', true, threshold(v1)]);
+    assert.deepEqual([accepted.model, accepted.model_outdated, accepted.threshold, accepted.llr], ['clinical19', true, threshold(v1), undefined], 'v1 has no calibration');
     const impostor = await verify(22, 0);
     assert.equal(!impostor.ok && impostor.status, 401);
     const refused = await latest('login.failed');
@@ -105,6 +105,7 @@ describe('neural step: configured threshold, sealed storage, replay memory reten
     assert.equal((await verify(21, 10)).ok, true);
     const current = await latest('login.succeeded');
     assert.deepEqual([current.model, current.model_outdated, current.threshold], ['clinical19-v2', undefined, threshold(step.currentModel)]);
+    assert.ok(Number(current.llr) > 0, 'a match above the threshold favours "same person" under v2\'s calibration');
     assert.notEqual(threshold(step.currentModel), threshold(v1));
     // The probe accepted under the v1 template is still remembered after re-enrolment on v2.
     const again = await verify(21, 0);

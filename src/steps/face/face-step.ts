@@ -1,5 +1,6 @@
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometrics/face/index.js';
+import { llrField, type Calibration } from '../../biometrics/fusion/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
@@ -55,6 +56,8 @@ export class FaceStep implements Step {
     private readonly audit: AuditLog,
     private readonly threshold: number,
     private readonly analyser: FaceAnalyser,
+    /** The recognition model's score calibration, so that audits carry each match's LLR (for fusion). */
+    private readonly calibration?: Calibration,
   ) {
     this.enrollment = new FaceEnrollment(templates, bursts, challenges, throttle, audit);
   }
@@ -91,7 +94,7 @@ export class FaceStep implements Step {
     // Removed while this sign-in was under way.
     if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
     const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled.map((e) => e.template), this.templates.scheme, this.threshold);
-    const details = { step: this.id, score: round(decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, ...padAuditFields(burst.pad), quality_reasons: [] };
+    const details = { step: this.id, score: round(decision.distance), ...llrField(this.calibration, decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, ...padAuditFields(burst.pad), quality_reasons: [] };
     if (!decision.match) {
       return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
     }

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import type { Config } from '../../../config/schema.js';
+import { MODEL_FILES } from '../../biometrics/face/index.js';
+import { calibrationBeside } from '../../biometrics/fusion/index.js';
 import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import { SealedBox } from '../../security/sealed-box.js';
 import { SealedMemory } from '../../security/sealed-memory.js';
@@ -19,5 +22,6 @@ export function createFaceStep(config: Config, services: Services, throttle: Cre
   const analyser = new FaceAnalyser(modelsDir);
   const challenges = new Challenges(new SealedBox(master, 'face-challenge'), services.shortLivedRecords, config.faceChallenges, config.faceChallengeMoves, config.faceChallengeSeconds);
   const bursts = new BurstReader(analyser, challenges, new ReplayGuard(services.shortLivedRecords, new SealedMemory(new SealedBox(master, 'face-replay'), services.log), REPLAY_MEMORY_SECONDS), services.rateCounter, config.facePadThreshold);
-  return new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold, analyser);
+  const calibration = calibrationBeside(join(modelsDir, MODEL_FILES.recognition));
+  return new FaceStep(FaceTemplates.forMasterKey(services.db, master), bursts, challenges, throttle, services.audit, config.faceMatchThreshold, analyser, calibration);
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../../../config/schema.js';
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
+import { calibrationBeside, llrField, type Calibration } from '../../biometrics/fusion/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
 import { NeuralEmbedders } from '../../biometrics/neural/embedders.js';
@@ -70,6 +71,8 @@ export class NeuralStep implements Step {
    * started on first use (the current one also by `warm`) and shared by every request; onnxruntime is loaded there.
    */
   private readonly embedders = new NeuralEmbedders();
+  /** Each model's score calibration (undefined for models fitted before calibration existed), read once. */
+  private readonly calibrations = new Map<string, Calibration | undefined>();
   /** The signal replay check, on a thread of its own so that it runs while the model embeds. */
   private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
@@ -92,6 +95,11 @@ export class NeuralStep implements Step {
     this.currentModel = currentNeuralModel(settings.montage);
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
+  }
+
+  private calibrationOf(model: NeuralModel): Calibration | undefined {
+    if (!this.calibrations.has(model.id)) this.calibrations.set(model.id, calibrationBeside(model.file));
+    return this.calibrations.get(model.id);
   }
 
   async warm(): Promise<void> {
@@ -196,7 +204,7 @@ export class NeuralStep implements Step {
 
     // The cosine at the angle the template estimates, so the model's cosine threshold applies to either kind.
     const similarity = Math.cos(this.credentials.scheme.angleTo(probe.vector, template.stored));
-    const decision = { model: model.id, score: round(similarity), threshold, elapsed_ms: elapsedMs(started) };
+    const decision = { model: model.id, score: round(similarity), ...llrField(this.calibrationOf(model), similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
       const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
