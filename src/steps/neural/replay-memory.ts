@@ -58,32 +58,33 @@ export class ReplayMemory {
   }
 
   /** Within an enrollment's transaction: the account's enrollment recordings become these. */
-  async replaceEnrollment(trx: Knex.Transaction, accountId: string, model: string, submissions: readonly Submission[]): Promise<void> {
+  async replaceEnrollment(trx: Knex.Transaction, accountId: string, montage: string, submissions: readonly Submission[]): Promise<void> {
     const now = Date.now();
     await trx('neural_submissions').where({ account_id: accountId, kind: 'enrollment' }).delete();
     // A recording enrolled now may have been an accepted probe before: keep one row per digest.
     await trx('neural_submissions').where({ account_id: accountId }).whereIn('digest', submissions.map((s) => s.digest)).delete();
     const unique = new Map(submissions.map((s) => [s.digest, s]));
-    for (const s of unique.values()) await trx('neural_submissions').insert(this.row(accountId, model, s, now, null));
+    for (const s of unique.values()) await trx('neural_submissions').insert(this.row(accountId, montage, s, now, null));
   }
 
-  private row(accountId: string, model: string, s: Submission, now: number, expiresAt: number | null) {
+  // The `model` column holds the montage: fingerprints do not depend on the model (v1 ids were montage names).
+  private row(accountId: string, montage: string, s: Submission, now: number, expiresAt: number | null) {
     return {
       account_id: accountId,
       kind: s.kind,
       digest: s.digest,
       fingerprint_sealed: s.fingerprint ? this.fingerprints.seal(packFingerprint(s.fingerprint), accountId) : null,
-      model,
+      model: montage,
       created_at: now,
       expires_at: expiresAt,
     };
   }
 
-  /** Recordings this account submitted before (for one model) that the defence still remembers. */
-  async previous(accountId: string, model: string): Promise<StoredSubmission[]> {
+  /** Recordings this account submitted before (on one montage) that the defence still remembers. */
+  async previous(accountId: string, montage: string): Promise<StoredSubmission[]> {
     const rows = await this.db('neural_submissions')
       .select('kind', 'digest', 'fingerprint_sealed')
-      .where({ account_id: accountId, model })
+      .where({ account_id: accountId, model: montage })
       .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
       .orderBy('id');
     // A fingerprint that cannot be opened (another master key, a damaged row) leaves its row matching only exactly.
@@ -97,9 +98,9 @@ export class ReplayMemory {
    * Remembers an accepted probe until `expiresAt`. False when the same recording was stored in
    * the meantime (two concurrent submissions: the unique digest lets only one through).
    */
-  async rememberProbe(accountId: string, model: string, submission: Submission, expiresAt: number): Promise<boolean> {
+  async rememberProbe(accountId: string, montage: string, submission: Submission, expiresAt: number): Promise<boolean> {
     try {
-      await this.db('neural_submissions').insert(this.row(accountId, model, submission, Date.now(), expiresAt));
+      await this.db('neural_submissions').insert(this.row(accountId, montage, submission, Date.now(), expiresAt));
     } catch (err) {
       if (/unique|duplicate/i.test((err as Error).message)) return false;
       throw err;
