@@ -78,6 +78,21 @@ describe('learned projection and its ONNX export', () => {
     assert.ok(score(e[0]!, e[1]!) > score(e[0]!, e[21]!) + 0.3);
   });
 
+  it('fits the same model from the Gram matrix when there are fewer windows than features', () => {
+    // 120 windows of 200 features (the Gram path); the same windows twice (240 ≥ 200: the direct
+    // path) have the same mean, scatter and within-class scatter, so the same model.
+    const wide = features.map((f) => Float32Array.from({ length: 200 }, (_, j) => (j < d ? f[j]! : f[j % d]! * (random() - 0.5) + random())));
+    const options = { pcaDims: 30, shrinkage: 0.1 };
+    const gram = fitProjection(wide, labels, options);
+    const direct = fitProjection([...wide, ...wide], [...labels, ...labels], options);
+    const pairs = [[0, 1], [0, 21], [5, 90], [40, 41]] as const;
+    for (const [a, b] of pairs) {
+      const viaGram = score(applyProjection(gram, wide[a]!), applyProjection(gram, wide[b]!));
+      const viaDirect = score(applyProjection(direct, wide[a]!), applyProjection(direct, wide[b]!));
+      assert.ok(Math.abs(viaGram - viaDirect) < 1e-6, `windows ${a}, ${b}: ${viaGram} vs ${viaDirect}`);
+    }
+  });
+
   it('exports a graph that onnxruntime runs to the same embeddings', async () => {
     const projection = fitProjection(features, labels, { pcaDims: 8, shrinkage: 0.1 });
     const description: ModelDescription = {
