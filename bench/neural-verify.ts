@@ -1,6 +1,6 @@
 // Neural-signal verification through the step itself (decode → quality → features → ONNX →
-// replay check → score → remember → audit) on the configured database, with the held-out
-// eegmat subjects 21–25: latency p50/p95 of genuine verifications, their decisions, impostor
+// replay check → score → remember → audit) on the configured database, with eegmat subjects
+// 21–25 (held out from the v1 models, training people of v2, which new enrolments use): latency p50/p95 of genuine verifications, their decisions, impostor
 // decisions (each person's task-run probes against the others), and the replay defence on exact
 // copies, noisy copies and 1 s shifts of the accepted probes; then how much a 9-minute
 // enrollment recording delays the event loop (what every other request on the process waits).

@@ -149,7 +149,7 @@ const passwordLogin = await interactive([passwordAccounts, passwordAccounts], 'p
 const passwordTotpLogin = await interactive(totpRuns as [string, string], 'password + TOTP login');
 
 // EEG verification runs in-process through the neural step on the same stores (needs the shared eegmat data).
-log('neural verification through the step (held-out eegmat subjects 21–25)');
+log('neural verification through the step (eegmat subjects 21–25)');
 const neuralVerification = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/neural-verify.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } }).then(
   ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>,
   (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
