@@ -17,7 +17,7 @@ import { subjectFeatures, type SubjectFeatures } from '../neural/features-cache.
 import { embeddingsFor } from '../neural/offline-eval.js';
 import { projectionFitter, type ProjectionOptions } from '../neural/projection.js';
 import { trials, type SubjectEmbeddings, type Trials } from '../neural/protocol.js';
-import { recipe, shuffledFolds, signalConfig, trainingWindows } from '../neural/recipe.js';
+import { recipes, shuffledFolds, signalConfig, trainingWindows } from '../neural/recipe.js';
 
 /** The model whose scores are calibrated, and the settings models:train-neural chose for it (commit 141ba7e). */
 export const EEG_MODEL = { name: 'neural-clinical19-v2', montage: 'clinical19', settings: { pcaDims: 512, shrinkage: 0.3 } satisfies ProjectionOptions } as const;
@@ -48,7 +48,7 @@ export async function outOfFoldEmbeddings(dataDir: string, folds: number, seed: 
   if (files.length < 2 * folds) throw new Error(`${dataDir} holds ${files.length} subjects; ${folds} folds need at least ${2 * folds}`);
   const subjects: SubjectFeatures[] = [];
   for (const f of files) {
-    subjects.push(await subjectFeatures(f, signal, recipe.features, defaultQualityPolicy));
+    subjects.push(await subjectFeatures(f, signal, recipes.clinical19.features, defaultQualityPolicy));
     progress(`EEG features ${f.id}`);
   }
   const model = await shippedModel(subjects[0]?.rest.byStart.values().next().value?.length ?? 0);

@@ -20,7 +20,7 @@ import { subjectFeatures, type SubjectFeatures } from './features-cache.js';
 import { offlineTrials, summarise } from './offline-eval.js';
 import { projectionFitter } from './projection.js';
 import { roundedMetrics } from './protocol.js';
-import { append, chooseSettings, emptyResult, shuffledFolds, signalConfig, trainingWindows, recipe } from './recipe.js';
+import { append, chooseSettings, emptyResult, recipeFor, shuffledFolds, signalConfig, trainingWindows } from './recipe.js';
 import { positiveInt } from '../cli-args.js';
 
 const { values: args } = parseArgs({
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const signal = signalConfig(montage);
   const subjects: SubjectFeatures[] = [];
   for (const f of files) {
-    subjects.push(await subjectFeatures(f, signal, recipe.features, defaultQualityPolicy));
+    subjects.push(await subjectFeatures(f, signal, recipeFor(montage).features, defaultQualityPolicy));
     progress(`features ${f.id}`);
   }
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const pooled = emptyResult();
     for (const test of shuffledFolds(subjects, k, random)) {
       const train = subjects.filter((s) => !test.includes(s));
-      const { options, threshold } = chooseSettings(train, innerK, random);
+      const { options, threshold } = chooseSettings(recipeFor(montage), train, innerK, random);
       const result = offlineTrials(test, projectionFitter(...trainingWindows(train))(options));
       append(pooled, result);
       const m = summarise(result, threshold);

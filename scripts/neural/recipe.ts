@@ -4,7 +4,7 @@
  * rule that picks settings and the threshold calibration.
  */
 import type { FeatureConfig } from '../../src/biometrics/neural/features.js';
-import type { Montage } from '../../src/biometrics/neural/montage.js';
+import type { Montage, MontageName } from '../../src/biometrics/neural/montage.js';
 import type { SignalConfig } from '../../src/biometrics/neural/preprocess.js';
 import type { SubjectFeatures } from './features-cache.js';
 import { offlineTrials, summarise, type OfflineResult } from './offline-eval.js';
@@ -17,22 +17,48 @@ const SHRINKAGES = [0, 0.1, 0.3];
 /** Standard normal quantile for a 0.1% upper tail. */
 const TARGET_FAR_Z = 3.09;
 
-export const recipe = {
-  features: {
-    segmentSeconds: 2,
-    bands: [
-      { name: 'alpha', lowHz: 8, highHz: 13 },
-      { name: 'beta-low', lowHz: 13, highHz: 20 },
-      { name: 'beta-high', lowHz: 20, highHz: 30 },
-    ],
-    spectrum: { segmentSeconds: 1, lowHz: 3, highHz: 35 },
-  } satisfies FeatureConfig as FeatureConfig,
+export interface Recipe {
+  features: FeatureConfig;
+  /** PCA sizes the grid tries, ascending; each is capped at the feature length. */
+  pcaSizes: readonly number[];
+}
 
+const band = (name: string, lowHz: number, highHz: number) => ({ name, lowHz, highHz });
+
+/**
+ * Per montage. clinical19: coherence in three bands (171 pairs carry enough) and the 3–35 Hz
+ * spectrum. consumer8: 28 pairs carry little in three wide bands, so coherence in nine narrow ones
+ * (theta to gamma) and the spectrum over the whole 1–40 Hz pass band, and every principal axis may
+ * be kept (measured against the three-band recipe in models/neural.md).
+ */
+export const recipes: Record<MontageName, Recipe> = {
+  clinical19: {
+    features: {
+      segmentSeconds: 2,
+      bands: [band('alpha', 8, 13), band('beta-low', 13, 20), band('beta-high', 20, 30)],
+      spectrum: { segmentSeconds: 1, lowHz: 3, highHz: 35 },
+    },
+    pcaSizes: PCA_SIZES,
+  },
+  consumer8: {
+    features: {
+      segmentSeconds: 2,
+      bands: [band('theta-low', 4, 6), band('theta-high', 6, 8), band('alpha-low', 8, 10), band('alpha-high', 10, 12), band('beta-1', 12, 15), band('beta-2', 15, 20), band('beta-3', 20, 25), band('beta-4', 25, 30), band('gamma', 30, 40)],
+      spectrum: { segmentSeconds: 1, lowHz: 1, highHz: 40 },
+    },
+    pcaSizes: [...PCA_SIZES, 1024],
+  },
 };
 
-/** Settings in ascending model size; PCA sizes are capped at the feature length. */
-function grid(featureCount: number): ProjectionOptions[] {
-  const sizes = [...new Set(PCA_SIZES.map((k) => Math.min(k, featureCount)))];
+export function recipeFor(montage: Montage): Recipe {
+  const recipe = (recipes as Record<string, Recipe>)[montage.name];
+  if (!recipe) throw new Error(`no training recipe for montage ${montage.name}`);
+  return recipe;
+}
+
+/** Settings in ascending model size. */
+function grid(recipe: Recipe, featureCount: number): ProjectionOptions[] {
+  const sizes = [...new Set(recipe.pcaSizes.map((k) => Math.min(k, featureCount)))];
   return sizes.flatMap((pcaDims) => SHRINKAGES.map((shrinkage) => ({ pcaDims, shrinkage })));
 }
 
@@ -106,12 +132,12 @@ export function append(into: OfflineResult, from: OfflineResult): void {
  * scored on each held-out group, trials pooled over the groups; the rule of `selectSettings` picks
  * the setting and `calibratedThreshold` its threshold from those out-of-fold scores.
  */
-export function chooseSettings(train: readonly SubjectFeatures[], innerFolds: number, random: () => number): { options: ProjectionOptions; threshold: number } {
+export function chooseSettings(recipe: Recipe, train: readonly SubjectFeatures[], innerFolds: number, random: () => number): { options: ProjectionOptions; threshold: number } {
   const groups = shuffledFolds(train, innerFolds, random);
   const byOption = new Map<string, { options: ProjectionOptions; result: OfflineResult }>();
   for (const test of groups) {
     const fit = projectionFitter(...trainingWindows(train.filter((s) => !test.includes(s))));
-    for (const options of grid(train[0]?.rest.byStart.values().next().value?.length ?? 0)) {
+    for (const options of grid(recipe, train[0]?.rest.byStart.values().next().value?.length ?? 0)) {
       const key = `${options.pcaDims}/${options.shrinkage}`;
       const entry = byOption.get(key) ?? { options, result: emptyResult() };
       append(entry.result, offlineTrials(test, fit(options)));

@@ -22,7 +22,7 @@ import { evaluateWithEmbedder } from './evaluate.js';
 import { subjectFeatures, type SubjectFeatures } from './features-cache.js';
 import { projectionModel } from './onnx-export.js';
 import { projectionFitter } from './projection.js';
-import { chooseSettings, recipe, signalConfig, trainingWindows } from './recipe.js';
+import { chooseSettings, recipeFor, signalConfig, trainingWindows } from './recipe.js';
 
 const { values: args } = parseArgs({
   options: { montage: { type: 'string', default: 'clinical19' }, data: { type: 'string' }, version: { type: 'string', default: '2' } },
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(version) || version < 2) throw new Error(`--version must be an integer ≥ 2 (version 1 is the model trained on Subject00–15 at commit 357028e), got ${args.version}`);
   const dataDir = args.data ?? sharedEegDir();
   const signal = signalConfig(montage);
+  const recipe = recipeFor(montage);
   const { features } = recipe;
   const files = await listSubjects(dataDir);
   if (files.length < SELECTION_FOLDS * 2) throw new Error(`${dataDir} holds ${files.length} subjects; at least ${SELECTION_FOLDS * 2} are needed`);
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     log(`features ${s.id}: rest ${s.rest.byStart.size} windows (${s.rest.rejected} rejected), task ${s.task.byStart.size} (${s.task.rejected} rejected) in ${Date.now() - t0} ms`);
   }
 
-  const { options, threshold } = chooseSettings(people, SELECTION_FOLDS, seededRandom(SELECTION_SEED));
+  const { options, threshold } = chooseSettings(recipe, people, SELECTION_FOLDS, seededRandom(SELECTION_SEED));
   log(`selected pca ${options.pcaDims} shrink ${options.shrinkage}, threshold ${threshold.toFixed(4)} (out-of-fold impostor scores)`);
   const [samples, labels] = trainingWindows(people);
   log(`fitting on ${samples.length} windows of ${people.length} people (rest + task)`);
