@@ -1,5 +1,6 @@
 // NeuralEmbedder behind a worker thread, with the same embed/enroll contract: a 10-minute
 // enrollment recording then does not stall the server's other requests.
+import { calibrationBeside, type Calibration } from '../fusion/index.js';
 import { ModelWorker } from '../worker/model-worker.js';
 import type { Embedding } from './embedder.js';
 import type { EmbedderSetup } from './embedder-service.js';
@@ -9,22 +10,29 @@ import type { ModelDescription } from './model-file.js';
 import type { Recording } from './recording.js';
 
 export class NeuralEmbedderWorker {
-  private constructor(private readonly worker: ModelWorker<Recording[], Embedding, ModelDescription>) {}
+  private constructor(
+    private readonly worker: ModelWorker<Recording[], Embedding, ModelDescription>,
+    /** How this model's scores map to log-likelihood ratios, when it ships a calibration. */
+    readonly calibration?: Calibration,
+  ) {}
 
   /** Starts the thread and waits until the model is loaded and its description validated. */
-  static async load(modelPath: string): Promise<NeuralEmbedderWorker> {
+  static async load(modelPath: string, calibration?: Calibration): Promise<NeuralEmbedderWorker> {
     const setup: EmbedderSetup = { modelPath };
     const worker = await ModelWorker.start<Recording[], Embedding, ModelDescription>('neural', new URL('./embedder-service.js', import.meta.url), setup, (error) =>
       error.name === 'NeuralInputError'
         ? new NeuralInputError(error.fields['code'] as NeuralRejectionCode, error.message, error.fields['rejections'] as NeuralRejection[])
         : new Error(error.message),
     );
-    return new NeuralEmbedderWorker(worker);
+    return new NeuralEmbedderWorker(worker, calibration);
   }
 
-  /** A catalog model's worker, once its file's description has been checked against the catalog. */
+  /**
+   * A catalog model's worker, with the calibration beside its file, once the file's description
+   * has been checked against the catalog.
+   */
   static async forModel(model: NeuralModel): Promise<NeuralEmbedderWorker> {
-    const embedder = await NeuralEmbedderWorker.load(model.file);
+    const embedder = await NeuralEmbedderWorker.load(model.file, calibrationBeside(model.file));
     try {
       checkModelFile(model, embedder.description);
     } catch (err) {

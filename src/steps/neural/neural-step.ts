@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/schema.js';
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
-import { calibrationBeside, llrField, type Calibration } from '../../biometrics/fusion/index.js';
+import { llrField, type Calibration } from '../../biometrics/fusion/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
 import { NeuralEmbedders } from '../../biometrics/neural/embedders.js';
@@ -71,8 +71,6 @@ export class NeuralStep implements Step {
    * started on first use (the current one also by `warm`) and shared by every request; onnxruntime is loaded there.
    */
   private readonly embedders = new NeuralEmbedders();
-  /** Each model's score calibration (undefined for models fitted before calibration existed), read once. */
-  private readonly calibrations = new Map<string, Calibration | undefined>();
   /** The signal replay check, on a thread of its own so that it runs while the model embeds. */
   private readonly replayCheck = new WorkerSlot(() => ReplayWorker.start());
 
@@ -95,11 +93,6 @@ export class NeuralStep implements Step {
     this.currentModel = currentNeuralModel(settings.montage);
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
-  }
-
-  private calibrationOf(model: NeuralModel): Calibration | undefined {
-    if (!this.calibrations.has(model.id)) this.calibrations.set(model.id, calibrationBeside(model.file));
-    return this.calibrations.get(model.id);
   }
 
   async warm(): Promise<void> {
@@ -131,10 +124,13 @@ export class NeuralStep implements Step {
     return { recording, digest: this.credentials.replay.digest(recording) };
   }
 
-  /** The recording embedded by `model` (by default the current one), with the threshold its scores are held to. */
-  async embed(recording: Recording, model: NeuralModel = this.currentModel): Promise<{ embedding: Embedding; threshold: number }> {
+  /**
+   * The recording embedded by `model` (by default the current one), with the threshold its scores
+   * are held to and the model's calibration (none for models fitted before calibration existed).
+   */
+  async embed(recording: Recording, model: NeuralModel = this.currentModel): Promise<{ embedding: Embedding; threshold: number; calibration?: Calibration }> {
     const embedder = await this.embedders.get(model);
-    return { embedding: await embedder.embed(recording), threshold: this.settings.threshold ?? embedder.threshold };
+    return { embedding: await embedder.embed(recording), threshold: this.settings.threshold ?? embedder.threshold, calibration: embedder.calibration };
   }
 
   isEnrolled(account: Account): Promise<boolean> {
@@ -172,6 +168,7 @@ export class NeuralStep implements Step {
     let decoded: Decoded;
     let probe: Embedding;
     let threshold: number;
+    let calibration: Calibration | undefined;
     let replay: ReplayVerdict;
     let fingerprint: SignalFingerprint;
     try {
@@ -184,7 +181,7 @@ export class NeuralStep implements Step {
       // under a v1 template still counts after re-enrolment on v2 (v1's id is the montage's name).
       const previous = await this.credentials.replay.previous(account.id, model.montage);
       const checked = (await this.replayCheck.get()).check(decoded.recording, decoded.digest, previous, this.settings.replaySimilarity);
-      [{ embedding: probe, threshold }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
+      [{ embedding: probe, threshold, calibration }, { verdict: replay, fingerprint }] = await Promise.all([embedding, checked]);
     } catch (err) {
       if (!(err instanceof NeuralInputError)) throw err;
       await failed('bad_recording', { code: err.code, model: model.id });
@@ -204,7 +201,7 @@ export class NeuralStep implements Step {
 
     // The cosine at the angle the template estimates, so the model's cosine threshold applies to either kind.
     const similarity = Math.cos(this.credentials.scheme.angleTo(probe.vector, template.stored));
-    const decision = { model: model.id, score: round(similarity), ...llrField(this.calibrationOf(model), similarity), threshold, elapsed_ms: elapsedMs(started) };
+    const decision = { model: model.id, score: round(similarity), ...llrField(calibration, similarity), threshold, elapsed_ms: elapsedMs(started) };
     if (replay.replay) {
       const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
