@@ -5,11 +5,11 @@ export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
 
 /** What the checks need to know about a step; the step registry provides it. */
 export interface StepLookup {
-  get(id: string): { identifies: boolean } | undefined;
+  get(id: string): { identifies: boolean; fusion?: unknown } | undefined;
   ids(): string[];
 }
 
-export const stepsOf = (r: Requirement) => ('step' in r ? [r.step] : r.anyOf);
+export const stepsOf = (r: Requirement) => ('step' in r ? [r.step] : 'anyOf' in r ? r.anyOf : r.fuse);
 
 /**
  * Every problem with a set of flows, one message each. Without `steps` (the config loader,
@@ -27,9 +27,11 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
   for (const [name, flow] of Object.entries(set.flows)) {
     const requirements = requirementsOf(flow);
     requirements.forEach((r, i) => {
-      if (!('anyOf' in r)) return;
-      if (new Set(r.anyOf).size !== r.anyOf.length) problems.push(`flows.${name}[${i}]: anyOf lists a step twice`);
-      if (r.count > r.anyOf.length) problems.push(`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`);
+      if ('anyOf' in r) {
+        if (new Set(r.anyOf).size !== r.anyOf.length) problems.push(`flows.${name}[${i}]: anyOf lists a step twice`);
+        if (r.count > r.anyOf.length) problems.push(`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`);
+      }
+      if ('fuse' in r) problems.push(...fusionProblems(`flows.${name}[${i}]`, r.fuse, requirements, steps));
     });
     if (!steps) continue;
     for (const id of new Set(requirements.flatMap(stepsOf))) {
@@ -38,6 +40,26 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
     const first = requirements[0];
     if (first && stepsOf(first).some((id) => steps.get(id) && !steps.get(id)!.identifies)) {
       problems.push(`flows.${name}: the first requirement must identify the user (e.g. password)`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * What makes a fused requirement meaningless: a step twice (the same evidence counted double), a
+ * step that is also required elsewhere in the flow (its own decision and the fused one would
+ * both claim it), or, once the steps are known, a step without a calibrated score to add up.
+ */
+function fusionProblems(at: string, fuse: readonly string[], all: readonly Requirement[], steps?: StepLookup): string[] {
+  const problems: string[] = [];
+  if (new Set(fuse).size !== fuse.length) problems.push(`${at}: fuse lists a step twice`);
+  for (const id of new Set(fuse)) {
+    const elsewhere = all.filter((r) => stepsOf(r).includes(id)).length > 1;
+    if (elsewhere) problems.push(`${at}: ${id} is fused here and also required elsewhere in the flow`);
+    const step = steps?.get(id);
+    if (step && !step.fusion) {
+      const fusable = steps!.ids().filter((other) => steps!.get(other)?.fusion);
+      problems.push(`${at}: ${id} cannot be fused: it has no calibrated score (steps that can: ${fusable.join(', ') || 'none'})`);
     }
   }
   return problems;

@@ -31,10 +31,24 @@ export const resourceServerSchema = z.object({
   accessTokenTTL: positiveInt.default(3600),
 });
 
-// A flow requirement: one step, or any `count` of several (e.g. 2 of totp, face, neural).
+// Target false-accept rates a fused requirement may ask for: stronger than one matcher's own
+// threshold (about 1e-2 for the EEG step), and no smaller than the calibration can speak for.
+export const FUSED_FAR = { min: 1e-9, max: 1e-2 } as const;
+
+// A flow requirement: one step, any `count` of several (e.g. 2 of totp, face, neural), or several
+// biometric steps whose calibrated scores are added up into one decision at a target FAR.
 export const requirementSchema = z.union([
   z.object({ step: z.string().min(1) }).strict(),
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
+  z
+    .object({
+      fuse: z.array(z.string().min(1)).min(2, 'fuse needs at least two steps').max(4),
+      far: z
+        .number({ error: (issue) => (issue.input === undefined ? 'far (the target false-accept rate, e.g. 1e-4) is required' : 'far must be a number') })
+        .min(FUSED_FAR.min, `far must be at least ${FUSED_FAR.min}`)
+        .max(FUSED_FAR.max, `far must be at most ${FUSED_FAR.max} (a single matcher's threshold already gives that)`),
+    })
+    .strict(),
 ]);
 
 // A flow: its requirements in order, and whether a missing step may be set up during sign-in.
@@ -140,6 +154,7 @@ export type Config = z.infer<typeof configSchema> & {
 };
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
+export type FusedRequirement = Extract<Requirement, { fuse: string[] }>;
 export type FlowConfig = z.infer<typeof flowSchema>;
 export const requirementsOf = (flow: FlowConfig) => (Array.isArray(flow) ? flow : flow.requirements);
 

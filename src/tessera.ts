@@ -11,6 +11,7 @@ import { Views } from './http/views.js';
 import { CapturePage } from './interaction/capture-page.js';
 import { CAPTURE_PREFIX, captureRouter } from './interaction/capture-routes.js';
 import { DeviceCapture } from './interaction/device-capture.js';
+import { FusedMatches } from './interaction/fused-matches.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
@@ -127,6 +128,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           audit,
           refusals,
           capturePage,
+          fusion: new FusedMatches(services.throttle, audit),
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),

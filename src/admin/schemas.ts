@@ -165,7 +165,7 @@ export const rotated = z.strictObject({
 export const flowName = z.strictObject({ name: z.string().min(1).max(64) });
 const acrValue = z.string().min(1).max(256).regex(/^\S+$/, { message: 'must not contain spaces' });
 const flowSettings = {
-  requirements: z.array(requirementSchema).min(1).max(16).describe('in order: each { "step": id } or { "anyOf": [ids], "count": n }'),
+  requirements: z.array(requirementSchema).min(1).max(16).describe('in order: each { "step": id }, { "anyOf": [ids], "count": n } or { "fuse": [ids], "far": target false-accept rate } (biometric steps with calibrated scores, one decision on their summed LLRs)'),
   enrollAtLogin: z.boolean().optional().describe('whether a user may set up a missing step during sign-in (default false)'),
   acrValues: z.array(acrValue).max(16).optional().describe('acr values that select this flow; advertised in acr_values_supported'),
 };
@@ -184,7 +184,26 @@ export const flow = z.strictObject({
 });
 export const flowList = z.strictObject({ flows: z.array(flow) });
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * An issue as the messages a person can act on. A value matching no option of a union (a flow
+ * requirement, say) is described by the one option whose keys it has, when exactly one has them,
+ * instead of zod's bare "Invalid input".
+ */
+function explained(issue: Issue, path: readonly PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const at = [...path, ...issue.path];
+  if (issue.code === 'invalid_union') {
+    const fitting = issue.errors.filter((option) => !option.some((i) => i.code === 'unrecognized_keys' || (i.code === 'invalid_type' && i.path.length === 0)));
+    if (fitting.length === 1) return fitting[0]!.flatMap((i) => explained(i, at));
+  }
+  return [{ path: at, message: issue.message }];
+}
+
 /** Zod issues as one message naming each field (`body.requirements.0.step: …`). */
 export function describeIssues(error: z.ZodError, where: string): string {
-  return error.issues.map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+  return error.issues
+    .flatMap((i) => explained(i, []))
+    .map((i) => `${[where, ...i.path.map(String)].join('.')}: ${i.message}`)
+    .join('; ');
 }

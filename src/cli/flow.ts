@@ -10,11 +10,13 @@ import { print } from './output.js';
 
 const HELP = `tessera flow list
 tessera flow get NAME
-tessera flow set NAME --require STEP|STEP,STEP[:COUNT]... [--enroll-at-login] [--acr VALUE]...
+tessera flow set NAME --require STEP|STEP,STEP[:COUNT]|STEP+STEP@FAR... [--enroll-at-login] [--acr VALUE]...
 tessera flow set NAME --file FLOW.json     ({"requirements": [...], "enrollAtLogin": true, "acrValues": [...]})
 tessera flow delete NAME
 
 --require password --require totp,face:1 means: password, then any 1 of totp and face.
+--require face+neural@1e-4 fuses the face and brain-signal matches: one decision on their summed
+calibrated scores, at a false-accept rate of 1e-4.
 Flows from the config file are read-only. Running servers pick up changes within seconds.`;
 
 /** The same catalogue the admin API uses, checking against the steps the server offers. */
@@ -22,10 +24,16 @@ export async function flowCatalogue(s: Services): Promise<FlowCatalogue> {
   return new FlowCatalogue(s.config, new FlowStore(s.db), await createSteps(s), s.clients, s.log);
 }
 
-/** `password` → one step; `totp,face:1` → any 1 of them (the count defaults to 1). */
+/** `password` → one step; `totp,face:1` → any 1 of them (the count defaults to 1); `face+neural@1e-4` → fused at that FAR. */
 function requirementFrom(flag: string): Requirement {
+  const fused = /^([^+@,:]+(?:\+[^+@,:]+)+)@([0-9.eE+-]+)$/.exec(flag.trim());
+  if (fused) {
+    const far = Number(fused[2]);
+    if (!Number.isFinite(far)) throw new UsageError(`--require ${flag}: FAR must be a number, e.g. 1e-4`);
+    return { fuse: fused[1]!.split('+').map((id) => id.trim()), far };
+  }
   const match = /^([^,:]+(?:,[^,:]+)*)(?::(\d+))?$/.exec(flag.trim());
-  if (!match) throw new UsageError(`--require ${flag}: expected STEP or STEP,STEP[:COUNT]`);
+  if (!match) throw new UsageError(`--require ${flag}: expected STEP, STEP,STEP[:COUNT] or STEP+STEP@FAR`);
   const steps = match[1]!.split(',').map((id) => id.trim());
   if (steps.length === 1 && match[2] === undefined) return { step: steps[0]! };
   return { anyOf: steps, count: Number(match[2] ?? 1) };
@@ -52,7 +60,7 @@ function settingsFrom(values: { file?: string; require?: string[]; 'enroll-at-lo
   return parsed.data;
 }
 
-const describe = (r: Requirement) => ('step' in r ? r.step : `${r.count} of ${r.anyOf.join(',')}`);
+const describe = (r: Requirement) => ('step' in r ? r.step : 'anyOf' in r ? `${r.count} of ${r.anyOf.join(',')}` : `${r.fuse.join('+')} fused at FAR ${r.far}`);
 const rowOf = (f: FlowView) => [f.name, f.source, f.requirements.map(describe).join(' → '), f.enrollAtLogin ? 'yes' : 'no', f.acrValues.join(' ') || '-', f.problems ? `NOT USED: ${f.problems.join('; ')}` : ''];
 const HEADER = ['NAME', 'SOURCE', 'REQUIREMENTS', 'ENROLL', 'ACR', ''];
 

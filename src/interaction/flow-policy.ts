@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { flowProblems, stepsOf, type FlowSet } from '../../config/flows.js';
 import { ConfigError } from '../../config/load.js';
-import { requirementsOf, type Requirement } from '../../config/schema.js';
+import { requirementsOf, type FusedRequirement, type Requirement } from '../../config/schema.js';
 import type { Account } from '../accounts/accounts.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step } from '../steps/step.js';
@@ -16,14 +16,17 @@ export interface Flow {
 }
 
 export type NextStep =
-  | { kind: 'step'; step: Step }
+  // `fused` when the step's match is one part of a fused requirement.
+  | { kind: 'step'; step: Step; fused?: FusedRequirement }
+  // Every step of a fused requirement has reported its evidence: the engine decides on the sum.
+  | { kind: 'decide'; requirement: FusedRequirement }
   | { kind: 'complete' }
   // The account lacks a required step it may set up now.
   | { kind: 'enroll'; step: Step }
   // The account lacks a step the flow insists on.
   | { kind: 'blocked'; missing: string[] };
 
-const countOf = (r: Requirement) => ('step' in r ? 1 : r.count);
+const countOf = (r: Exclude<Requirement, FusedRequirement>) => ('step' in r ? 1 : r.count);
 
 interface Flows {
   byName: Map<string, Flow>;
@@ -109,24 +112,38 @@ export class FlowPolicy {
     return false;
   }
 
-  /** The first step still needed, given the steps done so far and what the account has enrolled. */
-  async next(flow: Flow, done: Set<string>, account: Account | undefined): Promise<NextStep> {
+  /**
+   * The first step still needed, given the steps done so far, those of a fused requirement that
+   * have reported their evidence in this sign-in (`scored`), and what the account has enrolled.
+   * A fused requirement is met when all its steps are done; a part of them done earlier (in the
+   * session being stepped up) has no evidence to add, so all of them are asked again.
+   */
+  async next(flow: Flow, done: Set<string>, account: Account | undefined, scored: ReadonlySet<string> = new Set()): Promise<NextStep> {
     for (const requirement of flow.requirements) {
+      if ('fuse' in requirement) {
+        if (requirement.fuse.every((id) => done.has(id))) continue;
+        const pending = requirement.fuse.filter((id) => !scored.has(id));
+        if (pending.length === 0) return { kind: 'decide', requirement };
+        const next = await this.firstOpen(flow, pending, pending.length, account);
+        return next.kind === 'step' ? { ...next, fused: requirement } : next;
+      }
       const ids = stepsOf(requirement);
       const need = countOf(requirement) - ids.filter((id) => done.has(id)).length;
       if (need <= 0) continue;
-      const open: Step[] = [];
-      for (const id of ids.filter((i) => !done.has(i))) {
-        const step = this.registry.require(id);
-        if (!account || (await step.isEnrolled(account))) open.push(step);
-      }
-      if (open.length < need) {
-        const missing = ids.filter((id) => !done.has(id));
-        const enrollable = flow.enrollAtLogin ? missing.map((id) => this.registry.require(id)).find((s) => s.enrollment) : undefined;
-        return enrollable ? { kind: 'enroll', step: enrollable } : { kind: 'blocked', missing };
-      }
-      return { kind: 'step', step: open[0]! };
+      return this.firstOpen(flow, ids.filter((i) => !done.has(i)), need, account);
     }
     return { kind: 'complete' };
+  }
+
+  /** The first of `ids` the account can perform, when at least `need` of them are set up; else their set-up or a refusal. */
+  private async firstOpen(flow: Flow, ids: string[], need: number, account: Account | undefined): Promise<NextStep> {
+    const open: Step[] = [];
+    for (const id of ids) {
+      const step = this.registry.require(id);
+      if (!account || (await step.isEnrolled(account))) open.push(step);
+    }
+    if (open.length >= need) return { kind: 'step', step: open[0]! };
+    const enrollable = flow.enrollAtLogin ? ids.map((id) => this.registry.require(id)).find((s) => s.enrollment && !open.includes(s)) : undefined;
+    return enrollable ? { kind: 'enroll', step: enrollable } : { kind: 'blocked', missing: ids };
   }
 }

@@ -1,5 +1,6 @@
 import type { Requirement } from '../../config/schema.js';
 import type { InteractionResults } from 'oidc-provider';
+import type { MatchEvidence } from '../steps/step.js';
 
 /** How far a sign-in has come, kept server-side in the oidc-provider interaction record. */
 export interface Progress {
@@ -13,7 +14,12 @@ export interface Progress {
   extra?: Requirement[];
   // Enrollments under way, by step id (opaque values the step sealed).
   pending?: Record<string, string>;
+  // Evidence reported so far by the steps of a fused requirement, by step id, until it is decided.
+  scored?: Record<string, MatchEvidence>;
 }
+
+/** The steps that have reported evidence towards a fused requirement in this sign-in. */
+export const scoredSteps = (progress: Progress): ReadonlySet<string> => new Set(Object.keys(progress.scored ?? {}));
 
 const KEY = 'tessera';
 

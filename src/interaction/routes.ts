@@ -11,10 +11,11 @@ import type { Csrf } from '../security/csrf.js';
 import type { RefusedSubmissions, Submitter } from '../security/refused-submissions.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Attempt, Step, StepInput, StepState, UploadLimits } from '../steps/step.js';
-import type { Requirement } from '../../config/schema.js';
+import type { FusedRequirement, Requirement } from '../../config/schema.js';
 import type { CapturePage } from './capture-page.js';
 import type { FlowPolicy } from './flow-policy.js';
-import { readProgress, withProgress, type Progress } from './progress.js';
+import { FUSED_REJECTION, type FusedMatches } from './fused-matches.js';
+import { readProgress, scoredSteps, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
 import type { RiskSignals } from './risk-signals.js';
 
@@ -32,6 +33,8 @@ export interface InteractionDeps {
   refusals: RefusedSubmissions;
   // One-time codes for steps whose input may come from another device (see device-capture.ts).
   capturePage: CapturePage;
+  // Decides fused requirements on the evidence their steps report.
+  fusion: FusedMatches;
 }
 
 // One page of a sign-in: a step's page or its enrollment page. Device capture codes feed it, and a
@@ -58,7 +61,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage, fusion } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -155,6 +158,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
     renderForm(ctx, 'blocked', { title: 'Sign-in not possible', message }, 403);
   }
 
+  // What the flow asks for next, given this sign-in's progress.
+  const nextOf = (progress: Progress, account: Account | undefined) => policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), account, scoredSteps(progress));
+
+  const attemptOf = (ctx: Context, clientId: string | undefined): Attempt => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId });
+
   async function saveProgress(details: Details, progress: Progress) {
     await record(details, withProgress(details.result, progress), false);
   }
@@ -169,10 +177,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   // Either shows the next step (or its set-up) or, when the flow is complete, finishes the login prompt.
   // `known` spares a second read of the account a step has just verified.
-  async function advance(ctx: Context, details: Details, progress: Progress, clientName: string, known?: StepState) {
+  async function advance(ctx: Context, details: Details, progress: Progress, clientName: string, known?: StepState): Promise<void> {
     const state = known ?? (await stateOf(details, progress));
-    const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
+    const next = await nextOf(progress, state.account);
     if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
+    if (next.kind === 'decide') return decideFused(ctx, details, progress, clientName, state, next.requirement, attemptOf(ctx, String(details.params.client_id)));
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
     if (next.kind === 'enroll') {
       const account = state.account!;
@@ -186,6 +195,29 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const amr = progress.done.map((id) => steps.require(id).amr);
     await risk?.signals.remember(ctx, progress.accountId!);
     await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
+  }
+
+  // After a step or a fused decision succeeded: the login completes, or the sign-in goes on to its next page.
+  async function proceed(ctx: Context, details: Details, progress: Progress, clientName: string, state: StepState): Promise<void> {
+    if ((await nextOf(progress, state.account)).kind === 'complete') return advance(ctx, details, progress, clientName, state);
+    await saveProgress(details, progress);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${ctx.params.uid}`);
+  }
+
+  /**
+   * Every step of a fused requirement has reported: accepted, they all count as done (amr lists
+   * each); rejected, their evidence is dropped and the first of them is asked again.
+   */
+  async function decideFused(ctx: Context, details: Details, progress: Progress, clientName: string, state: StepState, requirement: FusedRequirement, attempt: Attempt): Promise<void> {
+    const account = state.account!;
+    const accepted = await fusion.decide(requirement, progress.scored ?? {}, account, attempt, (id) => steps.require(id).amr);
+    const { scored: _decided, ...rest } = progress;
+    if (accepted) return proceed(ctx, details, { ...rest, done: [...rest.done, ...requirement.fuse.filter((id) => !rest.done.includes(id))] }, clientName, state);
+    await saveProgress(details, rest);
+    const again = await nextOf(rest, account);
+    const outcome = { ok: false as const, status: 401, message: FUSED_REJECTION };
+    return refusal(ctx, outcome, async (): Promise<void> => (again.kind === 'step' ? renderStep(ctx, again.step, state, clientName, { error: outcome.message }, outcome.status) : advance(ctx, details, rest, clientName, state)));
   }
 
   router.get('/:uid', async (ctx) => {
@@ -241,13 +273,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const progress = progressOf(details, client);
-    const attempt = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: client?.client_id };
+    const attempt = attemptOf(ctx, client?.client_id);
     // Steps that take files say how much; everything else is a plain 16 KB form.
     const submitted = steps.get(String(ctx.params.step));
     const form = await postedForm(ctx, { upload: submitted?.upload, who: { step: submitted?.id, subject: progress.accountId, clientId: attempt.clientId } });
     await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
     const state = await stateOf(details, progress);
-    const next = await policy.next(policy.byName(progress.flow, progress.extra), new Set(progress.done), state.account);
+    const next = await nextOf(progress, state.account);
     return { form, details, clientName, progress, state, next, attempt };
   }
 
@@ -256,20 +288,26 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.verify(form, state, attempt);
+    const fused = next.fused;
+    const locked = fused && state.account ? await fusion.locked(state.account, attempt) : undefined;
+    if (locked) return refusal(ctx, locked, () => renderStep(ctx, step, state, clientName, { error: locked.message }, locked.status));
+    const outcome = await step.verify(form, state, attempt, fused ? { fused: true } : undefined);
     if (!outcome.ok) return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status));
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
+    const known = { ...state, account: outcome.account };
+    if (fused) {
+      if (!outcome.evidence) throw new Error(`step ${step.id} reported no evidence for a fused requirement`);
+      const updated: Progress = { ...progress, scored: { ...progress.scored, [step.id]: outcome.evidence } };
+      const after = await nextOf(updated, outcome.account);
+      if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
+      return proceed(ctx, details, updated, clientName, known);
+    }
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
     if (step.identifies) {
       const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
       updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];
     }
-    if ((await policy.next(policy.byName(updated.flow, updated.extra), new Set(updated.done), outcome.account)).kind === 'complete') {
-      return advance(ctx, details, updated, clientName, { ...state, account: outcome.account });
-    }
-    await saveProgress(details, updated);
-    ctx.status = 303;
-    ctx.redirect(`/interaction/${ctx.params.uid}`);
+    return proceed(ctx, details, updated, clientName, known);
   });
 
   router.post('/:uid/enroll/:step', jsonOutcomes(signInPage), async (ctx) => {

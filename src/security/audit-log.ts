@@ -5,6 +5,8 @@ import { toNumber } from '../db/database.js';
 export type AuditType =
   | 'login.succeeded'
   | 'login.failed'
+  // A biometric step's match within a fused requirement: the fused decision follows as login.succeeded/failed.
+  | 'login.scored'
   | 'login.locked_out'
   | 'login.risk'
   | 'submission.refused'

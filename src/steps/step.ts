@@ -54,8 +54,23 @@ export interface DeviceCaptureSpec {
   check(data: Buffer): string | undefined;
 }
 
+/** A match's calibrated evidence, reported for a requirement that fuses several steps' matches. */
+export interface MatchEvidence {
+  /** The calibration's matcher (`face`, `neural`): each counts once in a fused decision. */
+  matcher: string;
+  /** The raw score (a distance or a cosine) and its log-likelihood ratio. */
+  score: number;
+  llr: number;
+}
+
+/** How the engine asks a step to verify. */
+export interface VerifyMode {
+  /** The match decides nothing by itself: report its evidence for the engine to add up (see `Step.fusion`). */
+  fused: boolean;
+}
+
 export type StepOutcome =
-  | { ok: true; account: Account }
+  | { ok: true; account: Account; evidence?: MatchEvidence }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number; keepInput?: Record<string, string> };
 
 export type EnrollOutcome =
@@ -116,8 +131,16 @@ export interface Step {
   isEnrolled(account: Account): Promise<boolean>;
   /** Data for the step's page (never secrets); may set up a per-attempt challenge. */
   prompt(state: StepState): Promise<Record<string, unknown>>;
+  /**
+   * Present when the step's match has a calibrated score, so that a flow can fuse it with other
+   * steps' (`{ "fuse": [...], "far": … }`). Verified with `{ fused: true }`, the step makes every
+   * check but the match decision (replays, liveness and presentation attacks are still refused)
+   * and returns the match's `evidence` whatever its own threshold says; the engine decides on the
+   * sum, and counts a fused rejection against the account itself.
+   */
+  readonly fusion?: { readonly matcher: string };
   /** Checks one submission of the step's form. */
-  verify(input: StepInput, state: StepState, attempt: Attempt): Promise<StepOutcome>;
+  verify(input: StepInput, state: StepState, attempt: Attempt, mode?: VerifyMode): Promise<StepOutcome>;
   /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */
   warm?(): Promise<void>;
   /** Releases what `warm` (or a first use) started, such as a worker thread; called at shutdown. */

@@ -82,6 +82,12 @@ describeOnEachBackend(
       await bad({ name: '-b10', requirements: [{ step: 'password' }] }, 400, 'invalid_request', /flow name/);
       await bad({ name: 'b11', requirements: [{ step: 'password' }], stepUp: true }, 400, 'invalid_request', /body: .*stepUp/);
       assertError(await api.call('put', '/flows/b12', { body: { requirements: [{ step: 'webauthn' }] } }), 400, 'invalid_request', /unknown step webauthn/);
+      // Fused requirements: calibrated biometric steps only, each once, at a target FAR in range.
+      await bad({ name: 'f1', requirements: [{ step: 'password' }, { fuse: ['face', 'totp'], far: 1e-4 }] }, 400, 'invalid_request', /flows\.f1\[1\]: totp cannot be fused: it has no calibrated score \(steps that can: face, neural\)/);
+      await bad({ name: 'f2', requirements: [{ step: 'password' }, { fuse: ['face'], far: 1e-4 }] }, 400, 'invalid_request', /body\.requirements\.1\.fuse: fuse needs at least two steps/);
+      await bad({ name: 'f3', requirements: [{ step: 'password' }, { fuse: ['face', 'neural'] }] }, 400, 'invalid_request', /body\.requirements\.1\.far: far \(the target false-accept rate, e\.g\. 1e-4\) is required/);
+      await bad({ name: 'f4', requirements: [{ step: 'password' }, { fuse: ['face', 'neural'], far: 0.5 }] }, 400, 'invalid_request', /body\.requirements\.1\.far: far must be at most 0\.01/);
+      await bad({ name: 'f5', requirements: [{ step: 'password' }, { step: 'neural' }, { fuse: ['face', 'neural'], far: 1e-4 }] }, 400, 'invalid_request', /neural is fused here and also required elsewhere in the flow/);
       const names = (await api.call('get', '/flows')).body.flows.map((f: { name: string }) => f.name);
       assert.deepEqual(names, ['password', 'mfa']);
     });
@@ -93,6 +99,11 @@ describeOnEachBackend(
       assert.equal(created.headers.get('location'), '/admin/v1/flows/api-strong');
       assert.equal(created.body.source, 'admin');
       assert.deepEqual(created.body.requirements, strong.requirements);
+      const fused = { requirements: [{ step: 'password' }, { fuse: ['face', 'neural'], far: 1e-5 }] };
+      const fusedFlow = await api.call('put', '/flows/api-fused', { body: fused });
+      assert.equal(fusedFlow.status, 201, JSON.stringify(fusedFlow.body));
+      assert.deepEqual(fusedFlow.body.requirements, fused.requirements);
+      assert.equal((await api.call('delete', '/flows/api-fused')).status, 204);
       assert.equal(created.body.enrollAtLogin, false);
       assertError(await api.call('post', '/flows', { body: { name: 'api-strong', ...strong } }), 409, 'conflict', /already exists/);
       assert.deepEqual(await acrSupported(server.issuer), ['urn:tessera:acr:password', MFA, STRONG]);

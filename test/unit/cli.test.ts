@@ -87,6 +87,12 @@ test('flows: set from flags or a JSON file, list, get, delete; same checks and m
   await fails(['flow', 'set', 'bad', '--require', 'password', '--acr', 'urn:tessera:acr:mfa'], 1, /already mapped to flow mfa/);
   await fails(['flow', 'set', 'mfa', '--require', 'password'], 1, /flow mfa is defined in the configuration file and is read-only/);
   await fails(['flow', 'set', 'bad', '--require', 'a,:x'], 2, /--require a,:x: expected STEP/);
+  const fused = await json(['flow', 'set', 'bio', '--require', 'password', '--require', 'face+neural@1e-4']);
+  assert.deepEqual(fused.requirements, [{ step: 'password' }, { fuse: ['face', 'neural'], far: 1e-4 }]);
+  assert.match((await runCli(['flow', 'get', 'bio'], e)).stdout, /password → face\+neural fused at FAR 0\.0001/);
+  await fails(['flow', 'set', 'bad', '--require', 'password', '--require', 'face+totp@1e-4'], 1, /totp cannot be fused/);
+  await fails(['flow', 'set', 'bad', '--require', 'password', '--require', 'face+neural@1'], 2, /far must be at most 0\.01/);
+  assert.equal((await json(['flow', 'delete', 'bio'])).deleted, true);
   await fails(['flow', 'set', 'bad'], 2, /missing --require or --file/);
   writeFileSync(file, JSON.stringify({ requirements: [{ step: 'password', count: 2 }] }));
   await fails(['flow', 'set', 'bad', '--file', file], 2, /file\.requirements\.0/);

@@ -6,13 +6,14 @@ import { FlowPolicy } from '../../src/interaction/flow-policy.js';
 import { StepRegistry } from '../../src/steps/registry.js';
 import type { Step } from '../../src/steps/step.js';
 
-// Policy decisions depend only on each step's id, amr, identifies flag and enrolment.
+// Policy decisions depend only on each step's id, amr, identifies flag, fusion capability and enrolment.
 function stepDouble(id: string, identifies: boolean, enrolled: Set<string>): Step {
   return {
     id,
     amr: id,
     label: id,
     identifies,
+    ...(id === 'face' || id === 'neural' ? { fusion: { matcher: id } } : {}),
     view: id,
     isEnrolled: async (account) => enrolled.has(`${account.username}:${id}`),
     prompt: async () => ({}),
@@ -29,6 +30,7 @@ const config = {
     mfa: [{ step: 'password' }, { step: 'totp' }],
     strong: [{ step: 'password' }, { anyOf: ['totp', 'face', 'neural'], count: 2 }],
     bio: [{ step: 'password' }, { step: 'neural' }],
+    fused: [{ step: 'password' }, { fuse: ['face', 'neural'], far: 1e-4 }],
   },
   defaultFlow: 'password',
   acr: { 'urn:x:pwd': 'password', 'urn:x:mfa': 'mfa', 'urn:x:strong': 'strong' },
@@ -80,6 +82,35 @@ test('replace swaps in a new set of flows whole, or keeps the old one when the n
 
 test('knows which steps the configured flows can ask for (so only those load their models at start)', () => {
   assert.deepEqual([...policy.stepsInUse()].sort(), ['face', 'neural', 'password', 'totp']);
+  assert.deepEqual([...new FlowPolicy({ ...config, flows: { f: config.flows.fused }, defaultFlow: 'f', acr: {} }, registry).stepsInUse()].sort(), ['face', 'neural', 'password']);
   const plain = new FlowPolicy({ flows: { password: [{ step: 'password' }], mfa: [{ step: 'password' }, { step: 'totp' }] }, defaultFlow: 'password', acr: {} }, registry);
   assert.deepEqual([...plain.stepsInUse()].sort(), ['password', 'totp']);
+});
+
+test('a fused requirement asks each of its steps in fused mode, then for the decision', async () => {
+  const fused = policy.byName('fused');
+  const both = { id: 'c1', username: 'carol' } as Account;
+  enrolled.add('carol:password').add('carol:face').add('carol:neural');
+  const first = await policy.next(fused, new Set(['password']), both);
+  assert.equal(first.kind, 'step');
+  assert.equal((first as { step: Step }).step.id, 'face');
+  assert.deepEqual((first as { fused?: unknown }).fused, { fuse: ['face', 'neural'], far: 1e-4 });
+  const second = await policy.next(fused, new Set(['password']), both, new Set(['face']));
+  assert.equal((second as { step: Step }).step.id, 'neural');
+  assert.deepEqual(await policy.next(fused, new Set(['password']), both, new Set(['face', 'neural'])), { kind: 'decide', requirement: { fuse: ['face', 'neural'], far: 1e-4 } });
+  assert.equal((await policy.next(fused, new Set(['password', 'face', 'neural']), both)).kind, 'complete');
+  // A session that did only the face earlier has no evidence to add: both are asked again.
+  assert.equal(((await policy.next(fused, new Set(['password', 'face']), both)) as { step: Step }).step.id, 'face');
+  // Every fused step must be set up (alice has no neural enrolment).
+  assert.deepEqual(await policy.next(fused, new Set(['password']), alice), { kind: 'blocked', missing: ['face', 'neural'] });
+});
+
+test('invalid fused requirements are refused with a message naming the problem', () => {
+  const flowsWith = (requirements: unknown[]) => ({ ...config, flows: { x: requirements }, defaultFlow: 'x', acr: {} }) as never;
+  const refused = (requirements: unknown[], message: RegExp) => assert.throws(() => new FlowPolicy(flowsWith(requirements), registry), message);
+  refused([{ step: 'password' }, { fuse: ['face', 'face'], far: 1e-4 }], /fuse lists a step twice/);
+  refused([{ step: 'password' }, { fuse: ['face', 'totp'], far: 1e-4 }], /totp cannot be fused: it has no calibrated score \(steps that can: face, neural\)/);
+  refused([{ step: 'password' }, { step: 'face' }, { fuse: ['face', 'neural'], far: 1e-4 }], /face is fused here and also required elsewhere/);
+  refused([{ fuse: ['face', 'neural'], far: 1e-4 }], /must identify the user/);
+  refused([{ step: 'password' }, { fuse: ['face', 'iris'], far: 1e-4 }], /unknown step iris/);
 });

@@ -24,22 +24,37 @@ export interface MatcherScore {
   readonly score: number;
 }
 
+/** One matcher's part in a fused decision. */
+export interface MatcherLlr {
+  readonly matcher: string;
+  /** The matcher's raw score and its calibrated LLR. */
+  readonly score: number;
+  readonly llr: number;
+}
+
 export interface FusedDecision {
   /** Each matcher's LLR, in the order given. */
-  readonly llrs: readonly { readonly matcher: string; readonly score: number; readonly llr: number }[];
+  readonly llrs: readonly MatcherLlr[];
   readonly llr: number;
   readonly threshold: number;
   readonly accept: boolean;
 }
 
-/** Sums the matchers' LLRs and accepts when the sum reaches the threshold of `far`. */
-export function fusedDecision(scores: readonly MatcherScore[], far: number): FusedDecision {
-  if (scores.length === 0) throw new RangeError('fusion needs at least one matcher score');
-  const matchers = scores.map((s) => s.calibration.matcher);
+/** Sums matchers' LLRs (already calibrated, e.g. reported by the steps) and accepts when the sum reaches the threshold of `far`. */
+export function fuseLlrs(llrs: readonly MatcherLlr[], far: number): FusedDecision {
+  if (llrs.length === 0) throw new RangeError('fusion needs at least one matcher score');
+  const matchers = llrs.map((m) => m.matcher);
   // The same matcher twice is not independent evidence: summing would count it double.
   if (new Set(matchers).size !== matchers.length) throw new RangeError(`a matcher appears twice in one fusion: ${matchers.join(', ')}`);
   const threshold = llrThresholdForFar(far);
-  const llrs = scores.map(({ calibration, score }) => ({ matcher: calibration.matcher, score, llr: scoreLlr(calibration, score) }));
   const llr = llrs.reduce((sum, m) => sum + m.llr, 0);
   return { llrs, llr, threshold, accept: llr >= threshold };
+}
+
+/** Calibrates each matcher's raw score and fuses the LLRs (see fuseLlrs). */
+export function fusedDecision(scores: readonly MatcherScore[], far: number): FusedDecision {
+  return fuseLlrs(
+    scores.map(({ calibration, score }) => ({ matcher: calibration.matcher, score, llr: scoreLlr(calibration, score) })),
+    far,
+  );
 }

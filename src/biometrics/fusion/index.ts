@@ -3,6 +3,6 @@
 export { CalibrationError, calibrationJson, parseCalibration, scoreLlr, type Calibration } from './calibration.js';
 export { calibrationBeside, llrField } from './calibration-file.js';
 export { cllr, DEFAULT_ECE_BINS, expectedCalibrationError } from './calibration-error.js';
-export { fusedDecision, llrThresholdForFar, type FusedDecision, type MatcherScore } from './fused-decision.js';
+export { fusedDecision, fuseLlrs, llrThresholdForFar, type FusedDecision, type MatcherLlr, type MatcherScore } from './fused-decision.js';
 export { CalibrationFitError, fitLlrLine, type LlrLine } from './logistic-fit.js';
 export { EEG_SCORE, FACE_SCORE, oriented, type ScoreDirection, type ScoreKind } from './score-direction.js';

@@ -1,11 +1,11 @@
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
 import { DEFAULT_QUALITY, embeddingDistance, matchAgainst } from '../../biometrics/face/index.js';
-import { llrField, type Calibration } from '../../biometrics/fusion/index.js';
+import { llrField, scoreLlr, type Calibration } from '../../biometrics/fusion/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
-import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits } from '../step.js';
+import type { Attempt, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, UploadLimits, VerifyMode } from '../step.js';
 import { isBurstFailure, MAX_FRAME_BYTES, MAX_FRAMES, MIN_FRAMES, padAuditFields, round, type Burst, type BurstFailure, type BurstReader } from './burst.js';
 import { instructionFor, MOVE_TEXT, type Challenges } from './challenge.js';
 import type { FaceAnalyser } from './face-analyser.js';
@@ -47,6 +47,7 @@ export class FaceStep implements Step {
   readonly view = 'face';
   readonly upload = UPLOAD;
   readonly enrollment: StepEnrollment;
+  readonly fusion?: { readonly matcher: string };
 
   constructor(
     private readonly templates: FaceTemplates,
@@ -60,6 +61,7 @@ export class FaceStep implements Step {
     private readonly calibration?: Calibration,
   ) {
     this.enrollment = new FaceEnrollment(templates, bursts, challenges, throttle, audit);
+    if (calibration) this.fusion = { matcher: calibration.matcher };
   }
 
   warm(): Promise<void> {
@@ -78,7 +80,7 @@ export class FaceStep implements Step {
     return { title: 'Face check', ...(await challengePrompt(this.challenges, state.interactionId)) };
   }
 
-  async verify(input: StepInput, state: StepState, at: Attempt): Promise<StepOutcome> {
+  async verify(input: StepInput, state: StepState, at: Attempt, mode?: VerifyMode): Promise<StepOutcome> {
     const account = state.account;
     if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
     const key = `face:${account.id}`;
@@ -95,6 +97,12 @@ export class FaceStep implements Step {
     if (enrolled.length === 0) return { ok: false, status: 409, message: 'Face sign-in is no longer set up for this account.' };
     const decision = matchAgainst(burst.frames[burst.probe]!.embedding, enrolled.map((e) => e.template), this.templates.scheme, this.threshold);
     const details = { step: this.id, score: round(decision.distance), ...llrField(this.calibration, decision.distance), threshold: decision.threshold, decision: decision.match ? 'match' : 'no_match', challenge: burst.challenge, frames: burst.frames.length, ...padAuditFields(burst.pad), quality_reasons: [] };
+    if (mode?.fused && this.calibration) {
+      // The engine decides on the fused score and counts a rejection; the step's own verdict is only noted.
+      await this.audit.record({ type: 'login.scored', outcome: 'success', ...auditFields(account, at), details: { ...details, fused: true } });
+      if (decision.match) await this.migrateLegacy(account, enrolled, at);
+      return { ok: true, account, evidence: { matcher: this.calibration.matcher, score: decision.distance, llr: scoreLlr(this.calibration, decision.distance) } };
+    }
     if (!decision.match) {
       return this.refuse({ status: 401, reason: 'no_match', counts: true, message: 'Your face did not match the one set up for this account.', details }, key, account, at);
     }

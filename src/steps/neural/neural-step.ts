@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/schema.js';
 import { CANCELABLE_FORMAT } from '../../biometrics/cancelable/index.js';
-import { llrField, type Calibration } from '../../biometrics/fusion/index.js';
+import { calibrationBeside, llrField, scoreLlr, type Calibration } from '../../biometrics/fusion/index.js';
 import type { Account } from '../../accounts/accounts.js';
 import type { Embedding } from '../../biometrics/neural/embedder.js';
 import { NeuralEmbedders } from '../../biometrics/neural/embedders.js';
@@ -15,7 +15,7 @@ import type { Logger } from '../../log.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle, LockedOut } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
-import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload } from '../step.js';
+import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload, VerifyMode } from '../step.js';
 import { NeuralCredentials } from './neural-credentials.js';
 import type { ReplayVerdict } from './replay.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
@@ -66,6 +66,8 @@ export class NeuralStep implements Step {
   readonly enrollment: StepEnrollment;
   /** What new enrolments use: the montage's current model. */
   readonly currentModel: NeuralModel;
+  /** Present when the current model ships a calibration (templates of older models may lack one). */
+  readonly fusion?: { readonly matcher: string };
   /**
    * Each model runs in a worker thread (features and ONNX take up to a second for a long recording),
    * started on first use (the current one also by `warm`) and shared by every request; onnxruntime is loaded there.
@@ -91,6 +93,8 @@ export class NeuralStep implements Step {
     private readonly settings: NeuralSettings,
   ) {
     this.currentModel = currentNeuralModel(settings.montage);
+    const calibration = calibrationBeside(this.currentModel.file);
+    if (calibration) this.fusion = { matcher: calibration.matcher };
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
   }
@@ -141,7 +145,7 @@ export class NeuralStep implements Step {
     return { title: 'Brain-signal check' };
   }
 
-  async verify(input: StepInput, state: StepState, at: Attempt): Promise<StepOutcome> {
+  async verify(input: StepInput, state: StepState, at: Attempt, mode?: VerifyMode): Promise<StepOutcome> {
     const account = state.account;
     if (!account) return { ok: false, status: 400, message: 'Sign in with your password first.' };
     const file = onlyRecording(input.files);
@@ -206,7 +210,14 @@ export class NeuralStep implements Step {
       const details = { ...decision, decision: 'reject', match: replay.match, of: replay.of, replay_similarity: round(replay.similarity), copied_seconds: replay.seconds };
       return fail('replay', details, 'This recording has been used before. Record a new one with your headset and try again.');
     }
-    if (similarity < threshold) {
+    const matched = similarity >= threshold;
+    const fused = mode?.fused === true;
+    if (fused && !calibration) {
+      // The engine adds calibrated LLRs; a model fitted before calibration existed has none to give.
+      await failed('not_fusable', { ...decision, decision: 'reject', quality });
+      return { ok: false, status: 409, message: 'Your brain-signal enrollment was made with an older model whose scores cannot be combined with other checks. Set it up again in your account settings.' };
+    }
+    if (!fused && !matched) {
       return fail('no_match', { ...decision, decision: 'reject' }, 'The brain signal does not match the enrolled one. Sit still, relax with your eyes closed and record again.');
     }
     const submission: Submission = { kind: 'probe', digest: decoded.digest, fingerprint };
@@ -214,15 +225,21 @@ export class NeuralStep implements Step {
       // The same recording was accepted by a concurrent request a moment ago.
       return fail('replay', { ...decision, decision: 'reject', match: 'exact', of: 'probe', replay_similarity: 1 }, 'This recording has been used before. Record a new one with your headset and try again.');
     }
-    await this.throttle.succeed(key);
     // An older model's template keeps working; the flag lets admins find the accounts to invite to re-enrol.
     const outdated = isCurrent(model) ? {} : { model_outdated: true };
-    await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, ...outdated, decision: 'accept', quality } });
+    if (fused) {
+      // The engine decides on the fused score and counts a rejection; the step's own verdict is only noted.
+      await this.audit.record({ type: 'login.scored', outcome: 'success', ...meta, details: { step: this.id, ...decision, ...outdated, decision: matched ? 'match' : 'no_match', fused: true, quality } });
+    } else {
+      await this.throttle.succeed(key);
+      await this.audit.record({ type: 'login.succeeded', outcome: 'success', ...meta, details: { step: this.id, amr: this.amr, ...decision, ...outdated, decision: 'accept', quality } });
+    }
     // A template enrolled as a plain embedding becomes a cancelable one once its owner has matched it.
-    if (template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
+    if (matched && template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
       await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...meta, details: { step: this.id, templates: 1, format: CANCELABLE_FORMAT } });
     }
-    return { ok: true, account };
+    const evidence = fused && calibration ? { evidence: { matcher: calibration.matcher, score: similarity, llr: scoreLlr(calibration, similarity) } } : {};
+    return { ok: true, account, ...evidence };
   }
 
   async saveEnrollment(account: Account, files: readonly Upload[], at: Attempt): Promise<EnrollOutcome> {
