@@ -37,8 +37,23 @@ export const FUSED_FAR = { min: 1e-9, max: 1e-2 } as const;
 
 // A flow requirement: one step, any `count` of several (e.g. 2 of totp, face, neural), or several
 // biometric steps whose calibrated scores are added up into one decision at a target FAR.
+// After a sign-in with a step that can keep verifying from a device's stream (the EEG step), how the
+// stream is judged; each setting left out takes the default of src/continuous/continuous-policy.ts.
+export const continuousSchema = z
+  .object({
+    floor: z.number(),
+    windowsBelowFloor: z.number().int(),
+    silenceSeconds: z.number(),
+    windowSeconds: z.number().int(),
+    hopSeconds: z.number().int(),
+    halfLifeSeconds: z.number(),
+    rejectedWindowsTolerated: z.number().int(),
+  })
+  .partial()
+  .strict();
+
 export const requirementSchema = z.union([
-  z.object({ step: z.string().min(1) }).strict(),
+  z.object({ step: z.string().min(1), continuous: continuousSchema.optional() }).strict(),
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
   z
     .object({
@@ -155,6 +170,7 @@ export type Config = z.infer<typeof configSchema> & {
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
 export type FusedRequirement = Extract<Requirement, { fuse: string[] }>;
+export type ContinuousSettings = z.infer<typeof continuousSchema>;
 export type FlowConfig = z.infer<typeof flowSchema>;
 export const requirementsOf = (flow: FlowConfig) => (Array.isArray(flow) ? flow : flow.requirements);
 

@@ -2,9 +2,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { isBodyRefusal, readBody, refuseBody } from '../http/form-body.js';
 import type { Logger } from '../log.js';
+import { MissLimiter } from '../security/miss-limiter.js';
 import type { RateCounter } from '../security/rate-counter.js';
 import type { RefusedSubmissions } from '../security/refused-submissions.js';
 import type { DeviceCaptureSpec } from '../steps/step.js';
+import type { StreamCredentials } from '../continuous/stream-credentials.js';
+import { CONTINUOUS_PREFIX } from '../continuous/token-route.js';
 import { normaliseCode, type DeviceCapture } from './device-capture.js';
 
 export const CAPTURE_PREFIX = '/capture';
@@ -16,6 +19,8 @@ const MAX_POSTS = 60;
 
 export interface CaptureDeps {
   capture: DeviceCapture;
+  /** Continuations for devices that may keep streaming after the sign-in, and how long one waits for it to finish. */
+  continuations: { credentials: StreamCredentials; ttlSeconds: number };
   counter: RateCounter;
   // Audits payloads refused after the per-IP limits let the post through.
   refusals: RefusedSubmissions;
@@ -31,9 +36,10 @@ export interface CaptureDeps {
  */
 export function captureRouter(deps: CaptureDeps): Router {
   const router = new Router({ prefix: CAPTURE_PREFIX });
+  const misses = new MissLimiter(deps.counter, 'capture', MAX_MISSES, WINDOW_SECONDS);
 
-  function refuse(ctx: Context, resetAt: number): never {
-    ctx.set('Retry-After', String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))));
+  function refuse(ctx: Context, retryAfterSeconds: number): never {
+    ctx.set('Retry-After', String(retryAfterSeconds));
     return ctx.throw(429, 'too many capture attempts from this address; wait a few minutes');
   }
 
@@ -52,13 +58,13 @@ export function captureRouter(deps: CaptureDeps): Router {
     // Devices get JSON errors whatever they ask for.
     ctx.request.headers.accept = 'application/json';
     const posts = await deps.counter.hit(`capture:post:${ctx.ip}`, WINDOW_SECONDS);
-    if (posts.count > MAX_POSTS) refuse(ctx, posts.resetAt);
-    const [misses] = await deps.counter.peek([`capture:miss:${ctx.ip}`]);
-    if (misses && misses.count >= MAX_MISSES) refuse(ctx, misses.resetAt);
+    if (posts.count > MAX_POSTS) refuse(ctx, Math.max(1, Math.ceil((posts.resetAt - Date.now()) / 1000)));
+    const wait = await misses.retryAfter(ctx.ip);
+    if (wait) refuse(ctx, wait);
     const binding = await deps.capture.find(normaliseCode(String(ctx.params.code)));
     const spec = binding && deps.specFor(binding.accepts);
     if (!binding || !spec || binding.consumed) {
-      await deps.counter.hit(`capture:miss:${ctx.ip}`, WINDOW_SECONDS);
+      await misses.miss(ctx.ip);
       if (binding?.consumed) return ctx.throw(410, 'this code has already been used; ask the page for a new one');
       return ctx.throw(404, 'unknown or expired code; check it, or reload the page for a new one');
     }
@@ -71,11 +77,12 @@ export function captureRouter(deps: CaptureDeps): Router {
       if (isBodyRefusal(err)) deps.log.info({ requestId: ctx.state.requestId, accepts: binding.accepts, status: err.status, reason: err.reason, problem: err.message }, 'capture refused');
       throw err;
     }
-    if (!(await deps.capture.deliver(binding, data, contentType))) {
-      ctx.throw(410, 'this code has already been used; ask the page for a new one');
-    }
+    if (!(await deps.capture.claim(binding))) ctx.throw(410, 'this code has already been used; ask the page for a new one');
+    const continuation = binding.continuable ? await deps.continuations.credentials.issueContinuation(deps.continuations.ttlSeconds) : undefined;
+    await deps.capture.deliver(binding, data, contentType, continuation?.id);
     ctx.status = 202;
-    ctx.body = { status: 'received', bytes: data.length };
+    // The continuation is the device's alone: with it, and only once the sign-in is done, it gets stream tokens.
+    ctx.body = { status: 'received', bytes: data.length, ...(continuation ? { continuation: continuation.secret, token_endpoint: `${CONTINUOUS_PREFIX}/token` } : {}) };
   });
 
   return router;

@@ -23,6 +23,15 @@ export interface CaptureBinding {
   context: string;
   accepts: string;
   consumed: boolean;
+  /** Whether the delivering device gets a continuation, to keep streaming after the sign-in (continuous authentication). */
+  continuable: boolean;
+}
+
+/** A delivered payload as its context's owner takes it. */
+export interface Delivery {
+  upload: Upload;
+  /** The id of the continuation the delivering device got, if it got one. */
+  continuationId?: string;
 }
 
 export type CaptureStatus = 'waiting' | 'received' | 'expired';
@@ -47,7 +56,7 @@ export class DeviceCapture {
   }
 
   /** A fresh code for the context; an earlier code, and anything delivered with it but not taken, is dropped. */
-  async issue(context: string, accepts: string): Promise<{ code: string; expiresAt: number }> {
+  async issue(context: string, accepts: string, continuable = false): Promise<{ code: string; expiresAt: number }> {
     let code: string;
     let id: string;
     // A clash with a live code is astronomically unlikely, but would hand one page's delivery to another.
@@ -56,7 +65,7 @@ export class DeviceCapture {
       id = this.hash(code);
     } while (await this.store.find(CODE, id));
     await this.revoke(context);
-    await this.store.upsert(CODE, id, { extra: { context, accepts } }, this.ttlSeconds);
+    await this.store.upsert(CODE, id, { extra: { context, accepts, continuable } }, this.ttlSeconds);
     await this.store.upsert(LATEST, context, { extra: { codeId: id } }, this.ttlSeconds);
     return { code, expiresAt: Date.now() + this.ttlSeconds * 1000 };
   }
@@ -73,17 +82,20 @@ export class DeviceCapture {
     if (!isCodeShaped(code)) return undefined;
     const id = this.hash(code);
     const record = await this.store.find(CODE, id);
-    const { context, accepts } = (record?.extra ?? {}) as { context?: unknown; accepts?: unknown };
+    const { context, accepts, continuable } = (record?.extra ?? {}) as { context?: unknown; accepts?: unknown; continuable?: unknown };
     if (typeof context !== 'string' || typeof accepts !== 'string') return undefined;
-    return { id, context, accepts, consumed: Boolean(record?.consumed) };
+    return { id, context, accepts, consumed: Boolean(record?.consumed), continuable: continuable === true };
   }
 
-  /** Uses the code up and keeps the payload for its context; false when the code was used meanwhile. */
-  async deliver(binding: CaptureBinding, data: Buffer, contentType: string): Promise<boolean> {
-    if (!(await this.store.consume(CODE, binding.id))) return false;
+  /** Uses the code up; true when this caller did (false: the code was used meanwhile). */
+  claim(binding: CaptureBinding): Promise<boolean> {
+    return this.store.consume(CODE, binding.id);
+  }
+
+  /** Keeps a claimed code's payload for its context (with the continuation its device got, if any). */
+  async deliver(binding: CaptureBinding, data: Buffer, contentType: string, continuationId?: string): Promise<void> {
     const sealed = this.box.seal(data, binding.context);
-    await this.store.upsert(PAYLOAD, binding.context, { extra: { sealed, contentType } }, this.ttlSeconds);
-    return true;
+    await this.store.upsert(PAYLOAD, binding.context, { extra: { sealed, contentType, ...(continuationId ? { continuationId } : {}) } }, this.ttlSeconds);
   }
 
   async status(context: string): Promise<CaptureStatus> {
@@ -93,12 +105,13 @@ export class DeviceCapture {
     return code && !code.consumed ? 'waiting' : 'expired';
   }
 
-  /** Hands over the context's payload once (concurrent takers: one gets it), as an upload. */
-  async take(context: string): Promise<Upload | undefined> {
+  /** Hands over the context's payload once (concurrent takers: one gets it). */
+  async take(context: string): Promise<Delivery | undefined> {
     const record = await this.store.find(PAYLOAD, context);
-    const { sealed, contentType } = (record?.extra ?? {}) as { sealed?: unknown; contentType?: unknown };
+    const { sealed, contentType, continuationId } = (record?.extra ?? {}) as { sealed?: unknown; contentType?: unknown; continuationId?: unknown };
     if (typeof sealed !== 'string' || record?.consumed || !(await this.store.consume(PAYLOAD, context))) return undefined;
     await this.store.destroy(PAYLOAD, context);
-    return { field: 'capture', filename: 'device-capture', contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream', data: this.box.open(sealed, context) };
+    const upload = { field: 'capture', filename: 'device-capture', contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream', data: this.box.open(sealed, context) };
+    return { upload, ...(typeof continuationId === 'string' ? { continuationId } : {}) };
   }
 }

@@ -18,6 +18,9 @@ export type AuditType =
   | 'account.profile_updated'
   | 'account.password_changed'
   | 'account.session_revoked'
+  // Continuous authentication: a session's stream monitoring started; the session was ended by it.
+  | 'session.monitored'
+  | 'session.ended'
   | 'account.client_revoked'
   | 'account.audit_exported'
   | 'logout'
