@@ -26,6 +26,18 @@ export class StreamingResampler {
     this.longest = this.kernel === null ? 0 : Math.max(...this.kernel.phases.map((p) => p.length));
   }
 
+  /**
+   * A lag (output samples) after which output sample m is complete once the input holds every
+   * sample up to the time of output m + delay; the smallest one that is also a whole number of
+   * input samples, so that a span of delayed output is a span of input (500 → 128 Hz: 32, 250 ms).
+   */
+  get delay(): number {
+    if (this.kernel === null) return 0;
+    const { up, down, half } = this.kernel;
+    // d output samples are d · down / up input samples: whole when d is a multiple of up / gcd(up, down) = up (coprime).
+    return Math.ceil(Math.ceil(half / down) / up) * up;
+  }
+
   /** The output samples the input so far completes. */
   push(input: ArrayLike<number>): Float64Array {
     if (this.kernel === null) return Float64Array.from(input);
@@ -33,22 +45,28 @@ export class StreamingResampler {
     if (this.received === 0) this.start(input[0] as number);
     this.append(input);
     const { up, down, half, phases } = this.kernel;
-    const out: number[] = [];
-    for (;;) {
-      const centre = this.next * down;
+    const buffer = this.buffer;
+    const base = this.base;
+    const received = this.received;
+    let next = this.next;
+    // The new input completes about input.length · up / down outputs; any left over wait for the next piece.
+    const out = new Float64Array(Math.ceil((input.length * up) / down) + 2);
+    let produced = 0;
+    for (; produced < out.length; produced++, next++) {
+      const centre = next * down;
       const phase = (centre + half) % up;
       // The newest input sample the output needs (see resample: tap j meets newest − j).
       const newest = (centre + half - phase) / up;
-      if (newest >= this.received) break;
+      if (newest >= received) break;
       const taps = phases[phase] as Float64Array;
-      const at = newest - this.base;
+      const at = newest - base;
       let acc = 0;
-      for (let j = 0; j < taps.length; j++) acc += (taps[j] as number) * (this.buffer[at - j] as number);
-      out.push(acc);
-      this.next++;
+      for (let j = 0; j < taps.length; j++) acc += (taps[j] as number) * (buffer[at - j] as number);
+      out[produced] = acc;
     }
+    this.next = next;
     this.discardBefore((this.next * down + half) / up - this.longest - 1);
-    return Float64Array.from(out);
+    return out.subarray(0, produced);
   }
 
   /** The constant history before the first sample: enough for the first output's oldest tap. */
