@@ -1,6 +1,7 @@
 // NeuralEmbedder behind a worker thread, with the same embed/enroll contract: a 10-minute
 // enrollment recording then does not stall the server's other requests.
 import { calibrationBeside, type Calibration } from '../fusion/index.js';
+import type { SerializedError } from '../worker/model-host.js';
 import { ModelWorker } from '../worker/model-worker.js';
 import type { Embedding } from './embedder.js';
 import type { EmbedderSetup } from './embedder-service.js';
@@ -8,6 +9,13 @@ import { NeuralInputError, type NeuralRejectionCode, type NeuralRejection } from
 import { checkModelFile, type NeuralModel } from './model-catalog.js';
 import type { ModelDescription } from './model-file.js';
 import type { Recording } from './recording.js';
+
+/** A NeuralInputError thrown in a worker thread, as the same class on this one. */
+export function reviveNeuralError(error: SerializedError): Error {
+  return error.name === 'NeuralInputError'
+    ? new NeuralInputError(error.fields['code'] as NeuralRejectionCode, error.message, error.fields['rejections'] as NeuralRejection[])
+    : new Error(error.message);
+}
 
 export class NeuralEmbedderWorker {
   private constructor(
@@ -19,11 +27,7 @@ export class NeuralEmbedderWorker {
   /** Starts the thread and waits until the model is loaded and its description validated. */
   static async load(modelPath: string, calibration?: Calibration): Promise<NeuralEmbedderWorker> {
     const setup: EmbedderSetup = { modelPath };
-    const worker = await ModelWorker.start<Recording[], Embedding, ModelDescription>('neural', new URL('./embedder-service.js', import.meta.url), setup, (error) =>
-      error.name === 'NeuralInputError'
-        ? new NeuralInputError(error.fields['code'] as NeuralRejectionCode, error.message, error.fields['rejections'] as NeuralRejection[])
-        : new Error(error.message),
-    );
+    const worker = await ModelWorker.start<Recording[], Embedding, ModelDescription>('neural', new URL('./embedder-service.js', import.meta.url), setup, reviveNeuralError);
     return new NeuralEmbedderWorker(worker, calibration);
   }
 

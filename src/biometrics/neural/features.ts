@@ -1,4 +1,4 @@
-import { segmentSpectra } from './spectrum.js';
+import { segmentSpectra, type SegmentSpectra } from './spectrum.js';
 
 /**
  * What the model sees of one analysis window (see models/neural.md for the evidence):
@@ -31,25 +31,55 @@ export interface FeatureConfig {
   spectrum: SpectrumConfig | null;
 }
 
-function spectrumBins(spectrum: SpectrumConfig): { first: number; last: number } {
-  return { first: Math.ceil(spectrum.lowHz * spectrum.segmentSeconds), last: Math.floor(spectrum.highHz * spectrum.segmentSeconds) };
+/** Where a Welch analysis sits: segment length in samples and the FFT bins it keeps. */
+export interface SegmentGrid {
+  segment: number;
+  firstBin: number;
+  lastBin: number;
+  binHz: number;
+}
+
+/** The spectrum features' segments: bins on whole multiples of 1 / segmentSeconds over [lowHz, highHz]. */
+export function spectrumGrid(sampleRate: number, spectrum: SpectrumConfig): SegmentGrid {
+  const segment = Math.round(spectrum.segmentSeconds * sampleRate);
+  return { segment, firstBin: Math.ceil(spectrum.lowHz * spectrum.segmentSeconds), lastBin: Math.floor(spectrum.highHz * spectrum.segmentSeconds), binHz: sampleRate / segment };
+}
+
+/** The coherence features' segments: every bin the bands touch. */
+export function coherenceGrid(sampleRate: number, config: Pick<FeatureConfig, 'segmentSeconds' | 'bands'>): SegmentGrid {
+  const segment = Math.round(config.segmentSeconds * sampleRate);
+  const binHz = sampleRate / segment;
+  const lowest = Math.min(...config.bands.map((b) => b.lowHz));
+  const highest = Math.max(...config.bands.map((b) => b.highHz));
+  return { segment, firstBin: Math.ceil(lowest / binHz), lastBin: Math.floor(highest / binHz), binHz };
 }
 
 export function featureLength(channelCount: number, config: FeatureConfig): number {
   const coherence = ((channelCount * (channelCount - 1)) / 2) * config.bands.length;
   if (config.spectrum === null) return coherence;
-  const { first, last } = spectrumBins(config.spectrum);
-  return coherence + channelCount * (last - first + 1);
+  const { firstBin, lastBin } = spectrumGrid(1, config.spectrum);
+  return coherence + channelCount * (lastBin - firstBin + 1);
 }
 
 /** The model's input vector for one window: coherence features, then spectrum features. */
 export function windowFeatureVector(window: readonly Float64Array[], sampleRate: number, config: FeatureConfig): Float32Array {
-  const coherence = coherenceFeatures(window, sampleRate, config);
-  if (config.spectrum === null) return coherence;
-  const spectrum = spectrumFeatures(window, sampleRate, config.spectrum);
-  const out = new Float32Array(coherence.length + spectrum.length);
-  out.set(coherence);
-  out.set(spectrum, coherence.length);
+  const c = coherenceGrid(sampleRate, config);
+  const s = config.spectrum === null ? null : spectrumGrid(sampleRate, config.spectrum);
+  return featuresFromSpectra(segmentSpectra(window, c.segment, c.firstBin, c.lastBin), s === null ? null : segmentSpectra(window, s.segment, s.firstBin, s.lastBin), sampleRate, config);
+}
+
+/**
+ * The feature vector from a window's Welch segments (coherence segments, spectrum segments when
+ * the model has spectrum features): what windowFeatureVector computes once the segments are known,
+ * shared with the streaming analysis, which computes each segment only once.
+ */
+export function featuresFromSpectra(coherence: SegmentSpectra, spectrum: SegmentSpectra | null, sampleRate: number, config: FeatureConfig): Float32Array {
+  const grid = coherenceGrid(sampleRate, config);
+  const features = coherenceFromSpectra(coherence, grid.firstBin, grid.binHz, config.bands);
+  if (spectrum === null) return features;
+  const out = new Float32Array(features.length + spectrum.channels * spectrum.bins);
+  out.set(features);
+  out.set(spectrumFromSpectra(spectrum), features.length);
   return out;
 }
 
@@ -59,9 +89,11 @@ export function windowFeatureVector(window: readonly Float64Array[], sampleRate:
  * whose bins fall on whole multiples of 1 / segmentSeconds (true for 128 Hz and 1 s).
  */
 export function spectrumFeatures(window: readonly Float64Array[], sampleRate: number, config: SpectrumConfig): Float32Array {
-  const segment = Math.round(config.segmentSeconds * sampleRate);
-  const { first, last } = spectrumBins(config);
-  const spectra = segmentSpectra(window, segment, first, last);
+  const { segment, firstBin, lastBin } = spectrumGrid(sampleRate, config);
+  return spectrumFromSpectra(segmentSpectra(window, segment, firstBin, lastBin));
+}
+
+function spectrumFromSpectra(spectra: SegmentSpectra): Float32Array {
   const { bins, channels, segments, re, im } = spectra;
   const out = new Float32Array(channels * bins);
   const power = new Float64Array(bins);
@@ -89,13 +121,11 @@ export function spectrumFeatures(window: readonly Float64Array[], sampleRate: nu
  * bounded coherence roughly Gaussian for the linear projection that follows.
  */
 export function coherenceFeatures(window: readonly Float64Array[], sampleRate: number, config: Pick<FeatureConfig, 'segmentSeconds' | 'bands'>): Float32Array {
-  const segment = Math.round(config.segmentSeconds * sampleRate);
-  const binHz = sampleRate / segment;
-  const lowest = Math.min(...config.bands.map((b) => b.lowHz));
-  const highest = Math.max(...config.bands.map((b) => b.highHz));
-  const firstBin = Math.ceil(lowest / binHz);
-  const lastBin = Math.floor(highest / binHz);
-  const spectra = segmentSpectra(window, segment, firstBin, lastBin);
+  const { segment, firstBin, lastBin, binHz } = coherenceGrid(sampleRate, config);
+  return coherenceFromSpectra(segmentSpectra(window, segment, firstBin, lastBin), firstBin, binHz, config.bands);
+}
+
+function coherenceFromSpectra(spectra: SegmentSpectra, firstBin: number, binHz: number, bands: readonly Band[]): Float32Array {
   const { bins, channels, segments, re, im } = spectra;
 
   // Auto-spectra per channel and bin, averaged over segments.
@@ -108,7 +138,7 @@ export function coherenceFeatures(window: readonly Float64Array[], sampleRate: n
   }
 
   const pairs = (channels * (channels - 1)) / 2;
-  const out = new Float32Array(pairs * config.bands.length);
+  const out = new Float32Array(pairs * bands.length);
   const crossRe = new Float64Array(bins);
   const crossIm = new Float64Array(bins);
   let pair = 0;
@@ -129,7 +159,7 @@ export function coherenceFeatures(window: readonly Float64Array[], sampleRate: n
           crossIm[b] = (crossIm[b] as number) + ai * br - ar * bim;
         }
       }
-      config.bands.forEach((band, k) => {
+      bands.forEach((band, k) => {
         let sum = 0;
         let count = 0;
         for (let b = 0; b < bins; b++) {

@@ -57,7 +57,7 @@ export function notch(sampleRate: number, frequency: number, q = 30): Biquad[] {
 }
 
 /** Transposed direct form II state for a constant input x0: a step at t=0 is not injected. */
-function steadyState(s: Biquad, x0: number): [number, number] {
+export function steadyState(s: Biquad, x0: number): [number, number] {
   const dcGain = (s.b0 + s.b1 + s.b2) / (1 + s.a1 + s.a2);
   const y0 = dcGain * x0;
   return [y0 - s.b0 * x0, s.b2 * x0 - s.a2 * y0];
@@ -152,7 +152,7 @@ function ratio(fromRate: number, toRate: number): { up: number; down: number } {
  */
 const RESAMPLE_HALF_WIDTH = 10;
 
-interface ResampleKernel {
+export interface ResampleKernel {
   up: number;
   down: number;
   half: number;
@@ -161,7 +161,7 @@ interface ResampleKernel {
 }
 
 /** Blackman-windowed sinc low-pass at 0.45 × the lower rate, designed once per rate pair. */
-const resampleKernel = memoize(8, (key: string): ResampleKernel => {
+const kernelFor = memoize(8, (key: string): ResampleKernel => {
   const [fromRate, toRate] = key.split('>').map(Number) as [number, number];
   const { up, down } = ratio(fromRate, toRate);
   // Cutoff in cycles per sample at the upsampled rate.
@@ -178,6 +178,11 @@ const resampleKernel = memoize(8, (key: string): ResampleKernel => {
   const phases = Array.from({ length: up }, (_, p) => taps.filter((_, t) => t % up === p));
   return { up, down, half, phases };
 });
+
+/** The polyphase kernel for a rate change (shared with the streaming resampler). */
+export function resampleKernel(fromRate: number, toRate: number): ResampleKernel {
+  return kernelFor(`${fromRate}>${toRate}`);
+}
 
 /** Whether `resample` supports this rate change (a small rational factor). */
 export function canResample(fromRate: number, toRate: number): boolean {
@@ -197,7 +202,7 @@ export function canResample(fromRate: number, toRate: number): boolean {
 export function resample(signal: ArrayLike<number>, fromRate: number, toRate: number): Float64Array {
   const n = signal.length;
   if (fromRate === toRate) return Float64Array.from(signal);
-  const { up, down, half, phases } = resampleKernel(`${fromRate}>${toRate}`);
+  const { up, down, half, phases } = resampleKernel(fromRate, toRate);
   // Input with mirrored margins wide enough for the kernel, so the inner loop has no bounds logic.
   const margin = Math.ceil(half / up) + 1;
   const padded = new Float64Array(n + 2 * margin);

@@ -61,19 +61,20 @@ export function montageByName(name: string): Montage {
 }
 
 /**
- * The montage's channels, in the montage's order, relabelled canonically. Channels outside the
- * montage are dropped; a missing or duplicated electrode is an error naming it.
+ * For each electrode of the montage, in the montage's order, the index of the label naming it.
+ * Labels outside the montage are ignored; a missing or duplicated electrode is an error naming it.
  */
-export function selectMontage(recording: Recording, montage: Montage): Recording {
-  const found = new Map<string, Recording['channels'][number]>();
-  for (const channel of recording.channels) {
-    const name = electrodeName(channel.label);
-    if (name === null || !montage.electrodes.includes(name)) continue;
-    if (found.has(name)) {
-      throw new NeuralInputError('channels_ambiguous', `electrode ${name} appears twice (labels "${found.get(name)?.label}" and "${channel.label}")`);
+export function montageIndices(labels: readonly string[], montage: Montage): number[] {
+  const found = new Map<string, number>();
+  labels.forEach((label, i) => {
+    const name = electrodeName(label);
+    if (name === null || !montage.electrodes.includes(name)) return;
+    const previous = found.get(name);
+    if (previous !== undefined) {
+      throw new NeuralInputError('channels_ambiguous', `electrode ${name} appears twice (labels "${labels[previous]}" and "${label}")`);
     }
-    found.set(name, channel);
-  }
+    found.set(name, i);
+  });
   const missing = montage.electrodes.filter((e) => !found.has(e));
   if (missing.length > 0) {
     throw new NeuralInputError(
@@ -82,8 +83,17 @@ export function selectMontage(recording: Recording, montage: Montage): Recording
       missing.map((channel) => ({ code: 'channels_missing' as const, message: `electrode ${channel} is missing`, channel })),
     );
   }
+  return montage.electrodes.map((e) => found.get(e) as number);
+}
+
+/** The montage's channels, in the montage's order, relabelled canonically (see montageIndices). */
+export function selectMontage(recording: Recording, montage: Montage): Recording {
+  const indices = montageIndices(
+    recording.channels.map((c) => c.label),
+    montage,
+  );
   return {
     sampleRate: recording.sampleRate,
-    channels: montage.electrodes.map((e) => ({ label: e, samples: (found.get(e) as Recording['channels'][number]).samples })),
+    channels: montage.electrodes.map((e, k) => ({ label: e, samples: (recording.channels[indices[k] as number] as Recording['channels'][number]).samples })),
   };
 }

@@ -2,7 +2,7 @@ import { NeuralInputError, type NeuralRejection } from './errors.js';
 import { butterworth, canResample, filtfilt, notch, resample, type Biquad } from './filters.js';
 import { selectMontage, type Montage } from './montage.js';
 import { assertFinite, type Recording } from './recording.js';
-import { checkDisconnected, checkLineNoise, checkRawChannels, checkShape, checkWindow, type QualityPolicy } from './quality.js';
+import { checkDisconnected, checkLineNoise, checkRawChannels, checkShape, checkWindow, MAINS_HZ, type QualityPolicy } from './quality.js';
 
 /** How a recording becomes analysis windows; fixed per model (stored in its ONNX metadata). */
 export interface SignalConfig {
@@ -34,6 +34,19 @@ function fail(rejections: NeuralRejection[]): never {
 }
 
 /**
+ * The mains notches and the band-pass, at the analysis rate: run forward and backward on an
+ * upload, twice forward on a stream (the same magnitude response; see src/continuous/).
+ */
+export function analysisFilter(config: SignalConfig): Biquad[] {
+  const rate = config.analysisRate;
+  return [
+    ...MAINS_HZ.filter((f) => f < rate / 2).flatMap((f) => notch(rate, f)),
+    ...butterworth('highpass', rate, config.highpassHz),
+    ...butterworth('lowpass', rate, config.lowpassHz),
+  ];
+}
+
+/**
  * Montage selection, quality checks, resampling to the analysis rate, mains notches (50 and
  * 60 Hz: the headset's country is unknown) and a zero-phase Butterworth band-pass.
  * Throws NeuralInputError listing every problem found.
@@ -50,11 +63,7 @@ export function prepare(recording: Recording, config: SignalConfig, policy: Qual
   if (raw.length > 0) fail(raw);
 
   const rate = config.analysisRate;
-  const sections: Biquad[] = [
-    ...[50, 60].filter((f) => f < rate / 2).flatMap((f) => notch(rate, f)),
-    ...butterworth('highpass', rate, config.highpassHz),
-    ...butterworth('lowpass', rate, config.lowpassHz),
-  ];
+  const sections = analysisFilter(config);
   const labels = selected.channels.map((c) => c.label);
   const channels = selected.channels.map((c) => filtfilt(sections, resample(c.samples, selected.sampleRate, rate), rate));
   const contact = [...checkLineNoise(selected, channels, policy), ...checkDisconnected(labels, channels, policy)];

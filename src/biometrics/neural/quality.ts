@@ -71,67 +71,97 @@ export function checkShape(recording: Recording, policy: QualityPolicy): NeuralR
   return out;
 }
 
-/** Flat and clipped channels, judged on the raw samples. */
-export function checkRawChannels(recording: Recording, policy: QualityPolicy): NeuralRejection[] {
-  const out: NeuralRejection[] = [];
-  for (const { label, samples } of recording.channels) {
-    const sd = standardDeviation(samples);
-    if (sd < policy.flatMicrovolts) {
-      out.push({ code: 'channel_flat', channel: label, message: `channel ${label} is flat (standard deviation ${sd.toFixed(2)} µV)` });
-      continue;
-    }
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < samples.length; i++) {
-      const v = samples[i] as number;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    // Clean EEG touches its extremes a handful of times; a clipped amplifier sits on them.
-    const low = lo + (hi - lo) * 1e-4;
-    const high = hi - (hi - lo) * 1e-4;
-    let atRail = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const v = samples[i] as number;
-      if (v <= low || v >= high) atRail++;
-    }
-    const fraction = atRail / samples.length;
-    if (fraction > policy.saturatedFraction) {
-      out.push({ code: 'channel_saturated', channel: label, message: `channel ${label} is clipped: ${(fraction * 100).toFixed(1)}% of samples at its extremes` });
-    }
+/** Within 1e-4 of the range from either extreme: where a clipped amplifier's samples sit. */
+export function rails(lo: number, hi: number): { low: number; high: number } {
+  return { low: lo + (hi - lo) * 1e-4, high: hi - (hi - lo) * 1e-4 };
+}
+
+/** Samples of `x[start, end)` on the rails. */
+export function countOnRails(x: ArrayLike<number>, start: number, end: number, { low, high }: { low: number; high: number }): number {
+  let atRail = 0;
+  for (let i = start; i < end; i++) {
+    const v = x[i] as number;
+    if (v <= low || v >= high) atRail++;
   }
-  return out;
+  return atRail;
 }
 
 /**
- * Mains amplitude per 1 s block (Hann window, Goertzel at 50 and 60 Hz): the block's 2 Hz
- * main lobe tolerates mains drift, and two single-bin DFTs cost far less than a spectrum.
- * Returns the mean mains power (µV²) of the stronger of the two frequencies.
+ * A flat or clipped channel, from its raw standard deviation and the share of its samples on the
+ * rails (asked only when it is not flat). The streaming analysis applies the same criteria to
+ * statistics it keeps per second.
  */
-function mainsPower(samples: ArrayLike<number>, rate: number): number {
-  const block = Math.round(rate);
-  const blocks = Math.floor(samples.length / block);
-  const window = hann(block);
-  let best = 0;
-  for (const mains of [50, 60]) {
-    if (mains >= rate / 2) continue;
-    const coefficient = 2 * Math.cos((2 * Math.PI * mains) / rate);
-    let power = 0;
-    for (let b = 0; b < blocks; b++) {
-      let s1 = 0;
-      let s2 = 0;
-      for (let i = 0; i < block; i++) {
-        const s0 = (window[i] as number) * (samples[b * block + i] as number) + coefficient * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-      }
-      const magnitude2 = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
-      // Hann coherent gain is 1/2: amplitude = 4|X|/N, power = amplitude²/2.
-      power += (16 * magnitude2) / (block * block) / 2;
-    }
-    best = Math.max(best, blocks > 0 ? power / blocks : 0);
+export function rawChannelRejection(label: string, sd: number, railFraction: () => number, policy: QualityPolicy): NeuralRejection | null {
+  if (sd < policy.flatMicrovolts) return { code: 'channel_flat', channel: label, message: `channel ${label} is flat (standard deviation ${sd.toFixed(2)} µV)` };
+  // Clean EEG touches its extremes a handful of times; a clipped amplifier sits on them.
+  const fraction = railFraction();
+  if (fraction > policy.saturatedFraction) {
+    return { code: 'channel_saturated', channel: label, message: `channel ${label} is clipped: ${(fraction * 100).toFixed(1)}% of samples at its extremes` };
   }
-  return best;
+  return null;
+}
+
+/** Flat and clipped channels, judged on the raw samples. */
+export function checkRawChannels(recording: Recording, policy: QualityPolicy): NeuralRejection[] {
+  return recording.channels.flatMap(({ label, samples }) => {
+    const rejection = rawChannelRejection(label, standardDeviation(samples), () => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < samples.length; i++) {
+        const v = samples[i] as number;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      return countOnRails(samples, 0, samples.length, rails(lo, hi)) / samples.length;
+    }, policy);
+    return rejection === null ? [] : [rejection];
+  });
+}
+
+/** The mains frequencies checked: the headset's country is unknown. */
+export const MAINS_HZ = [50, 60] as const;
+
+/**
+ * Mains power (µV²) of one 1 s block `samples[start, start + round(rate))` at each of MAINS_HZ
+ * (Hann window, Goertzel; 0 for a frequency at or above Nyquist), added into `into`: the block's
+ * 2 Hz main lobe tolerates mains drift, and two single-bin DFTs cost far less than a spectrum.
+ */
+export function addMainsBlockPower(samples: ArrayLike<number>, start: number, rate: number, into: Float64Array): void {
+  const block = Math.round(rate);
+  const window = hann(block);
+  MAINS_HZ.forEach((mains, f) => {
+    if (mains >= rate / 2) return;
+    const coefficient = 2 * Math.cos((2 * Math.PI * mains) / rate);
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < block; i++) {
+      const s0 = (window[i] as number) * (samples[start + i] as number) + coefficient * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    const magnitude2 = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+    // Hann coherent gain is 1/2: amplitude = 4|X|/N, power = amplitude²/2.
+    into[f] = (into[f] as number) + (16 * magnitude2) / (block * block) / 2;
+  });
+}
+
+/** The mean mains power of the stronger frequency, from per-frequency sums over `blocks` blocks. */
+export function strongerMains(sums: Float64Array, blocks: number): number {
+  return blocks > 0 ? Math.max(0, ...sums) / blocks : 0;
+}
+
+/** Mean mains power (µV²) over the recording's whole 1 s blocks, of the stronger of the two frequencies. */
+function mainsPower(samples: ArrayLike<number>, rate: number): number {
+  const blocks = Math.floor(samples.length / Math.round(rate));
+  const sums = new Float64Array(MAINS_HZ.length);
+  for (let b = 0; b < blocks; b++) addMainsBlockPower(samples, b * Math.round(rate), rate, sums);
+  return strongerMains(sums, blocks);
+}
+
+/** A channel dominated by mains: its mains power against its 1–40 Hz EEG power (standard deviation after band-pass). */
+export function lineNoiseRejection(label: string, mains: number, eegSd: number, policy: QualityPolicy): NeuralRejection | null {
+  const ratio = mains / Math.max(eegSd ** 2, Number.MIN_VALUE);
+  return ratio > policy.lineNoiseRatio ? { code: 'line_noise', channel: label, message: `channel ${label} is dominated by mains interference (${ratio.toFixed(1)}× the EEG power)` } : null;
 }
 
 /**
@@ -139,38 +169,34 @@ function mainsPower(samples: ArrayLike<number>, rate: number): number {
  * resampling) relative to the channel's 1–40 Hz EEG power after band-pass.
  */
 export function checkLineNoise(raw: Recording, filtered: readonly Float64Array[], policy: QualityPolicy): NeuralRejection[] {
-  const out: NeuralRejection[] = [];
-  raw.channels.forEach(({ label, samples }, c) => {
-    const eeg = standardDeviation(filtered[c] as Float64Array) ** 2;
-    const ratio = mainsPower(samples, raw.sampleRate) / Math.max(eeg, Number.MIN_VALUE);
-    if (ratio > policy.lineNoiseRatio) {
-      out.push({ code: 'line_noise', channel: label, message: `channel ${label} is dominated by mains interference (${ratio.toFixed(1)}× the EEG power)` });
-    }
+  return raw.channels.flatMap(({ label, samples }, c) => {
+    const rejection = lineNoiseRejection(label, mainsPower(samples, raw.sampleRate), standardDeviation(filtered[c] as Float64Array), policy);
+    return rejection === null ? [] : [rejection];
   });
-  return out;
 }
 
-/** Electrodes off the skin: far more band-limited power than any brain signal. */
+/** An electrode off the skin: far more band-limited power than any brain signal. */
+export function disconnectedRejection(label: string, sd: number, policy: QualityPolicy): NeuralRejection | null {
+  return sd > policy.disconnectedMicrovolts ? { code: 'channel_disconnected', channel: label, message: `channel ${label} looks disconnected (1–40 Hz standard deviation ${sd.toFixed(0)} µV)` } : null;
+}
+
 export function checkDisconnected(labels: readonly string[], filtered: readonly Float64Array[], policy: QualityPolicy): NeuralRejection[] {
-  const out: NeuralRejection[] = [];
-  filtered.forEach((signal, c) => {
-    const label = labels[c] as string;
-    const sd = standardDeviation(signal);
-    if (sd > policy.disconnectedMicrovolts) {
-      out.push({ code: 'channel_disconnected', channel: label, message: `channel ${label} looks disconnected (1–40 Hz standard deviation ${sd.toFixed(0)} µV)` });
-    }
+  return filtered.flatMap((signal, c) => {
+    const rejection = disconnectedRejection(labels[c] as string, standardDeviation(signal), policy);
+    return rejection === null ? [] : [rejection];
   });
-  return out;
 }
 
-/** Blinks and movement: any channel of the window swinging beyond the policy's peak-to-peak limit. */
+/** A blink or movement: a channel swinging beyond the policy's peak-to-peak limit. */
+export function amplitudeRejection(label: string, p2p: number, policy: QualityPolicy): NeuralRejection | null {
+  return p2p > policy.windowPeakToPeakMicrovolts ? { code: 'amplitude_artifact', channel: label, message: `channel ${label} swings ${p2p.toFixed(0)} µV peak-to-peak (limit ${policy.windowPeakToPeakMicrovolts} µV)` } : null;
+}
+
+/** Blinks and movement: the first channel of the window swinging beyond the policy's peak-to-peak limit. */
 export function checkWindow(labels: readonly string[], window: readonly Float64Array[], policy: QualityPolicy): NeuralRejection | null {
   for (let c = 0; c < window.length; c++) {
-    const p2p = peakToPeak(window[c] as Float64Array);
-    if (p2p > policy.windowPeakToPeakMicrovolts) {
-      const label = labels[c] as string;
-      return { code: 'amplitude_artifact', channel: label, message: `channel ${label} swings ${p2p.toFixed(0)} µV peak-to-peak (limit ${policy.windowPeakToPeakMicrovolts} µV)` };
-    }
+    const rejection = amplitudeRejection(labels[c] as string, peakToPeak(window[c] as Float64Array), policy);
+    if (rejection !== null) return rejection;
   }
   return null;
 }

@@ -158,6 +158,47 @@ function windowed(signal: Float64Array, start: number, window: Float64Array, tar
   for (let i = 0; i < n; i++) target[i] = ((signal[start + i] as number) - mean) * (window[i] as number);
 }
 
+/** Scratch arrays of one FFT length, reused: a segment's transform needs them only while it runs. */
+const scratch = memoize(16, (n: number) => ({ zr: new Float64Array(n), zi: new Float64Array(n) }));
+
+/**
+ * One Hann-windowed segment of every channel, starting at sample `start`, over `bins` bins from
+ * `firstBin`: channel c's bin k goes to re/im[offset + c * bins + k]. The streaming analysis
+ * computes each segment once as the signal arrives; segmentSpectra computes a window's all at once.
+ */
+export function segmentSpectrum(channels: readonly Float64Array[], start: number, segmentLength: number, firstBin: number, bins: number, re: Float64Array, im: Float64Array, offset: number): void {
+  const count = channels.length;
+  const window = hann(segmentLength);
+  const { zr, zi } = scratch(segmentLength);
+  // Two real channels per complex FFT (one as the real part, one as the imaginary part),
+  // separated afterwards by conjugate symmetry: half the transforms.
+  for (let c = 0; c < count; c += 2) {
+    const a = channels[c] as Float64Array;
+    const b = channels[c + 1];
+    windowed(a, start, window, zr);
+    if (b === undefined) zi.fill(0);
+    else windowed(b, start, window, zi);
+    fft(zr, zi);
+    const baseA = offset + c * bins;
+    const baseB = baseA + bins;
+    for (let k = 0; k < bins; k++) {
+      const bin = firstBin + k;
+      const mirror = (segmentLength - bin) % segmentLength;
+      const pr = zr[bin] as number;
+      const pi = zi[bin] as number;
+      const qr = zr[mirror] as number;
+      const qi = zi[mirror] as number;
+      // A = (Z[k] + conj Z[N−k]) / 2, B = (Z[k] − conj Z[N−k]) / 2i
+      re[baseA + k] = (pr + qr) / 2;
+      im[baseA + k] = (pi - qi) / 2;
+      if (b !== undefined) {
+        re[baseB + k] = (pi + qi) / 2;
+        im[baseB + k] = (qr - pr) / 2;
+      }
+    }
+  }
+}
+
 export function segmentSpectra(channels: readonly Float64Array[], segmentLength: number, firstBin: number, lastBin: number): SegmentSpectra {
   const length = channels[0]?.length ?? 0;
   const hop = segmentLength / 2;
@@ -165,40 +206,8 @@ export function segmentSpectra(channels: readonly Float64Array[], segmentLength:
   if (segments < 1) throw new RangeError(`signal of ${length} samples is shorter than one ${segmentLength}-sample segment`);
   const bins = lastBin - firstBin + 1;
   const count = channels.length;
-  const window = hann(segmentLength);
   const re = new Float64Array(segments * count * bins);
   const im = new Float64Array(segments * count * bins);
-  const zr = new Float64Array(segmentLength);
-  const zi = new Float64Array(segmentLength);
-  for (let s = 0; s < segments; s++) {
-    const start = s * hop;
-    // Two real channels per complex FFT (one as the real part, one as the imaginary part),
-    // separated afterwards by conjugate symmetry: half the transforms.
-    for (let c = 0; c < count; c += 2) {
-      const a = channels[c] as Float64Array;
-      const b = channels[c + 1];
-      windowed(a, start, window, zr);
-      if (b === undefined) zi.fill(0);
-      else windowed(b, start, window, zi);
-      fft(zr, zi);
-      const baseA = (s * count + c) * bins;
-      const baseB = baseA + bins;
-      for (let k = 0; k < bins; k++) {
-        const bin = firstBin + k;
-        const mirror = (segmentLength - bin) % segmentLength;
-        const pr = zr[bin] as number;
-        const pi = zi[bin] as number;
-        const qr = zr[mirror] as number;
-        const qi = zi[mirror] as number;
-        // A = (Z[k] + conj Z[N−k]) / 2, B = (Z[k] − conj Z[N−k]) / 2i
-        re[baseA + k] = (pr + qr) / 2;
-        im[baseA + k] = (pi - qi) / 2;
-        if (b !== undefined) {
-          re[baseB + k] = (pi + qi) / 2;
-          im[baseB + k] = (qr - pr) / 2;
-        }
-      }
-    }
-  }
+  for (let s = 0; s < segments; s++) segmentSpectrum(channels, s * hop, segmentLength, firstBin, bins, re, im, s * count * bins);
   return { bins, re, im, segments, channels: count };
 }
