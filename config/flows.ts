@@ -1,3 +1,4 @@
+import { DEFAULT_CONTINUOUS_POLICY, policyProblems } from '../src/continuous/continuous-policy.js';
 import { requirementsOf, type Config, type Requirement } from './schema.js';
 
 /** The flows a server runs with: the config file's, plus any added through the admin API. */
@@ -5,7 +6,7 @@ export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
 
 /** What the checks need to know about a step; the step registry provides it. */
 export interface StepLookup {
-  get(id: string): { identifies: boolean; fusion?: unknown } | undefined;
+  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown } | undefined;
   ids(): string[];
 }
 
@@ -32,6 +33,11 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
         if (r.count > r.anyOf.length) problems.push(`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`);
       }
       if ('fuse' in r) problems.push(...fusionProblems(`flows.${name}[${i}]`, r.fuse, requirements, steps));
+      if ('step' in r && r.continuous) {
+        problems.push(...policyProblems({ ...DEFAULT_CONTINUOUS_POLICY, ...r.continuous }).map((p) => `flows.${name}[${i}].continuous: ${p}`));
+        const step = steps?.get(r.step);
+        if (step && !step.streams) problems.push(`flows.${name}[${i}]: ${r.step} cannot verify continuously (steps that can: ${steps!.ids().filter((id) => steps!.get(id)?.streams).join(', ') || 'none'})`);
+      }
     });
     if (!steps) continue;
     for (const id of new Set(requirements.flatMap(stepsOf))) {

@@ -11,6 +11,8 @@ import { Views } from './http/views.js';
 import { CapturePage } from './interaction/capture-page.js';
 import { CAPTURE_PREFIX, captureRouter } from './interaction/capture-routes.js';
 import { DeviceCapture } from './interaction/device-capture.js';
+import { ContinuousAuthentication } from './continuous/continuous-authentication.js';
+import { CONTINUOUS_PREFIX } from './continuous/token-route.js';
 import { FusedMatches } from './interaction/fused-matches.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
@@ -61,14 +63,18 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const inUse = policy.stepsInUse();
   if (config.riskStep) inUse.add(config.riskStep);
   await Promise.all([...inUse].map((id) => steps.require(id).warm?.()));
-  async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string) {
+  // Continuous authentication: the provider tells it of sign-ins (host.onAuthorized below); it tells RPs of the sessions it ends.
+  const monitoring: ContinuousAuthentication = new ContinuousAuthentication(services, config, steps, (ended): Promise<void> => host.announceEnded(ended), log);
+  async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string, sessionUid: string | undefined): Promise<boolean> {
     const account = await accounts.findRecent(accountId);
-    return !(await policy.satisfiedBy(acrValues, amr, account));
+    const monitored = sessionUid ? await monitoring.signIn.active(sessionUid) : false;
+    return !(await policy.satisfiedBy(acrValues, amr, account, monitored));
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
-  const host = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded }, keys, audit, log);
+  const host: ProviderHost = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid) }, keys, audit, log);
+  host.onAuthorized((ctx) => monitoring.authorized(ctx));
   const capturePage = new CapturePage(capture, () => host.current.issuer);
   const refusals = new RefusedSubmissions(audit, services.rateCounter, log);
   await host.start(config.keysRefreshSeconds);
@@ -114,8 +120,9 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],
-        router: captureRouter({ capture, counter: services.rateCounter, refusals, specFor: (id) => steps.get(id)?.deviceCapture, log }),
+        router: captureRouter({ capture, continuations: monitoring.captureContinuations, counter: services.rateCounter, refusals, specFor: (id) => steps.get(id)?.deviceCapture, log }),
       },
+      { prefixes: [`${CONTINUOUS_PREFIX}/`], router: monitoring.router(() => host.current.issuer) },
       {
         prefixes: ['/interaction/'],
         router: interactionRouter({
@@ -129,6 +136,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           refusals,
           capturePage,
           fusion: new FusedMatches(services.throttle, audit),
+          monitoring: monitoring.signIn,
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),
@@ -141,6 +149,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   });
 
   const server = createServer(app.callback());
+  monitoring.attach(server);
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
@@ -170,6 +179,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceSeconds * 1000).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      monitoring.close();
       await Promise.all(steps.ids().map((id) => steps.require(id).close?.()));
       await services.close();
     },

@@ -20,7 +20,7 @@ export type Continuation =
 export class StreamCredentials {
   constructor(
     private readonly store: RecordStore,
-    private readonly key: Buffer,
+    private readonly key: string,
     readonly tokenTtlSeconds: number,
   ) {}
 

@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { flowProblems, stepsOf, type FlowSet } from '../../config/flows.js';
 import { ConfigError } from '../../config/load.js';
-import { requirementsOf, type FusedRequirement, type Requirement } from '../../config/schema.js';
+import { requirementsOf, type ContinuousSettings, type FusedRequirement, type Requirement } from '../../config/schema.js';
 import type { Account } from '../accounts/accounts.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { Step } from '../steps/step.js';
@@ -16,8 +16,9 @@ export interface Flow {
 }
 
 export type NextStep =
-  // `fused` when the step's match is one part of a fused requirement.
-  | { kind: 'step'; step: Step; fused?: FusedRequirement }
+  // `fused` when the step's match is one part of a fused requirement; `continuous` when the session
+  // it signs in to stays monitored by the step's stream, with these settings.
+  | { kind: 'step'; step: Step; fused?: FusedRequirement; continuous?: ContinuousSettings }
   // Every step of a fused requirement has reported its evidence: the engine decides on the sum.
   | { kind: 'decide'; requirement: FusedRequirement }
   | { kind: 'complete' }
@@ -102,12 +103,24 @@ export class FlowPolicy {
     return added.length ? { ...flow, requirements: [...flow.requirements, ...added] } : flow;
   }
 
-  /** Whether steps already done (by their amr values) complete the flow of any of these acr values. */
-  async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined): Promise<boolean> {
-    const done = new Set(this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr)));
+  /** The continuous-verification settings the flow asks of this step, if it monitors the session with it. */
+  monitoring(flow: Flow, stepId: string): ContinuousSettings | undefined {
+    for (const r of flow.requirements) if ('step' in r && r.step === stepId && r.continuous) return r.continuous;
+    return undefined;
+  }
+
+  /**
+   * Whether steps already done (by their amr values) complete the flow of any of these acr values;
+   * a step the flow monitors the session with counts only when the session is `monitored`.
+   */
+  async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined, monitored = false): Promise<boolean> {
+    const done = this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr));
     for (const acr of acrValues) {
       const name = this.current.acr[acr];
-      if (name && (await this.next(this.byName(name), done, account)).kind === 'complete') return true;
+      if (!name) continue;
+      const flow = this.byName(name);
+      const counted = monitored ? done : done.filter((id) => !this.monitoring(flow, id));
+      if ((await this.next(flow, new Set(counted), account)).kind === 'complete') return true;
     }
     return false;
   }
@@ -130,7 +143,8 @@ export class FlowPolicy {
       const ids = stepsOf(requirement);
       const need = countOf(requirement) - ids.filter((id) => done.has(id)).length;
       if (need <= 0) continue;
-      return this.firstOpen(flow, ids.filter((i) => !done.has(i)), need, account);
+      const next = await this.firstOpen(flow, ids.filter((i) => !done.has(i)), need, account);
+      return next.kind === 'step' && 'step' in requirement && requirement.continuous ? { ...next, continuous: requirement.continuous } : next;
     }
     return { kind: 'complete' };
   }

@@ -1,5 +1,6 @@
 import type { Requirement } from '../../config/schema.js';
 import type { InteractionResults } from 'oidc-provider';
+import type { MonitorRequest } from '../continuous/session-monitor.js';
 import type { MatchEvidence } from '../steps/step.js';
 
 /** How far a sign-in has come, kept server-side in the oidc-provider interaction record. */
@@ -16,12 +17,17 @@ export interface Progress {
   pending?: Record<string, string>;
   // Evidence reported so far by the steps of a fused requirement, by step id, until it is decided.
   scored?: Record<string, MatchEvidence>;
+  // Set when a step of a monitoring requirement was done with a device that will keep streaming.
+  monitor?: MonitorRequest;
 }
 
 /** The steps that have reported evidence towards a fused requirement in this sign-in. */
 export const scoredSteps = (progress: Progress): ReadonlySet<string> => new Set(Object.keys(progress.scored ?? {}));
 
 const KEY = 'tessera';
+
+// The login result's key that hands a monitored session's start to the session monitor.
+export const MONITOR_RESULT = 'tessera_monitor';
 
 export function readProgress(result: InteractionResults | undefined): Progress | undefined {
   const value = result?.[KEY] as Progress | undefined;

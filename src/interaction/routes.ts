@@ -15,7 +15,7 @@ import type { FusedRequirement, Requirement } from '../../config/schema.js';
 import type { CapturePage } from './capture-page.js';
 import type { FlowPolicy } from './flow-policy.js';
 import { FUSED_REJECTION, type FusedMatches } from './fused-matches.js';
-import { readProgress, scoredSteps, withProgress, type Progress } from './progress.js';
+import { MONITOR_RESULT, readProgress, scoredSteps, withProgress, type Progress } from './progress.js';
 import { requestedAcr } from './requested-acr.js';
 import type { RiskSignals } from './risk-signals.js';
 
@@ -35,7 +35,10 @@ export interface InteractionDeps {
   capturePage: CapturePage;
   // Decides fused requirements on the evidence their steps report.
   fusion: FusedMatches;
+  // Continuous authentication: continuations of devices that delivered a step's input, and whether a session is monitored now.
+  monitoring: { forget(continuationId: string): Promise<void>; active(sessionUid: string): Promise<boolean> };
 }
+
 
 // One page of a sign-in: a step's page or its enrollment page. Device capture codes feed it, and a
 // step's set-up binds its per-attempt challenges to it.
@@ -61,7 +64,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage, fusion } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage, fusion, monitoring } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -78,7 +81,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
    * is one (step-up: only the missing steps are asked), unless the request demands a fresh
    * authentication (no session, max_age passed, prompt=login, another subject).
    */
-  function progressOf(details: Details, client: ClientMetadata | undefined): Progress {
+  async function progressOf(details: Details, client: ClientMetadata | undefined): Promise<Progress> {
     const saved = readProgress(details.result);
     if (saved && policy.has(saved.flow)) return saved;
     const flow = policy.resolve(requestedAcr(details.params).values, client);
@@ -86,7 +89,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
     if (fresh || !session?.accountId) return { flow: flow.name, acr: flow.acr, done: [] };
     const sessionAmr = new Set(session.amr ?? []);
-    const done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    let done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    // A step the flow monitors the session with counts only while the session is monitored: one
+    // signed in without the stream is asked again, so that its stream starts.
+    if (session.uid && !(await monitoring.active(session.uid))) done = done.filter((id) => !policy.monitoring(flow, id));
     return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done };
   }
 
@@ -143,7 +149,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       page: signInPage(ctx),
       cancelAction: `/interaction/${uid}/abort`,
       cancelLabel: 'Cancel and return to the application',
-      ...(await capturePage.prompt(step, pageContext(uid, stage, step.id), `/interaction/${uid}/${stage}/${step.id}/capture`)),
+      // A device delivering a sign-in step that can stream gets a continuation, in case the flow monitors the session.
+      ...(await capturePage.prompt(step, pageContext(uid, stage, step.id), `/interaction/${uid}/${stage}/${step.id}/capture`, stage === 'step' && Boolean(step.streams))),
     };
   }
 
@@ -194,7 +201,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     const amr = progress.done.map((id) => steps.require(id).amr);
     await risk?.signals.remember(ctx, progress.accountId!);
-    await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true } }, false);
+    const monitor = progress.monitor ? { [MONITOR_RESULT]: progress.monitor } : {};
+    await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true }, ...monitor }, false);
   }
 
   // After a step or a fused decision succeeded: the login completes, or the sign-in goes on to its next page.
@@ -225,7 +233,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name === 'login') {
       const problem = unmet(details);
       if (problem) return finish(ctx, details, { error: 'unmet_authentication_requirements', error_description: problem }, false);
-      return advance(ctx, details, progressOf(details, client), clientName);
+      return advance(ctx, details, await progressOf(details, client), clientName);
     }
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
@@ -272,23 +280,28 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // against it, and a body for a sign-in that is over is not read at all.
     const { details, client, clientName } = await interactionOf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
-    const progress = progressOf(details, client);
+    const progress = await progressOf(details, client);
     const attempt = attemptOf(ctx, client?.client_id);
     // Steps that take files say how much; everything else is a plain 16 KB form.
     const submitted = steps.get(String(ctx.params.step));
     const form = await postedForm(ctx, { upload: submitted?.upload, who: { step: submitted?.id, subject: progress.accountId, clientId: attempt.clientId } });
-    await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
+    const delivered = await capturePage.addDelivered(submitted, pageContext(details.uid, stage, String(ctx.params.step)), form);
     const state = await stateOf(details, progress);
     const next = await nextOf(progress, state.account);
-    return { form, details, clientName, progress, state, next, attempt };
+    return { form, details, clientName, progress, state, next, attempt, delivered };
   }
 
   router.post('/:uid/step/:step', jsonOutcomes(signInPage), async (ctx) => {
-    const { form, details, clientName, progress, state, next, attempt } = await submission(ctx, 'step');
+    const { form, details, clientName, progress, state, next, attempt, delivered } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
     const fused = next.fused;
+    // A monitored session needs the device that keeps streaming: a file chosen on the page has none.
+    if (next.continuous && !delivered.continuationId) {
+      const outcome = { ok: false as const, status: 400, message: 'This application keeps checking your brain signal after you sign in: send the recording from your headset app with the code shown, not as a file.' };
+      return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message }, outcome.status));
+    }
     const locked = fused && state.account ? await fusion.locked(state.account, attempt) : undefined;
     if (locked) return refusal(ctx, locked, () => renderStep(ctx, step, state, clientName, { error: locked.message }, locked.status));
     const outcome = await step.verify(form, state, attempt, fused ? { fused: true } : undefined);
@@ -303,6 +316,18 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return proceed(ctx, details, updated, clientName, known);
     }
     const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
+    if (next.continuous && delivered.continuationId) {
+      // The running confidence starts from the sign-in probe's calibrated LLR; without one there is nothing to run.
+      if (!outcome.evidence) {
+        await monitoring.forget(delivered.continuationId);
+        const refused = { ok: false as const, status: 409, message: 'Your brain-signal enrollment was made with an older model that cannot keep verifying you. Set it up again in your account settings.' };
+        return refusal(ctx, refused, () => renderStep(ctx, step, state, clientName, { error: refused.message }, refused.status));
+      }
+      updated.monitor = { step: step.id, continuationId: delivered.continuationId, llr: outcome.evidence.llr, settings: next.continuous };
+    } else if (delivered.continuationId) {
+      // This flow does not monitor the session: the device's continuation leads nowhere.
+      await monitoring.forget(delivered.continuationId);
+    }
     if (step.identifies) {
       const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
       updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];
@@ -317,9 +342,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const step = next.step;
     const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending), attempt);
     if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, clientName, { error: outcome.message }, outcome.status));
-    // Confirming with a valid first use counts as performing the step in this sign-in.
+    // Confirming with a valid first use counts as performing the step in this sign-in, except for a
+    // step that then monitors the session: its stream starts from a verification, asked next.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
-    await saveProgress(details, { ...progress, done: [...progress.done, step.id], pending: stillPending });
+    const monitored = policy.monitoring(policy.byName(progress.flow, progress.extra), step.id);
+    await saveProgress(details, { ...progress, done: monitored ? progress.done : [...progress.done, step.id], pending: stillPending });
     if (!outcome.show) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);

@@ -6,6 +6,7 @@ import type { Views } from '../http/views.js';
 import { accountClient } from '../account/account-client.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
+import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
@@ -14,13 +15,18 @@ export interface ProviderDeps {
   config: Config;
   // The live flows (config file and admin API): acr values to advertise, names clients may pick.
   flows: Pick<FlowPolicy, 'acrValues' | 'has' | 'names'>;
-  // Whether the session's completed steps already meet one of the requested acr values.
-  stepUpNeeded(acrValues: string[], amr: string[], accountId: string): Promise<boolean>;
+  // Whether the session's completed steps (and its monitoring, for a monitoring flow) already meet one of the requested acr values.
+  stepUpNeeded(acrValues: string[], amr: string[], accountId: string, sessionUid: string | undefined): Promise<boolean>;
   storage: Storage;
   accounts: AccountService;
   views: Views;
   cookieKeys: string[];
+  // The live `tessera_continuous` claim of a monitored session (continuous authentication), for userinfo and introspection.
+  continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
 }
+
+// The documented claim of a monitored session's running confidence (README, Continuous authentication).
+export const CONTINUOUS_CLAIM = 'tessera_continuous';
 
 const isFirstParty = (client: { metadata(): ClientMetadata } | undefined) => client?.metadata().tessera_first_party === true;
 
@@ -80,7 +86,9 @@ function loginPolicy(deps: ProviderDeps) {
       const requested = typeof oidc.params?.acr_values === 'string' ? oidc.params.acr_values.split(' ').filter(Boolean) : [];
       const accountId = oidc.session?.accountId;
       if (!requested.length || !accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return deps.stepUpNeeded(requested, oidc.session?.amr ?? [], accountId);
+      // A sign-in that has just started the session's monitoring counts as monitored (it begins once this authorization succeeds).
+      if (oidc.result?.[MONITOR_RESULT]) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return deps.stepUpNeeded(requested, oidc.session?.amr ?? [], accountId, oidc.session?.uid);
     }),
   );
   return policy;
@@ -114,19 +122,23 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       iss: null,
       // acr and amr with openid: every ID token says how, and how strongly, the user
       // authenticated (RFC 8176), not only when the RP asks through the claims parameter.
-      openid: ['sub', 'acr', 'amr'],
+      // tessera_continuous: live, in userinfo only (and introspection), for sessions a stream monitors.
+      openid: ['sub', 'acr', 'amr', CONTINUOUS_CLAIM],
       profile: ['name', 'preferred_username', 'updated_at'],
       email: ['email', 'email_verified'],
     },
-    async findAccount(_ctx, sub) {
+    async findAccount(_ctx, sub, token) {
       const account = await accounts.findRecent(sub);
       // A disabled account stops working everywhere (userinfo, refresh, new logins): at once when
       // disabled through this process, within a second when through another (see findRecent).
       if (!account || account.disabled) return undefined;
       return {
         accountId: account.id,
-        async claims() {
+        async claims(use) {
+          const sessionUid = token && 'sessionUid' in token ? token.sessionUid : undefined;
+          const continuous = use === 'userinfo' ? await deps.continuousClaim(sessionUid) : undefined;
           return {
+            ...(continuous ? { [CONTINUOUS_CLAIM]: continuous } : {}),
             sub: account.id,
             name: account.name,
             preferred_username: account.username,
@@ -244,6 +256,16 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Introspection of a token whose session a stream monitors says how confident that monitoring is now.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'introspection') return;
+    const body = ctx.body as { active?: boolean } | undefined;
+    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
+    if (!body?.active || !token) return;
+    const claim = await deps.continuousClaim(token.sessionUid);
+    if (claim) Object.assign(body, { [CONTINUOUS_CLAIM]: claim });
+  });
   provider.proxy = config.trustProxy;
   return provider;
 }

@@ -36,6 +36,7 @@ export class ProviderHost {
   private keysFingerprint = '';
   private acrFingerprint = '';
   private timer: NodeJS.Timeout | undefined;
+  private readonly authorizedListeners: ((ctx: KoaContextWithOIDC) => void)[] = [];
 
   constructor(
     private readonly deps: ProviderDeps,
@@ -67,6 +68,11 @@ export class ProviderHost {
       }),
     );
     await Promise.all(deliveries);
+  }
+
+  /** Called after every successful authorization response, on every provider this host builds (register before `start`). */
+  onAuthorized(listener: (ctx: KoaContextWithOIDC) => void): void {
+    this.authorizedListeners.push(listener);
   }
 
   async start(refreshSeconds: number): Promise<void> {
@@ -118,6 +124,9 @@ export class ProviderHost {
     }
     events.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
       audit.note({ type: 'grant.revoked', outcome: 'success', ...metaOf(ctx), details: { grant_id: grantId, route: ctx.oidc.route } });
+    });
+    events.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+      for (const listener of this.authorizedListeners) listener(ctx);
     });
     events.on('end_session.success', (ctx: KoaContextWithOIDC) => {
       audit.note({ type: 'logout', outcome: 'success', subject: ctx.oidc.session?.accountId, ...metaOf(ctx) });

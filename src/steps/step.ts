@@ -1,4 +1,5 @@
 import type { Account } from '../accounts/accounts.js';
+import type { StepStreams } from '../continuous/step-streams.js';
 
 /** Who is attempting, from where: for throttling and the audit trail. */
 export interface Attempt {
@@ -139,6 +140,11 @@ export interface Step {
    * sum, and counts a fused rejection against the account itself.
    */
   readonly fusion?: { readonly matcher: string };
+  /**
+   * Present when the step can keep verifying the person after the sign-in from a stream its capture
+   * device sends; a flow asks for it with `{ "step": id, "continuous": {...} }` (src/continuous/).
+   */
+  readonly streams?: StepStreams;
   /** Checks one submission of the step's form. */
   verify(input: StepInput, state: StepState, attempt: Attempt, mode?: VerifyMode): Promise<StepOutcome>;
   /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */

@@ -17,6 +17,7 @@ import type { CredentialThrottle, LockedOut } from '../../security/credential-th
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, DeviceCaptureSpec, EnrollmentState, EnrollOutcome, Step, StepEnrollment, StepInput, StepOutcome, StepState, Upload, VerifyMode } from '../step.js';
 import { NeuralCredentials } from './neural-credentials.js';
+import { NeuralStreams } from './neural-streams.js';
 import type { ReplayVerdict } from './replay.js';
 import { ReplayMemory, type Submission } from './replay-memory.js';
 import type { SignalFingerprint } from './signal-fingerprint.js';
@@ -68,6 +69,8 @@ export class NeuralStep implements Step {
   readonly currentModel: NeuralModel;
   /** Present when the current model ships a calibration (templates of older models may lack one). */
   readonly fusion?: { readonly matcher: string };
+  /** Continuous verification after sign-in, from the headset's stream. */
+  readonly streams: NeuralStreams;
   /**
    * Each model runs in a worker thread (features and ONNX take up to a second for a long recording),
    * started on first use (the current one also by `warm`) and shared by every request; onnxruntime is loaded there.
@@ -97,6 +100,7 @@ export class NeuralStep implements Step {
     if (calibration) this.fusion = { matcher: calibration.matcher };
     this.deviceCapture = { maxBytes: NEURAL_MAX_BYTES, checkType: contentTypeProblem, check: (data) => this.precheck(data) };
     this.enrollment = new NeuralEnrollment(this);
+    this.streams = new NeuralStreams(credentials, settings.montage);
   }
 
   async warm(): Promise<void> {
@@ -104,7 +108,7 @@ export class NeuralStep implements Step {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.embedders.close(), this.replayCheck.close()]);
+    await Promise.all([this.embedders.close(), this.replayCheck.close(), this.streams.close()]);
   }
 
   purgeExpired(): Promise<number> {
@@ -238,7 +242,8 @@ export class NeuralStep implements Step {
     if (matched && template.stored.kind === 'embedding' && (await this.credentials.migrate(account.id, template.stored.vector))) {
       await this.audit.record({ type: 'credential.migrated', outcome: 'success', ...meta, details: { step: this.id, templates: 1, format: CANCELABLE_FORMAT } });
     }
-    const evidence = fused && calibration ? { evidence: { matcher: calibration.matcher, score: similarity, llr: scoreLlr(calibration, similarity) } } : {};
+    // Reported whenever the model is calibrated: a fused requirement adds it up, a monitored session starts from it.
+    const evidence = calibration ? { evidence: { matcher: calibration.matcher, score: similarity, llr: scoreLlr(calibration, similarity) } } : {};
     return { ok: true, account, ...evidence };
   }
 

@@ -1,0 +1,223 @@
+// Continuous authentication end to end on real eegmat recordings: an EEG sign-in whose flow monitors
+// the session; the headset streams over the WebSocket; subject A keeps the session, subject B ends
+// it within 10 s of signal (provider session gone, refresh token revoked, a valid back-channel
+// logout token at the RP); A over five minutes is never ended; bad input closes only the stream.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as jose from 'jose';
+import * as oidc from 'openid-client';
+import { decodeRecording } from '../../src/biometrics/neural/ingest.js';
+import type { Recording } from '../../src/biometrics/neural/recording.js';
+import { CLOSE_CODES } from '../../src/continuous/index.js';
+import { DeviceStream, exchangeContinuation, streamSeconds, type Closed } from '../../src/continuous/device-stream.js';
+import { encodeFrame } from '../../src/continuous/stream-protocol.js';
+import { Browser, type Page } from '../support/browser.js';
+import { cutEdf, eegFile } from '../support/eeg.js';
+import { authorize, tokensFrom } from '../support/interactive.js';
+import { discoverRp, type RpClient } from '../support/rp.js';
+import { describeOnEachBackend } from '../support/suite.js';
+
+const PASSWORD = 'correct horse battery staple';
+const WATCHED = 'urn:tessera:acr:eeg-watched';
+const SILENCE_SECONDS = 4;
+
+const configFile = join(mkdtempSync(join(tmpdir(), 'tessera-continuous-')), 'tessera.json');
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    flows: {
+      password: [{ step: 'password' }],
+      watched: { requirements: [{ step: 'password' }, { step: 'neural', continuous: { silenceSeconds: SILENCE_SECONDS } }], enrollAtLogin: true },
+    },
+    defaultFlow: 'password',
+    acr: { 'urn:tessera:acr:password': 'password', [WATCHED]: 'watched' },
+  }),
+);
+
+// Subject 21 is the user; subject 22 someone else wearing the headset.
+const aRest = eegFile(21, 1);
+const aTask = eegFile(21, 2);
+const asRecording = (edf: Uint8Array): Recording => decodeRecording(Buffer.from(edf));
+const a = { rest: asRecording(aRest), task: asRecording(aTask) };
+const b = asRecording(eegFile(22, 1));
+
+// The RP's back-channel logout endpoint.
+const logoutTokens: string[] = [];
+let rpServer: Server;
+let backchannelUri: string;
+before(async () => {
+  rpServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
+  backchannelUri = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}/backchannel`;
+});
+after(() => new Promise<void>((r) => rpServer.close(() => r())));
+
+let rp: RpClient;
+const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
+
+describeOnEachBackend(
+  'continuous authentication: EEG stream after sign-in',
+  (ctx) => {
+    const issuer = () => ctx().server.issuer;
+    const audit = async (type: string) => {
+      await ctx().server.services.audit.flush();
+      return (await ctx().server.services.audit.query({ type, limit: 20 })).map((e) => e.details as Record<string, unknown>);
+    };
+
+    /** Password, then the probe from the "headset" (capture code): tokens, and the continuation the device got. */
+    async function signIn(probe: Uint8Array, opts: { enroll?: Uint8Array } = {}) {
+      const browser = new Browser(issuer());
+      const { verifier, page: login } = await authorize(rp, browser, { acr_values: WATCHED, scope: 'openid offline_access', prompt: 'consent' });
+      let page = await browser.submit(login, '/step/password', { username: 'ada', password: PASSWORD });
+      if (opts.enroll) {
+        assert.match(page.html, /Set up brain-signal sign-in/);
+        page = await browser.upload(page, '/enroll/neural', [{ field: 'recording', data: opts.enroll, name: 'rest.edf', type: 'application/octet-stream' }]);
+      }
+      assert.match(page.html, /Brain-signal check/, 'a monitored step is verified, even right after its set-up');
+      const sent = await fetch(`${issuer()}/capture/${codeOn(page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probe });
+      assert.equal(sent.status, 202);
+      const delivered = (await sent.json()) as { continuation?: string; token_endpoint?: string };
+      assert.match(delivered.continuation ?? '', /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(delivered.token_endpoint, '/continuous/token');
+      // Until the sign-in is done, the continuation is pending.
+      const early = await fetch(`${issuer()}/continuous/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ continuation: delivered.continuation! }) });
+      assert.equal(early.status, 400);
+      assert.equal(((await early.json()) as { error: string }).error, 'authorization_pending');
+      let done = await browser.submit(page, '/step/neural');
+      if (!done.leftTo) done = await browser.submit(done, '/consent');
+      const tokens = await tokensFrom(rp, done, verifier);
+      return { tokens, continuation: delivered.continuation! };
+    }
+
+    const introspect = (token: string) => oidc.tokenIntrospection(rp.config, token);
+    async function openStream(continuation: string, recording: Recording) {
+      const { token, streamUrl } = await exchangeContinuation(issuer(), continuation, 10_000);
+      assert.match(streamUrl, /^ws:\/\/127\.0\.0\.1:\d+\/continuous\/sessions\/[A-Za-z0-9_-]+\/stream$/);
+      const stream = await DeviceStream.connect(streamUrl, token);
+      stream.hello(recording);
+      return { stream, streamUrl, token };
+    }
+
+    let first: Awaited<ReturnType<typeof signIn>>;
+
+    test('subject A streaming keeps the session; RPs read the running confidence through introspection and userinfo', async () => {
+      first = await signIn(cutEdf(aTask, 0, 10), { enroll: cutEdf(aRest, 0, 60) });
+      assert.deepEqual(first.tokens.claims()!.amr, ['pwd', 'eeg']);
+      const [monitored] = await audit('session.monitored');
+      assert.equal(monitored!.step, 'neural');
+      assert.equal(monitored!.silenceSeconds, SILENCE_SECONDS);
+
+      const { stream } = await openStream(first.continuation, a.rest);
+      const confidences: number[] = [];
+      const closed = await streamSeconds(stream, a.rest, 70, 130, { onAnswer: (answer) => confidences.push(answer.confidence) });
+      assert.equal(closed, undefined, `A's stream was closed: ${JSON.stringify(closed)}`);
+      assert.equal(confidences.length, 60);
+
+      const info = await introspect(first.tokens.access_token);
+      assert.equal(info.active, true);
+      const claim = info.tessera_continuous as { state: string; confidence: number; floor: number; windows: number; updated_at: number };
+      assert.equal(claim.state, 'streaming');
+      assert.ok(claim.windows >= 50, `${claim.windows} windows`);
+      assert.ok(claim.confidence > claim.floor, `confidence ${claim.confidence} above floor ${claim.floor}`);
+      const userinfo = await oidc.fetchUserInfo(rp.config, first.tokens.access_token, first.tokens.claims()!.sub);
+      assert.equal((userinfo.tessera_continuous as { state: string }).state, 'streaming');
+
+      // Then someone else wears the headset: the session ends within 10 s of their signal.
+      logoutTokens.length = 0;
+      let bSeconds = 0;
+      const ended = (await streamSeconds(stream, b, 70, 100, { onAnswer: () => bSeconds++ })) as Closed;
+      assert.equal(ended?.code, CLOSE_CODES.low_confidence, JSON.stringify(ended));
+      assert.ok(bSeconds + 1 <= 10, `ended after ${bSeconds + 1} s of B's signal`);
+
+      const [end] = await audit('session.ended');
+      assert.equal(end!.reason, 'low_confidence');
+      assert.ok(Number(end!.confidence) < Number(end!.floor));
+      assert.equal((await introspect(first.tokens.access_token)).active, false, 'the access token went with the grant');
+      await assert.rejects(oidc.refreshTokenGrant(rp.config, first.tokens.refresh_token!), (err: oidc.ResponseBodyError) => err.error === 'invalid_grant');
+      // The back-channel logout token is valid for this RP and names the session.
+      for (let i = 0; i < 50 && logoutTokens.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(logoutTokens.length, 1);
+      const { payload } = await jose.jwtVerify(logoutTokens[0]!, jose.createRemoteJWKSet(new URL(`${issuer()}/jwks`)), { issuer: issuer(), audience: rp.config.clientMetadata().client_id, typ: 'logout+jwt' });
+      assert.equal(payload.sub, first.tokens.claims()!.sub);
+      assert.equal(payload.sid, first.tokens.claims()!.sid);
+      assert.ok((payload.events as Record<string, unknown>)['http://schemas.openid.net/event/backchannel-logout']);
+      // The device's continuation died with the session.
+      await assert.rejects(exchangeContinuation(issuer(), first.continuation, 1000), /invalid_grant/);
+    });
+
+    test('subject A over five minutes of signal is never ended', async () => {
+      const { tokens, continuation } = await signIn(cutEdf(aTask, 20, 10));
+      const { stream } = await openStream(continuation, a.rest);
+      let seconds = 0;
+      // The rest after the enrolment minute, then the task run, twice over: 328 s of A.
+      for (let round = 0; round < 2; round++) {
+        for (const [recording, from, to] of [[a.rest, 70, 182], [a.task, 0, 52]] as const) {
+          const closed = await streamSeconds(stream, recording, from, to, { onAnswer: () => seconds++ });
+          assert.equal(closed, undefined, `closed after ${seconds} s: ${JSON.stringify(closed)}`);
+        }
+      }
+      assert.ok(seconds >= 300, `${seconds} s streamed`);
+      assert.equal((await introspect(tokens.access_token)).active, true);
+      stream.close();
+    });
+
+    test('bad input closes the stream with its code and ends no session; silence does end it', async () => {
+      const { tokens, continuation } = await signIn(cutEdf(aTask, 40, 10));
+      const closeOf = async (stream: DeviceStream) => {
+        const answer = await stream.next();
+        return 'code' in answer ? answer.code : undefined;
+      };
+      // Each kind of bad input on a stream of its own (a stream token opens one stream).
+      const cases: [string, (stream: DeviceStream) => void, number][] = [
+        ['garbage frame', (s) => { s.hello(a.rest); s.sendRaw(new Uint8Array([1, 2, 3])); }, CLOSE_CODES.malformed],
+        ['text after hello', (s) => { s.hello(a.rest); s.sendRaw('hello again'); }, CLOSE_CODES.unexpected_frame],
+        ['wrong rate', (s) => s.sendRaw(JSON.stringify({ type: 'hello', sampleRate: 333.5, channels: a.rest.channels.map((c) => c.label) })), CLOSE_CODES.sample_rate],
+        ['montage not covered', (s) => s.sendRaw(JSON.stringify({ type: 'hello', sampleRate: 500, channels: ['EEG Fp1', 'EEG Fp2'] })), CLOSE_CODES.montage_not_covered],
+        ['wrong channel count', (s) => { s.hello(a.rest); s.sendRaw(encodeFrame(0, [new Float32Array(7)])); }, CLOSE_CODES.channel_count],
+        ['gap', (s) => { s.hello(a.rest); s.sendRaw(encodeFrame(3, a.rest.channels.map((c) => c.samples.subarray(0, 500)))); }, CLOSE_CODES.sequence_gap],
+      ];
+      for (const [name, misbehave, code] of cases) {
+        const { token, streamUrl } = await exchangeContinuation(issuer(), continuation, 5000);
+        const stream = await DeviceStream.connect(streamUrl, token);
+        misbehave(stream);
+        assert.equal(await closeOf(stream), code, name);
+      }
+      // An unknown token, and a real one presented at another session's stream.
+      const { token, streamUrl } = await exchangeContinuation(issuer(), continuation, 5000);
+      assert.equal(await closeOf(await DeviceStream.connect(streamUrl, 'x'.repeat(43))), CLOSE_CODES.unauthorised);
+      const otherSession = streamUrl.replace(/sessions\/[^/]+\//, 'sessions/someone-else/');
+      assert.equal(await closeOf(await DeviceStream.connect(otherSession, token)), CLOSE_CODES.wrong_session);
+      assert.equal((await introspect(tokens.access_token)).active, true, 'no bad input ended the session');
+
+      // Nothing for longer than the flow's silence: the session ends on its own (as the previous test's did once its stream closed).
+      await new Promise((r) => setTimeout(r, (SILENCE_SECONDS + 1.5) * 1000));
+      const sid = tokens.claims()!.sid;
+      const end = (await audit('session.ended')).find((e) => e.reason === 'silent' && e.session !== undefined && e.windows === 0);
+      assert.ok(end, 'audited as silent');
+      assert.equal((await introspect(tokens.access_token)).active, false);
+      const sids = () => logoutTokens.map((t) => jose.decodeJwt(t).sid);
+      for (let i = 0; i < 50 && !sids().includes(sid); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(sids().includes(sid), 'the RP was told by back-channel logout');
+    });
+  },
+  {
+    env: { TESSERA_CONFIG: configFile, TESSERA_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' },
+    async setup({ server }) {
+      await server.services.accounts.create({ username: 'ada', password: PASSWORD });
+      const c = await server.services.clients.create({ name: 'Watched app', redirectUris: ['http://127.0.0.1:9/callback'], backchannelLogoutUri: backchannelUri, firstParty: true });
+      rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
+    },
+  },
+);
