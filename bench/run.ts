@@ -1,6 +1,7 @@
 // `npm run bench`: starts the built server on PostgreSQL + Redis (cluster workers on every
 // core), then measures client-credentials throughput with wrk and full password logins with
-// a separate load process; then the face step (bench/face.ts). Prints one JSON document.
+// a separate load process; then the neural step (bench/neural-verify.ts), continuous EEG
+// verification (bench/continuous.ts) and the face step (bench/face.ts). Prints one JSON document.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,6 +156,13 @@ const neuralVerification = await promisify(execFile)(process.execPath, ['--impor
   (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
 );
 
+// Continuous EEG verification: N simulated 1 Hz headsets in one process (needs the shared eegmat data).
+log('continuous EEG verification (bench/continuous.ts)');
+const continuousVerification = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/continuous.ts'], { cwd: PROJECT_ROOT, maxBuffer: 1 << 20 }).then(
+  ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>,
+  (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
+);
+
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await admin.raw(`drop database if exists ${dbName} with (force)`);
@@ -169,6 +177,7 @@ const out = {
   passwordLogin: { argon2idVerifyMs: argon2Ms, runs: passwordLogin },
   passwordTotpLogin: { runs: passwordTotpLogin },
   neuralVerification,
+  continuousVerification,
   rssMb: { idle: idleRss, underLoad: loadedRss },
   face,
 };

@@ -15,7 +15,7 @@ import { seededRandom } from '../seeded-random.js';
 import { listSubjects, repoPath } from '../neural/dataset.js';
 import { subjectFeatures, type SubjectFeatures } from '../neural/features-cache.js';
 import { embeddingsFor } from '../neural/offline-eval.js';
-import { projectionFitter, type ProjectionOptions } from '../neural/projection.js';
+import { projectionFitter, type Projection, type ProjectionOptions } from '../neural/projection.js';
 import { trials, type SubjectEmbeddings, type Trials } from '../neural/protocol.js';
 import { recipes, shuffledFolds, signalConfig, trainingWindows } from '../neural/recipe.js';
 
@@ -42,7 +42,15 @@ async function shippedModel(featureCount: number): Promise<ModelDescription> {
   return model;
 }
 
-export async function outOfFoldEmbeddings(dataDir: string, folds: number, seed: number, progress: (line: string) => void): Promise<OutOfFold> {
+/** One fold's people (features) and the projection fitted, with v2's settings, on the other folds only. */
+export interface FoldProjection {
+  readonly index: number;
+  readonly test: readonly SubjectFeatures[];
+  readonly projection: Projection;
+}
+
+/** The people dealt into `folds` subject-disjoint folds (seeded), each with its held-out projection. */
+export async function outOfFoldProjections(dataDir: string, folds: number, seed: number, progress: (line: string) => void): Promise<{ folds: FoldProjection[]; model: ModelDescription }> {
   const signal = signalConfig(montageByName(EEG_MODEL.montage));
   const files = await listSubjects(dataDir);
   if (files.length < 2 * folds) throw new Error(`${dataDir} holds ${files.length} subjects; ${folds} folds need at least ${2 * folds}`);
@@ -53,12 +61,17 @@ export async function outOfFoldEmbeddings(dataDir: string, folds: number, seed: 
   }
   const model = await shippedModel(subjects[0]?.rest.byStart.values().next().value?.length ?? 0);
   const groups = shuffledFolds(subjects, folds, seededRandom(seed));
-  const heldOut = groups.map((test, index) => {
+  const fitted = groups.map((test, index) => {
     const projection = projectionFitter(...trainingWindows(subjects.filter((s) => !test.includes(s))))(EEG_MODEL.settings);
     progress(`EEG fold ${index + 1}/${folds}: ${test.map((s) => s.id).join(' ')}`);
-    return { index, people: embeddingsFor(test, projection) };
+    return { index, test, projection };
   });
-  return { folds: heldOut, model };
+  return { folds: fitted, model };
+}
+
+export async function outOfFoldEmbeddings(dataDir: string, folds: number, seed: number, progress: (line: string) => void): Promise<OutOfFold> {
+  const { folds: fitted, model } = await outOfFoldProjections(dataDir, folds, seed, progress);
+  return { folds: fitted.map(({ index, test, projection }) => ({ index, people: embeddingsFor(test, projection) })), model };
 }
 
 /** The protocol's trials inside one fold, both probe conditions (task and later rest) pooled. */

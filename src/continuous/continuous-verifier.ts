@@ -100,6 +100,7 @@ export class ContinuousVerifier {
 
   async close(): Promise<void> {
     await this.queue;
+    this.over ??= refusal('session_over', 'the stream was closed');
     await this.release();
   }
 

@@ -2,7 +2,7 @@
 // sample is resampled and filtered once, each Welch segment transformed once, and the quality
 // checks read statistics kept per second, so a window costs a small fraction of a batch probe.
 import type { NeuralRejection } from '../biometrics/neural/errors.js';
-import { coherenceGrid, featuresFromSpectra, spectrumGrid, type FeatureConfig, type SegmentGrid } from '../biometrics/neural/features.js';
+import { accumulateCross, accumulatePower, coherenceGrid, emptyCrossSpectra, featuresFromSums, spectrumGrid, type CrossSpectra, type FeatureConfig, type SegmentGrid } from '../biometrics/neural/features.js';
 import { analysisFilter, type SignalConfig } from '../biometrics/neural/preprocess.js';
 import {
   addMainsBlockPower,
@@ -107,29 +107,43 @@ interface Pending {
   readonly mains: Float64Array;
 }
 
-/** The Welch segments of one grid, the last `count` of them in a ring laid out as SegmentSpectra. */
+/**
+ * The Welch segments of one grid: the last `count` of them (one window's) in a ring laid out as
+ * SegmentSpectra, and their sums as the features need them, kept running: a segment is added once
+ * when transformed and taken away once when the window has moved past it. Every REBUILD_EVERY
+ * segments the sums are recomputed from the ring, so rounding cannot build up over a long session.
+ */
 class SegmentRing {
-  readonly spectra: SegmentSpectra;
+  private readonly ring: SegmentSpectra;
   /** Index of the next segment to transform. */
-  next = 0;
+  private next = 0;
   readonly hop: number;
+  readonly cross: CrossSpectra | null;
+  readonly power: Float64Array | null;
 
   constructor(
     readonly grid: SegmentGrid,
     windowSamples: number,
     channels: number,
+    sums: 'cross' | 'power',
   ) {
     this.hop = grid.segment / 2;
     const count = (windowSamples - grid.segment) / this.hop + 1;
     const bins = grid.lastBin - grid.firstBin + 1;
-    this.spectra = { bins, channels, segments: count, re: new Float64Array(count * channels * bins), im: new Float64Array(count * channels * bins) };
+    this.ring = { bins, channels, segments: count, re: new Float64Array(count * channels * bins), im: new Float64Array(count * channels * bins) };
+    this.cross = sums === 'cross' ? emptyCrossSpectra(channels, bins) : null;
+    this.power = sums === 'power' ? new Float64Array(channels * bins) : null;
   }
 
   /** Transforms every segment that ends at or before `end` (global analysis samples). */
   advance(filtered: readonly Float64Array[], base: number, end: number): void {
-    const { bins, channels, segments, re, im } = this.spectra;
+    const { bins, channels, segments, re, im } = this.ring;
     for (; this.next * this.hop + this.grid.segment <= end; this.next++) {
-      segmentSpectrum(filtered, this.next * this.hop - base, this.grid.segment, this.grid.firstBin, bins, re, im, (this.next % segments) * channels * bins);
+      const slot = this.next % segments;
+      if (this.next >= segments) this.accumulate(slot, -1);
+      segmentSpectrum(filtered, this.next * this.hop - base, this.grid.segment, this.grid.firstBin, bins, re, im, slot * channels * bins);
+      if (this.next % REBUILD_EVERY === REBUILD_EVERY - 1) this.rebuild();
+      else this.accumulate(slot, 1);
     }
   }
 
@@ -137,7 +151,20 @@ class SegmentRing {
   get oldestNeeded(): number {
     return this.next * this.hop;
   }
+
+  private accumulate(slot: number, sign: 1 | -1): void {
+    if (this.cross) accumulateCross(this.ring, slot, this.cross, sign);
+    if (this.power) accumulatePower(this.ring, slot, this.power, sign);
+  }
+
+  /** The sums afresh over the segments in the ring (all of them once a window has passed). */
+  private rebuild(): void {
+    for (const a of [this.cross?.auto, this.cross?.crossRe, this.cross?.crossIm, this.power]) a?.fill(0);
+    for (let slot = 0; slot < Math.min(this.next + 1, this.ring.segments); slot++) this.accumulate(slot, 1);
+  }
 }
+
+const REBUILD_EVERY = 1024;
 
 /**
  * The incremental analysis of one stream (on the montage, in microvolts, at its declared rate).
@@ -177,8 +204,8 @@ export class StreamAnalysis {
     this.rate = signal.analysisRate;
     const channels = labels.length;
     const windowSamples = timing.windowSeconds * this.rate;
-    this.coherence = new SegmentRing(coherenceGrid(this.rate, features), windowSamples, channels);
-    this.spectrum = features.spectrum === null ? null : new SegmentRing(spectrumGrid(this.rate, features.spectrum), windowSamples, channels);
+    this.coherence = new SegmentRing(coherenceGrid(this.rate, features), windowSamples, channels, 'cross');
+    this.spectrum = features.spectrum === null ? null : new SegmentRing(spectrumGrid(this.rate, features.spectrum), windowSamples, channels, 'power');
     for (const ring of [this.coherence, this.spectrum]) {
       if (ring === null) continue;
       // Windows start on whole seconds: every segment grid must fall on them.
@@ -282,7 +309,7 @@ export class StreamAnalysis {
         if (rejection !== null) return { endSeconds, rejection };
       }
     }
-    return { endSeconds, features: featuresFromSpectra(this.coherence.spectra, this.spectrum?.spectra ?? null, this.rate, this.features) };
+    return { endSeconds, features: featuresFromSums(this.coherence.cross!, this.spectrum?.power ?? null, this.rate, this.features) };
   }
 
   private appendFiltered(pieces: readonly Float64Array[]): void {

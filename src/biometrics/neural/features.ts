@@ -65,21 +65,89 @@ export function featureLength(channelCount: number, config: FeatureConfig): numb
 export function windowFeatureVector(window: readonly Float64Array[], sampleRate: number, config: FeatureConfig): Float32Array {
   const c = coherenceGrid(sampleRate, config);
   const s = config.spectrum === null ? null : spectrumGrid(sampleRate, config.spectrum);
-  return featuresFromSpectra(segmentSpectra(window, c.segment, c.firstBin, c.lastBin), s === null ? null : segmentSpectra(window, s.segment, s.firstBin, s.lastBin), sampleRate, config);
+  return featuresFromSums(summedCross(segmentSpectra(window, c.segment, c.firstBin, c.lastBin)), s === null ? null : summedPower(segmentSpectra(window, s.segment, s.firstBin, s.lastBin)), sampleRate, config);
 }
 
 /**
- * The feature vector from a window's Welch segments (coherence segments, spectrum segments when
- * the model has spectrum features): what windowFeatureVector computes once the segments are known,
- * shared with the streaming analysis, which computes each segment only once.
+ * Auto-spectra of every channel and cross-spectra of every channel pair (i < j), summed over a
+ * window's Welch segments: what coherence is computed from. A stream keeps them as running sums,
+ * adding each segment once as it arrives and taking it away once as it leaves the window.
  */
-export function featuresFromSpectra(coherence: SegmentSpectra, spectrum: SegmentSpectra | null, sampleRate: number, config: FeatureConfig): Float32Array {
+export interface CrossSpectra {
+  readonly channels: number;
+  readonly bins: number;
+  /** auto[c * bins + b] */
+  readonly auto: Float64Array;
+  /** cross[pair * bins + b], pairs in (0,1), (0,2), …, (1,2), … order */
+  readonly crossRe: Float64Array;
+  readonly crossIm: Float64Array;
+}
+
+export function emptyCrossSpectra(channels: number, bins: number): CrossSpectra {
+  const pairs = (channels * (channels - 1)) / 2;
+  return { channels, bins, auto: new Float64Array(channels * bins), crossRe: new Float64Array(pairs * bins), crossIm: new Float64Array(pairs * bins) };
+}
+
+/** Adds (sign 1) or takes away (sign −1) segment `segment` of `spectra`. */
+export function accumulateCross(spectra: SegmentSpectra, segment: number, into: CrossSpectra, sign: 1 | -1): void {
+  const { bins, channels, re, im } = spectra;
+  const { auto, crossRe, crossIm } = into;
+  for (let c = 0; c < channels; c++) {
+    const base = (segment * channels + c) * bins;
+    for (let b = 0; b < bins; b++) auto[c * bins + b] = (auto[c * bins + b] as number) + sign * ((re[base + b] as number) ** 2 + (im[base + b] as number) ** 2);
+  }
+  let pair = 0;
+  for (let i = 0; i < channels; i++) {
+    const bi = (segment * channels + i) * bins;
+    for (let j = i + 1; j < channels; j++, pair++) {
+      const bj = (segment * channels + j) * bins;
+      const o = pair * bins;
+      for (let b = 0; b < bins; b++) {
+        const ar = re[bi + b] as number;
+        const ai = im[bi + b] as number;
+        const br = re[bj + b] as number;
+        const bim = im[bj + b] as number;
+        // X_i · conj(X_j)
+        crossRe[o + b] = (crossRe[o + b] as number) + sign * (ar * br + ai * bim);
+        crossIm[o + b] = (crossIm[o + b] as number) + sign * (ai * br - ar * bim);
+      }
+    }
+  }
+}
+
+/** Adds (sign 1) or takes away (sign −1) segment `segment`'s power per channel and bin. */
+export function accumulatePower(spectra: SegmentSpectra, segment: number, into: Float64Array, sign: 1 | -1): void {
+  const { bins, channels, re, im } = spectra;
+  for (let c = 0; c < channels; c++) {
+    const base = (segment * channels + c) * bins;
+    for (let b = 0; b < bins; b++) into[c * bins + b] = (into[c * bins + b] as number) + sign * ((re[base + b] as number) ** 2 + (im[base + b] as number) ** 2);
+  }
+}
+
+function summedCross(spectra: SegmentSpectra): CrossSpectra {
+  const sums = emptyCrossSpectra(spectra.channels, spectra.bins);
+  for (let s = 0; s < spectra.segments; s++) accumulateCross(spectra, s, sums, 1);
+  return sums;
+}
+
+function summedPower(spectra: SegmentSpectra): Float64Array {
+  const power = new Float64Array(spectra.channels * spectra.bins);
+  for (let s = 0; s < spectra.segments; s++) accumulatePower(spectra, s, power, 1);
+  return power;
+}
+
+/**
+ * The feature vector from a window's summed spectra (coherence, and spectrum power when the model
+ * has spectrum features): shared by uploads and streams.
+ */
+export function featuresFromSums(cross: CrossSpectra, power: Float64Array | null, sampleRate: number, config: FeatureConfig): Float32Array {
   const grid = coherenceGrid(sampleRate, config);
-  const features = coherenceFromSpectra(coherence, grid.firstBin, grid.binHz, config.bands);
-  if (spectrum === null) return features;
-  const out = new Float32Array(features.length + spectrum.channels * spectrum.bins);
+  const features = coherenceFromCross(cross, grid.firstBin, grid.binHz, config.bands);
+  if (power === null) return features;
+  const spectrum = spectrumFromPower(power, cross.channels);
+  const out = new Float32Array(features.length + spectrum.length);
   out.set(features);
-  out.set(spectrumFromSpectra(spectrum), features.length);
+  out.set(spectrum, features.length);
   return out;
 }
 
@@ -90,23 +158,18 @@ export function featuresFromSpectra(coherence: SegmentSpectra, spectrum: Segment
  */
 export function spectrumFeatures(window: readonly Float64Array[], sampleRate: number, config: SpectrumConfig): Float32Array {
   const { segment, firstBin, lastBin } = spectrumGrid(sampleRate, config);
-  return spectrumFromSpectra(segmentSpectra(window, segment, firstBin, lastBin));
+  return spectrumFromPower(summedPower(segmentSpectra(window, segment, firstBin, lastBin)), window.length);
 }
 
-function spectrumFromSpectra(spectra: SegmentSpectra): Float32Array {
-  const { bins, channels, segments, re, im } = spectra;
-  const out = new Float32Array(channels * bins);
+function spectrumFromPower(summed: Float64Array, channels: number): Float32Array {
+  const bins = summed.length / channels;
+  const out = new Float32Array(summed.length);
   const power = new Float64Array(bins);
   for (let c = 0; c < channels; c++) {
-    power.fill(0);
-    for (let s = 0; s < segments; s++) {
-      const base = (s * channels + c) * bins;
-      for (let b = 0; b < bins; b++) power[b] = (power[b] as number) + (re[base + b] as number) ** 2 + (im[base + b] as number) ** 2;
-    }
     let mean = 0;
     for (let b = 0; b < bins; b++) {
-      // The floor keeps a silent bin finite; flat channels are rejected long before this.
-      power[b] = Math.log((power[b] as number) + 1e-12);
+      // The floor keeps a silent bin finite (and a running sum's rounding non-negative); flat channels are rejected long before this.
+      power[b] = Math.log(Math.max(summed[c * bins + b] as number, 0) + 1e-12);
       mean += power[b] as number;
     }
     mean /= bins;
@@ -122,43 +185,17 @@ function spectrumFromSpectra(spectra: SegmentSpectra): Float32Array {
  */
 export function coherenceFeatures(window: readonly Float64Array[], sampleRate: number, config: Pick<FeatureConfig, 'segmentSeconds' | 'bands'>): Float32Array {
   const { segment, firstBin, lastBin, binHz } = coherenceGrid(sampleRate, config);
-  return coherenceFromSpectra(segmentSpectra(window, segment, firstBin, lastBin), firstBin, binHz, config.bands);
+  return coherenceFromCross(summedCross(segmentSpectra(window, segment, firstBin, lastBin)), firstBin, binHz, config.bands);
 }
 
-function coherenceFromSpectra(spectra: SegmentSpectra, firstBin: number, binHz: number, bands: readonly Band[]): Float32Array {
-  const { bins, channels, segments, re, im } = spectra;
-
-  // Auto-spectra per channel and bin, averaged over segments.
-  const auto = new Float64Array(channels * bins);
-  for (let s = 0; s < segments; s++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (s * channels + c) * bins;
-      for (let b = 0; b < bins; b++) auto[c * bins + b] = (auto[c * bins + b] as number) + (re[base + b] as number) ** 2 + (im[base + b] as number) ** 2;
-    }
-  }
-
+function coherenceFromCross(cross: CrossSpectra, firstBin: number, binHz: number, bands: readonly Band[]): Float32Array {
+  const { channels, bins, auto, crossRe, crossIm } = cross;
   const pairs = (channels * (channels - 1)) / 2;
   const out = new Float32Array(pairs * bands.length);
-  const crossRe = new Float64Array(bins);
-  const crossIm = new Float64Array(bins);
   let pair = 0;
   for (let i = 0; i < channels; i++) {
     for (let j = i + 1; j < channels; j++, pair++) {
-      crossRe.fill(0);
-      crossIm.fill(0);
-      for (let s = 0; s < segments; s++) {
-        const bi = (s * channels + i) * bins;
-        const bj = (s * channels + j) * bins;
-        for (let b = 0; b < bins; b++) {
-          const ar = re[bi + b] as number;
-          const ai = im[bi + b] as number;
-          const br = re[bj + b] as number;
-          const bim = im[bj + b] as number;
-          // X_i · conj(X_j)
-          crossRe[b] = (crossRe[b] as number) + ar * br + ai * bim;
-          crossIm[b] = (crossIm[b] as number) + ai * br - ar * bim;
-        }
-      }
+      const o = pair * bins;
       bands.forEach((band, k) => {
         let sum = 0;
         let count = 0;
@@ -166,7 +203,7 @@ function coherenceFromSpectra(spectra: SegmentSpectra, firstBin: number, binHz: 
           const f = (firstBin + b) * binHz;
           if (f < band.lowHz || f >= band.highHz) continue;
           const denominator = (auto[i * bins + b] as number) * (auto[j * bins + b] as number);
-          sum += denominator > 0 ? ((crossRe[b] as number) ** 2 + (crossIm[b] as number) ** 2) / denominator : 0;
+          sum += denominator > 0 ? ((crossRe[o + b] as number) ** 2 + (crossIm[o + b] as number) ** 2) / denominator : 0;
           count++;
         }
         const msc = count > 0 ? sum / count : 0;
