@@ -57,10 +57,19 @@ export class StreamServer {
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        this.serve(ws, req, match[1]!).catch((err: Error) => {
-          this.deps.log.error({ err }, 'continuous stream failed');
-          ws.close(1011, 'internal error');
-        });
+        // Messages may arrive while the token is checked: held until the stream is set up (or dropped with the socket).
+        const early: { data: RawData; isBinary: boolean }[] = [];
+        const hold = (data: RawData, isBinary: boolean) => early.push({ data, isBinary });
+        ws.on('message', hold);
+        this.serve(ws, req, match[1]!)
+          .then((stream) => {
+            ws.off('message', hold);
+            stream?.start(early);
+          })
+          .catch((err: Error) => {
+            this.deps.log.error({ err }, 'continuous stream failed');
+            ws.close(1011, 'internal error');
+          });
       });
     });
   }
@@ -72,9 +81,10 @@ export class StreamServer {
     this.wss.close();
   }
 
-  private async serve(ws: WebSocket, req: IncomingMessage, sessionUid: string): Promise<void> {
+  /** The stream for an authorised socket; undefined when it was refused (and closed with the reason). */
+  private async serve(ws: WebSocket, req: IncomingMessage, sessionUid: string): Promise<SessionStream | undefined> {
     const ip = req.socket.remoteAddress ?? '';
-    const shut = (why: Refusal) => ws.close(why.code, why.reason);
+    const shut = (why: Refusal) => void ws.close(why.code, why.reason);
     const wait = await this.deps.misses.retryAfter(ip);
     if (wait) return shut(refusal('too_many_streams', `too many bad stream tokens from this address; retry in ${wait} s`));
     const bearer = /^Bearer ([A-Za-z0-9_-]{20,128})$/.exec(req.headers.authorization ?? '')?.[1];
@@ -93,7 +103,7 @@ export class StreamServer {
     ws.once('close', () => {
       if (this.open.get(sessionUid) === ws) this.open.delete(sessionUid);
     });
-    new SessionStream(ws, session, this.deps).start();
+    return new SessionStream(ws, session, this.deps);
   }
 }
 
@@ -112,15 +122,18 @@ class SessionStream {
     private readonly deps: StreamServerDeps,
   ) {}
 
-  start(): void {
+  /** Starts with the messages that arrived while the token was checked. */
+  start(early: readonly { data: RawData; isBinary: boolean }[]): void {
     this.armSilence(HELLO_SECONDS);
-    this.ws.on('message', (data: RawData, isBinary: boolean) => {
+    const receive = (data: RawData, isBinary: boolean) => {
       const message = isBinary ? toBytes(data) : toBytes(data).toString('utf8');
       this.queue = this.queue.then(() => this.handle(message)).catch((err: Error) => {
         this.deps.log.error({ err, session: this.session.sessionUid }, 'continuous stream message failed');
         this.shut(refusal('session_over', 'internal error'), 1011);
       });
-    });
+    };
+    for (const { data, isBinary } of early) receive(data, isBinary);
+    this.ws.on('message', receive);
     this.ws.on('close', () => {
       this.closed = true;
       clearTimeout(this.silence);

@@ -112,7 +112,7 @@ describeOnEachBackend(
 
     let first: Awaited<ReturnType<typeof signIn>>;
 
-    test('subject A streaming keeps the session; RPs read the running confidence through introspection and userinfo', async () => {
+    test('subject A streaming keeps the session; RPs read the running confidence through introspection and userinfo', async (t) => {
       first = await signIn(cutEdf(aTask, 0, 10), { enroll: cutEdf(aRest, 0, 60) });
       assert.deepEqual(first.tokens.claims()!.amr, ['pwd', 'eeg']);
       const [monitored] = await audit('session.monitored');
@@ -140,6 +140,7 @@ describeOnEachBackend(
       const ended = (await streamSeconds(stream, b, 70, 100, { onAnswer: () => bSeconds++ })) as Closed;
       assert.equal(ended?.code, CLOSE_CODES.low_confidence, JSON.stringify(ended));
       assert.ok(bSeconds + 1 <= 10, `ended after ${bSeconds + 1} s of B's signal`);
+      t.diagnostic(`ended after ${bSeconds + 1} s of B's signal`);
 
       const [end] = await audit('session.ended');
       assert.equal(end!.reason, 'low_confidence');
