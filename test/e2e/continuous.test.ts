@@ -20,6 +20,7 @@ import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
 import { authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
+import { runCli } from '../support/spawn.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -172,6 +173,32 @@ describeOnEachBackend(
       assert.ok(seconds >= 300, `${seconds} s streamed`);
       assert.equal((await introspect(tokens.access_token)).active, true);
       stream.close();
+    });
+
+    test('the reference device client (`tessera neural send --stream`) keeps the session verified', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-stream-cli-'));
+      const probe = join(dir, 'probe.edf');
+      const streamed = join(dir, 'stream.edf');
+      writeFileSync(probe, cutEdf(aTask, 50, 10));
+      writeFileSync(streamed, cutEdf(aRest, 100, 30));
+      const browser = new Browser(issuer());
+      const { verifier, page: login } = await authorize(rp, browser, { acr_values: WATCHED });
+      const page = await browser.submit(login, '/step/password', { username: 'ada', password: PASSWORD });
+      const cli = runCli(['neural', 'send', '--code', codeOn(page)!, '--file', probe, '--stream', streamed, '--fast', '--json', '--issuer', issuer()], {});
+      const statusUrl = /data-status-url="([^"]+)"/.exec(page.html)![1]!;
+      for (let i = 0; i < 100 && JSON.parse((await browser.request(statusUrl, { headers: { accept: 'application/json' } })).html).status !== 'received'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const tokens = await tokensFrom(rp, await browser.submit(page, '/step/neural'), verifier);
+      const { code, stdout, stderr } = await cli;
+      assert.equal(code, 0, stderr);
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; status?: string; windows?: number });
+      assert.equal(lines[0]!.status, 'received');
+      assert.equal(lines.filter((l) => l.type === 'confidence').length, 30);
+      assert.equal(lines.at(-1)!.status, 'streamed');
+      const info = await introspect(tokens.access_token);
+      assert.equal(info.active, true);
+      assert.ok((info.tessera_continuous as { windows: number }).windows >= 20);
     });
 
     test('bad input closes the stream with its code and ends no session; silence does end it', async () => {
