@@ -116,7 +116,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
       },
       {
         prefixes: [ACCOUNT_PREFIX],
-        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage }),
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage, continuousClaim: (uid) => monitoring.monitor.claim(uid) }),
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],

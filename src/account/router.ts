@@ -18,6 +18,7 @@ import { ConsoleCookies } from './console-session.js';
 import { factorRoutes } from './factors.js';
 import { passwordRoutes } from './password.js';
 import { profileRoutes } from './profile.js';
+import type { ContinuousClaim } from '../continuous/session-monitor.js';
 import { sessionRoutes } from './sessions.js';
 import { ConsoleSignIn } from './sign-in.js';
 
@@ -37,6 +38,8 @@ export interface AccountConsoleDeps {
   cookieBox: SealedBox;
   // One-time codes for setting up steps whose input comes from another device.
   capturePage: CapturePage;
+  // The live state of a session a headset's stream keeps verified (continuous authentication).
+  continuousClaim(sessionUid: string): Promise<ContinuousClaim | undefined>;
 }
 
 /** The account console at /account: people manage their own profile, factors and sessions. */
@@ -70,7 +73,7 @@ export function accountRouter(deps: AccountConsoleDeps): Router {
   profileRoutes(router, kit, accounts);
   passwordRoutes(router, kit, { accounts, throttle, storage });
   factorRoutes(router, kit, steps, storage, deps.capturePage);
-  sessionRoutes(router, kit, { host, storage, cookies, steps });
+  sessionRoutes(router, kit, { host, storage, cookies, steps, continuousClaim: deps.continuousClaim });
   activityRoutes(router, kit, audit);
   return router;
 }

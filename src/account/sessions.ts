@@ -6,6 +6,7 @@ import type { StepRegistry } from '../steps/registry.js';
 import { ACCOUNT_CLIENT_ID } from './account-client.js';
 import type { AccountConsole } from './console.js';
 import type { ConsoleCookies } from './console-session.js';
+import type { ContinuousClaim } from '../continuous/session-monitor.js';
 
 const PAGE = '/account/sessions';
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -17,8 +18,12 @@ const when = (epochSeconds: number | undefined) =>
  * The account's provider sessions (signed-in browsers) and the applications it has granted
  * access, each revocable. Sessions are named by their uid, never by their id (the cookie value).
  */
-export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host: ProviderHost; storage: Storage; cookies: ConsoleCookies; steps: StepRegistry }): void {
-  const { host, storage, cookies, steps } = deps;
+export function sessionRoutes(
+  router: Router,
+  kit: AccountConsole,
+  deps: { host: ProviderHost; storage: Storage; cookies: ConsoleCookies; steps: StepRegistry; continuousClaim(sessionUid: string): Promise<ContinuousClaim | undefined> },
+): void {
+  const { host, storage, cookies, steps, continuousClaim } = deps;
 
   async function clientName(clientId: string) {
     if (clientId === ACCOUNT_CLIENT_ID) return 'Account console';
@@ -41,6 +46,7 @@ export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host:
           expires: when(s.exp),
           methods: steps.methodNames((s.amr as string[] | undefined) ?? []) || 'unknown',
           apps: (await Promise.all(Object.keys(s.authorizations ?? {}).map(clientName))).join(', ') || 'none',
+          continuous: typeof s.uid === 'string' ? await continuousClaim(s.uid) : undefined,
         })),
     );
     // One entry per application, however many sessions granted it.
@@ -57,6 +63,14 @@ export function sessionRoutes(router: Router, kit: AccountConsole, deps: { host:
       [...byClient].map(async ([clientId, e]) => ({ clientId, name: await clientName(clientId), scopes: [...e.scopes].join(' '), since: when(e.since) })),
     );
     kit.render(ctx, 'account-sessions', { title: 'Sessions and applications', sessions, clients });
+  });
+
+  // The sessions page asks this every few seconds for each session a headset keeps verified.
+  router.get('/sessions/:uid/continuous', kit.signedIn, async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const own = (await sessionsOf(ctx)).some((s) => s.uid === ctx.params.uid);
+    const claim = own ? await continuousClaim(String(ctx.params.uid)) : undefined;
+    ctx.body = claim ?? { state: 'ended' };
   });
 
   router.post('/sessions/:uid/revoke', kit.signedIn, async (ctx) => {

@@ -135,6 +135,18 @@ describeOnEachBackend(
       const userinfo = await oidc.fetchUserInfo(rp.config, first.tokens.access_token, first.tokens.claims()!.sub);
       assert.equal((userinfo.tessera_continuous as { state: string }).state, 'streaming');
 
+      // The account console lists the session with its live confidence.
+      const console = new Browser(issuer());
+      const consoleLogin = await console.request('/account');
+      await console.submit(consoleLogin, '/step/password', { username: 'ada', password: PASSWORD });
+      const sessions = await console.request('/account/sessions');
+      assert.match(sessions.html, /Kept signed in by your headset: confidence <strong data-field="confidence">-?[\d.]+<\/strong>/);
+      assert.match(sessions.html, /<script src="\/static\/continuous-status.js" defer><\/script>/);
+      const liveUrl = /data-continuous-url="([^"]+)"/.exec(sessions.html)![1]!;
+      const live = JSON.parse((await console.request(liveUrl, { headers: { accept: 'application/json' } })).html) as { state: string; windows: number };
+      assert.equal(live.state, 'streaming');
+      assert.equal(live.windows, claim.windows);
+
       // Then someone else wears the headset: the session ends within 10 s of their signal.
       logoutTokens.length = 0;
       let bSeconds = 0;
@@ -155,8 +167,9 @@ describeOnEachBackend(
       assert.equal(payload.sub, first.tokens.claims()!.sub);
       assert.equal(payload.sid, first.tokens.claims()!.sid);
       assert.ok((payload.events as Record<string, unknown>)['http://schemas.openid.net/event/backchannel-logout']);
-      // The device's continuation died with the session.
+      // The device's continuation died with the session, and the console says it has ended.
       await assert.rejects(exchangeContinuation(issuer(), first.continuation, 1000), /invalid_grant/);
+      assert.deepEqual(JSON.parse((await console.request(liveUrl, { headers: { accept: 'application/json' } })).html), { state: 'ended' });
     });
 
     test('subject A over five minutes of signal is never ended', async () => {
