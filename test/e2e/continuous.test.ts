@@ -20,7 +20,8 @@ import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
 import { authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
-import { runCli } from '../support/spawn.js';
+import { freePort } from '../support/server.js';
+import { runCli, spawnServer, stopProcess } from '../support/spawn.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -251,6 +252,43 @@ describeOnEachBackend(
       const sids = () => logoutTokens.map((t) => jose.decodeJwt(t).sid);
       for (let i = 0; i < 50 && !sids().includes(sid); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(sids().includes(sid), 'the RP was told by back-channel logout');
+    });
+
+    test('two processes on PostgreSQL + Redis share the session: a stream may land on either, and either ends it', async (t) => {
+      const { server, backend } = ctx();
+      if (!backend.env.DATABASE_URL) return t.skip('one process on the embedded default');
+      const port = await freePort();
+      const other = await spawnServer({ ...server.env, LOG_LEVEL: 'warn' }, port);
+      try {
+        const { tokens, continuation } = await signIn(cutEdf(aTask, 30, 10));
+        // Behind a load balancer both answer for the same issuer; here the second is reached by its port.
+        const onOther = (url: string) => url.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
+        const viaOther = await exchangeContinuation(onOther(issuer()), continuation, 5000);
+        const first = await DeviceStream.connect(onOther(viaOther.streamUrl), viaOther.token);
+        first.hello(a.rest);
+        assert.equal(await streamSeconds(first, a.rest, 70, 100), undefined);
+        first.close();
+        const seen = (await introspect(tokens.access_token)).tessera_continuous as { windows: number };
+        assert.ok(seen.windows >= 20, `this process sees the other's ${seen.windows} windows`);
+
+        // The device reconnects to this process: the running confidence goes on from the shared record.
+        const { stream } = await openStream(continuation, a.rest);
+        assert.equal(await streamSeconds(stream, a.rest, 100, 110), undefined);
+        const after = (await introspect(tokens.access_token)).tessera_continuous as { windows: number };
+        assert.ok(after.windows > seen.windows, `${after.windows} windows after ${seen.windows}`);
+        const ended = await streamSeconds(stream, b, 70, 100);
+        assert.equal(ended?.code, CLOSE_CODES.low_confidence);
+        // The other process knows at once: the grant is gone for everyone.
+        const { client_id: id, client_secret: secret } = rp.config.clientMetadata();
+        const introspected = await fetch(`http://127.0.0.1:${port}/token/introspection`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${id}:${String(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: tokens.access_token }),
+        });
+        assert.deepEqual(await introspected.json(), { active: false });
+      } finally {
+        await stopProcess(other);
+      }
     });
   },
   {
