@@ -41,12 +41,13 @@ writeFileSync(
   }),
 );
 
-// Subject 21 is the user; subject 22 someone else wearing the headset.
+// Subject 21 is the user; subject 23 someone else wearing the headset (one of the 88 % of switches
+// eval:continuous ends within 10 s: models/neural.md, "Continuous verification").
 const aRest = eegFile(21, 1);
 const aTask = eegFile(21, 2);
 const asRecording = (edf: Uint8Array): Recording => decodeRecording(Buffer.from(edf));
 const a = { rest: asRecording(aRest), task: asRecording(aTask) };
-const b = asRecording(eegFile(22, 1));
+const b = asRecording(eegFile(23, 1));
 
 // The RP's back-channel logout endpoint.
 const logoutTokens: string[] = [];
