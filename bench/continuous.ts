@@ -24,6 +24,9 @@ const SUBJECTS = [21, 22, 23, 24, 25, 10];
 const FRAMES_PER_SUBJECT = 120;
 const log = (msg: string) => process.stderr.write(`continuous bench: ${msg}\n`);
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+// The histogram records the time between its timer's firings: the lag is what exceeds the interval.
+const LAG_RESOLUTION_MS = 10;
+const lagMs = (ns: number) => round(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS));
 
 const model = currentNeuralModel('clinical19');
 const embedder = await NeuralEmbedder.load(model.file);
@@ -105,7 +108,7 @@ async function realTime(n: number) {
   });
   // Warm-up: a whole window of signal per stream before the first window is verified.
   await sleep((DEFAULT_CONTINUOUS_POLICY.windowSeconds + 2) * 1000);
-  const lag = monitorEventLoopDelay({ resolution: 10 });
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   measuring = true;
   const cpu = process.cpuUsage();
@@ -123,7 +126,7 @@ async function realTime(n: number) {
     streams: n,
     cpuPercentOfOneCore: round(((used.user + used.system) / 1e6 / wall) * 100),
     windowsPerSecond: round(windows / wall),
-    eventLoopDelayMs: { p50: round(lag.percentile(50) / 1e6), p99: round(lag.percentile(99) / 1e6), max: round(lag.max / 1e6) },
+    eventLoopLagMs: { p50: lagMs(lag.percentile(50)), p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) },
     sessionsEnded: ended,
     rssMb: round(memory.rss / 2 ** 20),
     rssPerStreamMb: round((memory.rss - baseline.rss) / 2 ** 20 / n, 2),

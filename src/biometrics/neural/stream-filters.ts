@@ -60,9 +60,20 @@ export class StreamingResampler {
       if (newest >= received) break;
       const taps = phases[phase] as Float64Array;
       const at = newest - base;
-      let acc = 0;
-      for (let j = 0; j < taps.length; j++) acc += (taps[j] as number) * (buffer[at - j] as number);
-      out[produced] = acc;
+      // Four running sums: one chain of dependent additions would wait on each add's latency.
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let j = 0;
+      for (; j + 3 < taps.length; j += 4) {
+        a0 += (taps[j] as number) * (buffer[at - j] as number);
+        a1 += (taps[j + 1] as number) * (buffer[at - j - 1] as number);
+        a2 += (taps[j + 2] as number) * (buffer[at - j - 2] as number);
+        a3 += (taps[j + 3] as number) * (buffer[at - j - 3] as number);
+      }
+      for (; j < taps.length; j++) a0 += (taps[j] as number) * (buffer[at - j] as number);
+      out[produced] = a0 + a1 + (a2 + a3);
     }
     this.next = next;
     this.discardBefore((this.next * down + half) / up - this.longest - 1);
