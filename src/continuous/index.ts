@@ -5,4 +5,4 @@ export { ContinuousVerifier, type ContinuousOpenOptions, type PushResult, type W
 export { ContinuousModel } from './window-model.js';
 export { DEFAULT_CONTINUOUS_POLICY, policyProblems, type ContinuousPolicy } from './continuous-policy.js';
 export type { EndReason } from './running-confidence.js';
-export { CLOSE_CODES, encodeFrame, isRefusal, MAX_FRAME_SECONDS, MAX_REASON_BYTES, type CloseCode, type CloseReason, type Hello, type Refusal } from './stream-protocol.js';
+export { CLOSE_CODES, encodeFrame, isRefusal, MAX_FRAME_SECONDS, MAX_REASON_BYTES, refusal, type CloseCode, type CloseReason, type Hello, type Refusal } from './stream-protocol.js';

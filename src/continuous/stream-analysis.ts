@@ -171,7 +171,8 @@ const REBUILD_EVERY = 1024;
  * Equal to the upload pipeline except where a stream must differ: the band-pass runs twice forward
  * instead of forward and backward (the same magnitude response, so the same power and coherence;
  * only the phase shift differs, and it is the same on every channel), there are no window edges
- * to pad, and the quality checks apply to each window. Features come from the same code as a probe's.
+ * to pad, the analysis lags stream time by the resampler's delay, and the quality checks apply to
+ * each window. Features come from the same code as a probe's.
  */
 export class StreamAnalysis {
   private readonly raw: WindowBuffer;
