@@ -48,7 +48,7 @@ export interface OutOfFold<F> {
 
 /**
  * Largest trial-score difference between the file and a refit that still counts as the same
- * projection: float32 weights put them ~1e-7 apart, neighbouring shrinkages of the grid ≥ 0.07.
+ * projection: float32 weights put them ~1e-7 apart, the grid's other shrinkages 0.069 or more.
  */
 const REPRODUCED_WITHIN = 1e-4;
 
