@@ -1,24 +1,26 @@
 /**
  * npm run eval:fusion -- --face <faces-lfw-dev dir> --neural <eeg-eegmat dir>
- *                        [--faces-per-subject 3] [--folds 5] [--seed 1]
+ *                        [--montage clinical19|consumer8] [--faces-per-subject 3] [--folds 5] [--seed 1]
  *
  * Face alone, EEG alone and both fused (summed LLRs) on chimeric users (chimeric-users.ts), every
  * trial scored by all three so they are compared on the same trials: EER, FRR at FAR 1e-3 and
  * 1e-4, and the calibration error (ECE, Cllr) of each; per EEG probe condition (task run = cross,
- * later rest = same). EEG scores are out of fold (eeg-out-of-fold.ts). Calibration is cross-fitted,
- * never on the trials it scores: the face line on the LFW identities no user has, each fold's EEG
- * line on the other folds' trials. Prints one JSON line; progress on stderr.
+ * later rest = same). The EEG matcher is the montage's current model; its scores are out of fold
+ * (eeg-out-of-fold.ts). Calibration is cross-fitted, never on the trials it scores: the face line
+ * on the LFW identities no user has, each fold's EEG line on the other folds' trials. Prints one
+ * JSON line; progress on stderr.
  */
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScoreSet } from '../../src/biometrics/face/evaluation.js';
 import { cllr, EEG_SCORE, expectedCalibrationError, FACE_SCORE, fitLlrLine, llrThresholdForFar, scoreLlr, type LlrLine } from '../../src/biometrics/fusion/index.js';
+import { isCurrent, neuralModels } from '../../src/biometrics/neural/model-catalog.js';
 import { sharedDataDir } from '../../test/unit/face-support.js';
 import { seededRandom } from '../seeded-random.js';
 import { sharedEegDir } from '../neural/dataset.js';
 import { chimericTrials, chimericUsers, type Condition, type Trial } from './chimeric-users.js';
-import { EEG_MODEL, foldTrials, outOfFoldEmbeddings } from './eeg-out-of-fold.js';
+import { foldTrials, outOfFoldEmbeddings } from './eeg-out-of-fold.js';
 import { embedFaceFolder, facePairScores } from './face-scores.js';
 import { positiveInt } from '../cli-args.js';
 
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
   options: {
     face: { type: 'string' },
     neural: { type: 'string' },
+    montage: { type: 'string', default: 'clinical19' },
     'faces-per-subject': { type: 'string', default: '3' },
     folds: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
@@ -79,8 +82,11 @@ async function main(): Promise<void> {
   const facesPerSubject = positiveInt('faces-per-subject', args['faces-per-subject']);
   const folds = positiveInt('folds', args.folds);
   const seed = positiveInt('seed', args.seed);
+  const current = neuralModels.filter(isCurrent);
+  const eegModel = current.find((m) => m.montage === args.montage);
+  if (eegModel === undefined) throw new Error(`--montage must be one of ${current.map((m) => m.montage).join(', ')}, got ${args.montage}`);
 
-  const { folds: heldOut } = await outOfFoldEmbeddings(eegDir, folds, seed, progress);
+  const { folds: heldOut } = await outOfFoldEmbeddings(eegModel, eegDir, folds, seed, progress);
   const { samples, failedToAcquire } = await embedFaceFolder(faceDir, progress);
   // Its own generator, so the face draw does not depend on how many numbers the folds consumed.
   const users = chimericUsers(heldOut, samples, facesPerSubject, seededRandom(seed + 1));
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
   const line = (l: LlrLine) => ({ a: round(l.a, 3), b: round(l.b, 3) });
   process.stdout.write(
     `${JSON.stringify({
-      data: { face: basename(faceDir), neural: basename(eegDir), eegModel: EEG_MODEL.name, faceScore: FACE_SCORE, eegScore: EEG_SCORE },
+      data: { face: basename(faceDir), neural: basename(eegDir), eegModel: basename(eegModel.file, '.onnx'), faceScore: FACE_SCORE, eegScore: EEG_SCORE },
       users: {
         count: users.length,
         eegSubjects: new Set(users.map((u) => u.eeg.id)).size,

@@ -20,11 +20,12 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrationBeside, scoreLlr, type Calibration } from '../../src/biometrics/fusion/index.js';
 import { NeuralEmbedder, score } from '../../src/biometrics/neural/embedder.js';
 import { NeuralInputError } from '../../src/biometrics/neural/errors.js';
+import { currentNeuralModel } from '../../src/biometrics/neural/model-catalog.js';
 import { montageByName, selectMontage } from '../../src/biometrics/neural/montage.js';
 import { durationSeconds, sliceRecording, type Recording } from '../../src/biometrics/neural/recording.js';
 import { DEFAULT_CONTINUOUS_POLICY, type ContinuousPolicy } from '../../src/continuous/continuous-policy.js';
@@ -33,8 +34,8 @@ import { RunningConfidence } from '../../src/continuous/running-confidence.js';
 import { encodeFrame, isRefusal } from '../../src/continuous/stream-protocol.js';
 import { ContinuousModel } from '../../src/continuous/window-model.js';
 import { positiveInt } from '../cli-args.js';
-import { EEG_MODEL, outOfFoldProjections } from '../fusion/eeg-out-of-fold.js';
-import { listSubjects, loadEdf, repoPath, sharedEegDir } from './dataset.js';
+import { outOfFoldProjections } from '../fusion/eeg-out-of-fold.js';
+import { listSubjects, loadEdf, sharedEegDir } from './dataset.js';
 import { projectionModel } from './onnx-export.js';
 import { percentile } from './protocol.js';
 
@@ -48,6 +49,8 @@ const SWITCH_SECONDS = 60;
 /** How long B streams after the switch; a session still open then counts as never ended. */
 const IMPOSTOR_SECONDS = 60;
 const TARGET_SECONDS = 10;
+const EEG_MODEL = currentNeuralModel('clinical19');
+const EEG_MODEL_NAME = basename(EEG_MODEL.file, '.onnx');
 
 /** The grid replayed per window length; ties go to the earlier entry (longer half-life, larger K, lower floor: the more conservative). */
 const HALF_LIVES = [8, 4, 2, 1];
@@ -249,9 +252,9 @@ async function main(): Promise<void> {
   const foldCount = positiveInt('folds', args.folds);
   const seed = positiveInt('seed', args.seed);
   const windowLengths = (args.windows ?? '').split(',').map((w) => positiveInt('windows', w));
-  const calibration = calibrationBeside(repoPath('models', `${EEG_MODEL.name}.onnx`));
-  if (!calibration) throw new Error(`models/${EEG_MODEL.name}.calibration.json is missing`);
-  const { folds, model: description } = await outOfFoldProjections(dataDir, foldCount, seed, progress);
+  const calibration = calibrationBeside(EEG_MODEL.file);
+  if (!calibration) throw new Error(`models/${EEG_MODEL_NAME}.calibration.json is missing`);
+  const { folds, description } = await outOfFoldProjections(EEG_MODEL, dataDir, foldCount, seed, progress);
   const montage = montageByName(EEG_MODEL.montage);
   const files = new Map((await listSubjects(dataDir)).map((f) => [f.id, f]));
   const dir = await mkdtemp(join(tmpdir(), 'tessera-continuous-'));
@@ -335,7 +338,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         data: dataDir.split('/').pop(),
-        model: `${EEG_MODEL.name} settings, refitted per fold (out of fold)`,
+        model: `${EEG_MODEL_NAME} settings, refitted per fold (out of fold)`,
         folds: folds.map((f) => f.test.map((s) => s.id)),
         protocol: `template: rest 0–60 s; sign-in probe: rest 60–70 s (or the first clean 10 s after); genuine stream: rest from 70 s + task run, twice (same data again to pass 5 min); impostor: ${SWITCH_SECONDS} s of A then up to ${IMPOSTOR_SECONDS} s of B, every ordered pair within a fold; 1 s frames, hop 1 s`,
         grid: { windowSeconds: windowLengths, halfLifeSeconds: HALF_LIVES, windowsBelowFloor: KS, floor: FLOORS },

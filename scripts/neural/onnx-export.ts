@@ -67,3 +67,19 @@ export function projectionModel(projection: Projection, description: ModelDescri
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** The projection inside a file projectionModel wrote (its inverse): to compare a refit with what shipped. */
+export function projectionOf(modelBytes: Uint8Array): Projection {
+  const initializers = onnx.ModelProto.decode(modelBytes).graph?.initializer ?? [];
+  const tensor = (name: string): { dims: number[]; values: Float64Array } => {
+    const t = initializers.find((i) => i.name === name);
+    if (!t?.rawData || t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`not a model written by projectionModel: no float tensor "${name}"`);
+    // Copied: the decoded bytes need not sit at a 4-byte-aligned offset.
+    const raw = new Uint8Array(t.rawData);
+    return { dims: (t.dims ?? []).map(Number), values: Float64Array.from(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4)) };
+  };
+  const matrix = tensor('projection');
+  const [d, k] = matrix.dims;
+  if (d === undefined || k === undefined) throw new Error(`projection tensor has shape [${matrix.dims.join(', ')}], not [D, K]`);
+  return { mean: tensor('mean').values, scale: tensor('scale').values, matrix: matrix.values, inputLength: d, outputLength: k };
+}

@@ -56,8 +56,8 @@ export function recipeFor(montage: Montage): Recipe {
   return recipe;
 }
 
-/** Settings in ascending model size. */
-function grid(recipe: Recipe, featureCount: number): ProjectionOptions[] {
+/** The settings the recipe chooses among, in ascending model size. */
+export function settingsGrid(recipe: Recipe, featureCount: number): ProjectionOptions[] {
   const sizes = [...new Set(recipe.pcaSizes.map((k) => Math.min(k, featureCount)))];
   return sizes.flatMap((pcaDims) => SHRINKAGES.map((shrinkage) => ({ pcaDims, shrinkage })));
 }
@@ -137,7 +137,7 @@ export function chooseSettings(recipe: Recipe, train: readonly SubjectFeatures[]
   const byOption = new Map<string, { options: ProjectionOptions; result: OfflineResult }>();
   for (const test of groups) {
     const fit = projectionFitter(...trainingWindows(train.filter((s) => !test.includes(s))));
-    for (const options of grid(recipe, train[0]?.rest.byStart.values().next().value?.length ?? 0)) {
+    for (const options of settingsGrid(recipe, train[0]?.rest.byStart.values().next().value?.length ?? 0)) {
       const key = `${options.pcaDims}/${options.shrinkage}`;
       const entry = byOption.get(key) ?? { options, result: emptyResult() };
       append(entry.result, offlineTrials(test, fit(options)));

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { MODEL_FILES } from '../../src/biometrics/face/index.js';
 import { calibrationBeside, CalibrationError, llrField } from '../../src/biometrics/fusion/index.js';
-import { findNeuralModel } from '../../src/biometrics/neural/model-catalog.js';
+import { currentNeuralModel, findNeuralModel } from '../../src/biometrics/neural/model-catalog.js';
+import { readModelDescription } from '../../src/biometrics/neural/model-file.js';
+import { montages, type MontageName } from '../../src/biometrics/neural/montage.js';
 import { MODELS_DIR } from '../../src/paths.js';
 
 test('the shipped calibrations are found beside their models, and models fitted before calibration have none', () => {
@@ -17,6 +19,19 @@ test('the shipped calibrations are found beside their models, and models fitted 
   // The thresholds' own scores: a face at the 0.38 distance and an EEG cosine at 0.2729 both favour "same person".
   assert.ok(llrField(face, 0.38).llr! > 0 && llrField(face, 1.2).llr! < 0);
   assert.ok(llrField(eeg, 0.2729).llr! > 0 && llrField(eeg, 0).llr! < 0);
+});
+
+// A deployment of any montage fuses with its current model: a new model without a calibration fails here.
+test('the current EEG model of every montage ships its own calibration', () => {
+  for (const montage of Object.keys(montages) as MontageName[]) {
+    const model = currentNeuralModel(montage);
+    const calibration = calibrationBeside(model.file);
+    assert.ok(calibration, `${basename(model.file)} has no calibration beside it: run npm run models:calibrate`);
+    assert.deepEqual([calibration.matcher, calibration.model, calibration.score.direction], ['neural', basename(model.file, '.onnx'), 'higher-is-genuine']);
+    // Its threshold sits at about 0.1% FAR, so a probe scoring exactly that must favour "same person".
+    const { threshold } = readModelDescription(readFileSync(model.file));
+    assert.ok(llrField(calibration, threshold).llr! > 0, `${model.id}: LLR ${llrField(calibration, threshold).llr} at its threshold ${threshold}`);
+  }
 });
 
 test('a calibration beside the wrong model is refused; a non-finite LLR is left out of the audit', () => {

@@ -12,7 +12,7 @@ import { montages } from '../../src/biometrics/neural/montage.js';
 import { sliceRecording } from '../../src/biometrics/neural/recording.js';
 import { listSubjects, loadEdf, repoPath, sharedEegDir } from '../../scripts/neural/dataset.js';
 import { evaluateWithEmbedder } from '../../scripts/neural/evaluate.js';
-import { projectionModel } from '../../scripts/neural/onnx-export.js';
+import { projectionModel, projectionOf } from '../../scripts/neural/onnx-export.js';
 import { applyProjection, fitProjection } from '../../scripts/neural/projection.js';
 import { seededRandom } from '../../scripts/seeded-random.js';
 import { buildEdf, syntheticRecording } from './neural-fixtures.js';
@@ -116,6 +116,18 @@ describe('learned projection and its ONNX export', () => {
       e.forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-4, `window ${i} dim ${j}: ${v} vs ${expected[j]}`));
     });
     await assert.rejects(embedder.project([new Float32Array(3)]), NeuralInputError);
+  });
+
+  it('reads back the projection it exported (float32 weights), and refuses a file without one', () => {
+    const projection = fitProjection(features, labels, { pcaDims: 6, shrinkage: 0.3 });
+    const description: ModelDescription = { montage: 'consumer8', analysisRate: 128, highpassHz: 1, lowpassHz: 40, windowSeconds: 10, features: bands, featureLength: d, embeddingLength: 6, threshold: 0.5 };
+    const read = projectionOf(projectionModel(projection, description));
+    assert.deepEqual([read.inputLength, read.outputLength], [d, 6]);
+    for (const key of ['mean', 'scale', 'matrix'] as const) {
+      assert.equal(read[key].length, projection[key].length);
+      read[key].forEach((v, i) => assert.ok(Math.abs(v - projection[key][i]!) <= 1e-6 * Math.max(1, Math.abs(projection[key][i]!)), `${key}[${i}]: ${v} vs ${projection[key][i]}`));
+    }
+    assert.throws(() => projectionOf(new Uint8Array()), /no float tensor "projection"/);
   });
 
   it('refuses a model file without a valid pipeline description', async () => {
