@@ -54,6 +54,8 @@ const config = loadConfig({
   TESSERA_MASTER_KEY: randomBytes(32).toString('base64'),
   TESSERA_CONFIG: configFile,
   LOG_LEVEL: 'warn',
+  // Each headset posts from an address of its own (X-Forwarded-For), as devices do: the per-IP capture limits stay as shipped.
+  TRUST_PROXY: 'true',
   ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, TESSERA_REDIS_PREFIX: `bench-continuous-${process.pid}:` } : {}),
 });
@@ -86,7 +88,8 @@ async function signIn(i: number): Promise<{ continuation: string; subject: numbe
   const page = await browser.submit(login, '/step/password', { username, password: PASSWORD });
   const code = /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
   if (!code) throw new Error(`no capture code for ${username} (${page.status})`);
-  const sent = await fetch(`${issuer}/capture/${code}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probes.get(subject)! });
+  const device = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const sent = await fetch(`${issuer}/capture/${code}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-forwarded-for': device }, body: probes.get(subject)! });
   const { continuation } = (await sent.json()) as { continuation?: string };
   const done = await browser.submit(page, '/step/neural', {});
   if (!continuation || !done.leftTo) throw new Error(`sign-in of ${username} did not complete (${done.status})`);

@@ -40,6 +40,14 @@ export interface SessionMonitorDeps {
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
+ * How often a stream writes its news to the shared record (and reads it back): every frame would
+ * cost a store round trip per headset per second. So the shared record's last-seen time may lag a
+ * stream by this much, and a process judging silence from the record allows for it; the process
+ * holding the stream times silence exactly.
+ */
+export const SYNC_INTERVAL_MS = 2_000;
+
+/**
  * The life of monitored sessions: armed when a sign-in of a monitoring flow makes a provider
  * session, updated by its streams, ended (provider session destroyed, its grants and so its
  * refresh tokens revoked, every RP told by back-channel logout, audited) when confidence stays low
@@ -90,7 +98,7 @@ export class SessionMonitor {
   async current(sessionUid: string): Promise<MonitoredSession | undefined> {
     const session = await this.deps.sessions.get(sessionUid);
     if (!session || session.state === 'ended') return session;
-    if (this.silentFor(session) >= this.silenceSeconds(session) * 1000) {
+    if (this.silentFor(session) >= this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS) {
       await this.end(session, 'silent', { silent_seconds: Math.round(this.silentFor(session) / 1000) });
       return this.deps.sessions.get(sessionUid);
     }
@@ -101,18 +109,16 @@ export class SessionMonitor {
     return Date.now() - session.lastSeenAt;
   }
 
-  /** A stream's news: frames seen (silence starts again) and the confidence after its latest windows. */
-  async update(session: MonitoredSession, change: Partial<Pick<MonitoredSession, 'confidence' | 'windows' | 'state'>>): Promise<MonitoredSession> {
-    const next = { ...session, ...change, lastSeenAt: Date.now() };
-    await this.deps.sessions.save(next, this.ttlOf(next));
-    this.watchSilence(next);
-    return next;
+  /** A stream's news (written at most every SYNC_INTERVAL_MS by the stream): its last frame's time and the confidence after its latest windows. */
+  async update(session: MonitoredSession): Promise<void> {
+    await this.deps.sessions.save(session, this.ttlOf(session));
+    this.watchSilence(session);
   }
 
   /** Restarts the silence timer of this process for the session. */
   watchSilence(session: MonitoredSession): void {
     clearTimeout(this.timers.get(session.sessionUid));
-    const due = session.lastSeenAt + this.silenceSeconds(session) * 1000 - Date.now();
+    const due = session.lastSeenAt + this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS - Date.now();
     const timer = setTimeout(() => {
       this.timers.delete(session.sessionUid);
       // Another process may have seen frames since: current() decides on the shared record.

@@ -9,7 +9,7 @@ import type { StepRegistry } from '../steps/registry.js';
 import { DEFAULT_CONTINUOUS_POLICY, type ContinuousPolicy } from './continuous-policy.js';
 import type { ContinuousVerifier } from './continuous-verifier.js';
 import type { MonitoredSession } from './monitored-sessions.js';
-import type { SessionMonitor } from './session-monitor.js';
+import { SYNC_INTERVAL_MS, type SessionMonitor } from './session-monitor.js';
 import type { StreamCredentials } from './stream-credentials.js';
 import { isRefusal, MAX_FRAME_SECONDS, refusal, type Refusal } from './stream-protocol.js';
 
@@ -112,6 +112,9 @@ class SessionStream {
   private verifier: ContinuousVerifier | undefined;
   private queue: Promise<void> = Promise.resolve();
   private silence: NodeJS.Timeout | undefined;
+  // When this stream last compared notes with the shared record (wall clock, and stream seconds), and checked its provider session.
+  private syncedAt = 0;
+  private syncedStreamSeconds = 0;
   private checkedAt = Date.now();
   private closed = false;
   private frames = 0;
@@ -135,9 +138,16 @@ class SessionStream {
     for (const { data, isBinary } of early) receive(data, isBinary);
     this.ws.on('message', receive);
     this.ws.on('close', () => {
+      const ended = this.closed;
       this.closed = true;
       clearTimeout(this.silence);
-      void this.queue.then(() => this.verifier?.close());
+      // The device went away: the shared record gets its last news, and silence is timed from there by the monitor.
+      void this.queue
+        .then(async () => {
+          if (!ended && this.verifier) await this.sync();
+          await this.verifier?.close();
+        })
+        .catch((err: Error) => this.deps.log.error({ err, session: this.session.sessionUid }, 'continuous stream close failed'));
     });
   }
 
@@ -175,17 +185,33 @@ class SessionStream {
     if (isRefusal(result)) return this.shut(result);
     const sequence = this.frames++;
     const last = result.verdicts.at(-1);
-    this.session = await this.deps.monitor.update(this.session, {
+    this.session = {
+      ...this.session,
       state: 'streaming',
+      lastSeenAt: Date.now(),
       ...(last ? { confidence: last.confidence, windows: this.session.windows + result.verdicts.length } : {}),
-    });
+    };
     this.armSilence(this.policy.silenceSeconds);
     if (result.end) {
       await this.deps.monitor.end(this.session, result.end, { stream_seconds: Math.round(this.verifier.streamSeconds) });
       return this.shut(refusal(result.end, result.end === 'low_confidence' ? 'the signal no longer matches the enrolled person; the session has ended' : 'the signal has been unusable for too long; the session has ended'));
     }
+    if (this.syncDue()) await this.sync();
     // Every frame is answered, so a device knows what has been judged (and may pace itself on it).
     this.ws.send(JSON.stringify({ type: 'confidence', sequence, confidence: round(this.session.confidence), windows: this.session.windows, floor: this.policy.floor }));
+  }
+
+  // Every SYNC_INTERVAL_MS of wall clock or of signal, whichever comes first (a device may send faster than real time).
+  private syncDue(): boolean {
+    const streamed = (this.verifier?.streamSeconds ?? 0) - this.syncedStreamSeconds;
+    return Date.now() - this.syncedAt >= SYNC_INTERVAL_MS || streamed * 1000 >= SYNC_INTERVAL_MS;
+  }
+
+  /** Writes this stream's news to the shared record. */
+  private async sync(): Promise<void> {
+    this.syncedAt = Date.now();
+    this.syncedStreamSeconds = this.verifier?.streamSeconds ?? 0;
+    await this.deps.monitor.update(this.session);
   }
 
   private async hello(message: Buffer | string): Promise<void> {
@@ -196,14 +222,20 @@ class SessionStream {
     const opened = await streams.open(account, { hello: message, policy: this.policy, initialLlr: this.session.confidence });
     if (isRefusal(opened)) return this.shut(opened);
     this.verifier = opened;
-    this.session = await this.deps.monitor.update(this.session, { state: 'streaming' });
+    this.session = { ...this.session, state: 'streaming', lastSeenAt: Date.now() };
+    await this.sync();
     this.armSilence(this.policy.silenceSeconds);
   }
 
-  /** Whether the provider session and its monitoring are still there (checked every few seconds, and from the shared record each time). */
+  /**
+   * Whether the session is still on: ended elsewhere (another process, the account console) or its
+   * provider session gone (signed out), at most SYNC_INTERVAL_MS (resp. SESSION_CHECK_MS) ago.
+   */
   private async stillOn(): Promise<boolean> {
-    const current = await this.deps.monitor.current(this.session.sessionUid);
-    if (!current || current.state === 'ended') return false;
+    if (this.syncDue()) {
+      const shared = await this.deps.monitor.current(this.session.sessionUid);
+      if (!shared || shared.state === 'ended') return false;
+    }
     if (Date.now() - this.checkedAt < SESSION_CHECK_MS) return true;
     this.checkedAt = Date.now();
     return Boolean(await this.deps.storage.storeFor('Session').findByUid('Session', this.session.sessionUid));

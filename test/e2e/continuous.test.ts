@@ -15,6 +15,7 @@ import { decodeRecording } from '../../src/biometrics/neural/ingest.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 import { CLOSE_CODES } from '../../src/continuous/index.js';
 import { DeviceStream, exchangeContinuation, streamSeconds, type Closed } from '../../src/continuous/device-stream.js';
+import { SYNC_INTERVAL_MS } from '../../src/continuous/session-monitor.js';
 import { encodeFrame } from '../../src/continuous/stream-protocol.js';
 import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
@@ -132,7 +133,7 @@ describeOnEachBackend(
       assert.equal(info.active, true);
       const claim = info.tessera_continuous as { state: string; confidence: number; floor: number; windows: number; updated_at: number };
       assert.equal(claim.state, 'streaming');
-      assert.ok(claim.windows >= 50, `${claim.windows} windows`);
+      assert.ok(claim.windows >= 45, `${claim.windows} windows`);
       assert.ok(claim.confidence > claim.floor, `confidence ${claim.confidence} above floor ${claim.floor}`);
       const userinfo = await oidc.fetchUserInfo(rp.config, first.tokens.access_token, first.tokens.claims()!.sub);
       assert.equal((userinfo.tessera_continuous as { state: string }).state, 'streaming');
@@ -245,7 +246,8 @@ describeOnEachBackend(
       assert.equal((await introspect(tokens.access_token)).active, true, 'no bad input ended the session');
 
       // Nothing for longer than the flow's silence: the session ends on its own (as the previous test's did once its stream closed).
-      await new Promise((r) => setTimeout(r, (SILENCE_SECONDS + 1.5) * 1000));
+      // Judged from the shared record, which may lag a stream by SYNC_INTERVAL_MS.
+      await new Promise((r) => setTimeout(r, SILENCE_SECONDS * 1000 + SYNC_INTERVAL_MS + 1500));
       const sid = tokens.claims()!.sid;
       const end = (await audit('session.ended')).find((e) => e.reason === 'silent' && e.session !== undefined && e.windows === 0);
       assert.ok(end, 'audited as silent');
