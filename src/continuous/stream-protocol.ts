@@ -5,6 +5,7 @@
 //   2. then binary frames:   uint32 sequence (little-endian; 0, 1, 2, …)
 //                            float32 samples, little-endian, interleaved: sample 0 of every
 //                            declared channel in hello order, then sample 1, … (µV)
+import { endianness } from 'node:os';
 import { NeuralInputError } from '../biometrics/neural/errors.js';
 import { canResample } from '../biometrics/neural/filters.js';
 import { montageIndices, type Montage } from '../biometrics/neural/montage.js';
@@ -131,19 +132,37 @@ export class FrameDecoder {
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const sequence = view.getUint32(0, true);
     if (sequence !== this.expected) return refusal('sequence_gap', `frame ${sequence} arrived where ${this.expected} was due`);
-    const n = (frame.length - HEADER_BYTES) / (4 * width);
+    const samples = float32Samples(frame);
+    const n = samples.length / width;
+    // Only the montage's columns are used, but a non-finite value anywhere means a broken sender.
+    for (let i = 0; i < samples.length; i++) {
+      if (!Number.isFinite(samples[i]!)) return refusal('malformed', `sample ${i} of frame ${sequence} is not a finite number`);
+    }
     const channels = this.hello.columns.map((column) => {
       const out = new Float32Array(n);
-      for (let i = 0, at = HEADER_BYTES + 4 * column; i < n; i++, at += 4 * width) out[i] = view.getFloat32(at, true);
+      for (let i = 0, at = column; i < n; i++, at += width) out[i] = samples[at]!;
       return out;
     });
-    // Only the montage's columns are used, but a non-finite value anywhere means a broken sender.
-    for (let at = HEADER_BYTES; at < frame.length; at += 4) {
-      if (!Number.isFinite(view.getFloat32(at, true))) return refusal('malformed', `sample ${(at - HEADER_BYTES) / 4} of frame ${sequence} is not a finite number`);
-    }
     this.expected++;
     return { sequence, channels };
   }
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** A frame's little-endian float32 samples (after the header): a view when the bytes allow one, else a copy. */
+function float32Samples(frame: Uint8Array): Float32Array {
+  const count = (frame.length - HEADER_BYTES) / 4;
+  const offset = frame.byteOffset + HEADER_BYTES;
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(frame.buffer, offset, count * 4);
+    return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
+  }
+  if (offset % 4 === 0) return new Float32Array(frame.buffer, offset, count);
+  // A socket's bytes may start anywhere: one aligned copy.
+  const aligned = new Uint8Array(count * 4);
+  aligned.set(frame.subarray(HEADER_BYTES));
+  return new Float32Array(aligned.buffer);
 }
 
 /** A frame as a device sends it (tests, benchmarks, evaluation and device clients). */

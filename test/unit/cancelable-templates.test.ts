@@ -106,3 +106,18 @@ test('global linkability: 0 for identical score distributions, 1 for disjoint on
   assert.ok(globalLinkability(same.slice(0, 10000), same.slice(10000), 20) < 0.05);
   assert.equal(globalLinkability(same.map((x) => x + 100), same), 1);
 });
+
+test("a stream's matcher (signs drawn once) gives exactly the angle of each probe's own projection", () => {
+  const scheme = new CancelableScheme(master, 'neural');
+  const enrolled = unit(512, next);
+  const stored = { kind: 'cancelable' as const, template: scheme.issue(enrolled) };
+  const matcher = scheme.matcher(stored);
+  for (let i = 0; i < 20; i++) {
+    const probe = i % 2 ? unit(512, next) : atAngle(enrolled, 0.3 + i / 40, next);
+    const own = Math.PI * hammingFraction(scheme.protect(probe, stored.template.salt, stored.template.bitCount).bits, stored.template.bits, stored.template.bitCount);
+    assert.equal(matcher(probe), own);
+  }
+  assert.throws(() => matcher(unit(384, next)), /512 dimensions, probe of 384/);
+  const plain = scheme.matcher({ kind: 'embedding', vector: enrolled });
+  assert.equal(plain(enrolled), angleBetween(enrolled, enrolled));
+});

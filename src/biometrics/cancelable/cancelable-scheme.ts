@@ -1,7 +1,7 @@
 // Issuing and comparing cancelable templates: keyed sign bits whose Hamming distance estimates an angle.
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { hammingFraction, SALT_BYTES, type CancelableTemplate } from './cancelable-template.js';
-import { signBits } from './sign-projection.js';
+import { projectionSigns, signBits, signBitsWith } from './sign-projection.js';
 
 /**
  * Bits per template (1 KiB), chosen on faces-lfw-dev and eegmat (models/face-recognition.md,
@@ -37,9 +37,21 @@ export class CancelableScheme {
 
   /** Estimated angle (radians, 0…π) between a probe embedding and the embedding a template was made of. */
   angle(probe: Float32Array, template: CancelableTemplate): number {
-    if (probe.length !== template.dimensions) throw new RangeError(`template is of ${template.dimensions} dimensions, probe of ${probe.length}`);
-    const projected = this.protect(probe, template.salt, template.bitCount);
-    return Math.PI * hammingFraction(projected.bits, template.bits, template.bitCount);
+    return this.matcher({ kind: 'cancelable', template })(probe);
+  }
+
+  /**
+   * The angle to one stored template for many probes (a stream's windows): its key and projection
+   * signs are drawn once, not per probe.
+   */
+  matcher(stored: StoredTemplate): (probe: Float32Array) => number {
+    if (stored.kind === 'embedding') return (probe) => angleBetween(probe, stored.vector);
+    const { template } = stored;
+    const signs = projectionSigns(this.key(template.salt), template.dimensions, template.bitCount);
+    return (probe) => {
+      if (probe.length !== template.dimensions) throw new RangeError(`template is of ${template.dimensions} dimensions, probe of ${probe.length}`);
+      return Math.PI * hammingFraction(signBitsWith(probe, signs, template.bitCount), template.bits, template.bitCount);
+    };
   }
 
   /** The angle to a stored template of either kind. */

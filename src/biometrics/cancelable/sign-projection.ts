@@ -11,11 +11,25 @@ import { createCipheriv } from 'node:crypto';
  * Returns `bits` bits packed little-endian into bytes.
  */
 export function signBits(embedding: Float32Array, key: Buffer, bits: number): Uint8Array {
-  if (embedding.length === 0) throw new RangeError('empty embedding');
+  return signBitsWith(embedding, projectionSigns(key, embedding.length, bits), bits);
+}
+
+/**
+ * The diagonal signs of a key's projection for `dimensions`-long embeddings and `bits` bits: what
+ * `signBitsWith` needs, for a caller that projects many embeddings under one key (a stream).
+ */
+export function projectionSigns(key: Buffer, dimensions: number, bits: number): Uint8Array {
+  if (dimensions === 0) throw new RangeError('empty embedding');
   if (!Number.isInteger(bits) || bits < 1) throw new RangeError(`bad bit count ${bits}`);
+  const n = nextPowerOfTwo(dimensions);
+  return keystream(key, Math.ceil((Math.ceil(bits / n) * 3 * n) / 8));
+}
+
+/** signBits with the key's signs already drawn (projectionSigns of the same dimensions and bits). */
+export function signBitsWith(embedding: Float32Array, signs: Uint8Array, bits: number): Uint8Array {
   const n = nextPowerOfTwo(embedding.length);
   const blocks = Math.ceil(bits / n);
-  const signs = keystream(key, Math.ceil((blocks * 3 * n) / 8));
+  if (signs.length * 8 < blocks * 3 * n) throw new RangeError('projection signs drawn for other dimensions or bits');
   const out = new Uint8Array(Math.ceil(bits / 8));
   const v = new Float64Array(n);
   let signBit = 0;

@@ -36,13 +36,12 @@ export class NeuralStreams implements StepStreams {
     if (!template || model?.montage !== this.montage) return refusal('session_over', 'the brain-signal enrolment of this session is gone');
     const continuous = await this.modelFor(model);
     if (!continuous.calibration) return refusal('session_over', 'this enrolment was made with a model that cannot verify continuously');
-    const { scheme } = this.credentials;
-    const stored = template.stored;
+    // The cosine at the angle the template estimates, exactly as a sign-in probe is scored.
+    const angleTo = this.credentials.scheme.matcher(template.stored);
     return ContinuousVerifier.open({
       ...options,
       model: continuous,
-      // The cosine at the angle the template estimates, exactly as a sign-in probe is scored.
-      match: (embedding) => Math.cos(scheme.angleTo(embedding, stored)),
+      match: (embedding) => Math.cos(angleTo(embedding)),
       calibration: continuous.calibration,
     });
   }
