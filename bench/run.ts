@@ -1,7 +1,7 @@
 // `npm run bench`: starts the built server on PostgreSQL + Redis (cluster workers on every
 // core), then measures client-credentials throughput with wrk and full password logins with
 // a separate load process; then the neural step (bench/neural-verify.ts), continuous EEG
-// verification (bench/continuous.ts) and the face step (bench/face.ts). Prints one JSON document.
+// verification (bench/continuous.ts, and through a whole server: bench/continuous-server.ts) and the face step (bench/face.ts). Prints one JSON document.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -163,6 +163,13 @@ const continuousVerification = await promisify(execFile)(process.execPath, ['--i
   (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
 );
 
+// The same through a whole server: real sign-ins, WebSocket streams from a load process (embedded SQLite default).
+log('continuous authentication through the server (bench/continuous-server.ts)');
+const continuousServer = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/continuous-server.ts'], { cwd: PROJECT_ROOT, maxBuffer: 1 << 20 }).then(
+  ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>,
+  (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
+);
+
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await admin.raw(`drop database if exists ${dbName} with (force)`);
@@ -178,6 +185,7 @@ const out = {
   passwordTotpLogin: { runs: passwordTotpLogin },
   neuralVerification,
   continuousVerification,
+  continuousServer,
   rssMb: { idle: idleRss, underLoad: loadedRss },
   face,
 };

@@ -3,8 +3,6 @@
 // it within 10 s of signal (provider session gone, refresh token revoked, a valid back-channel
 // logout token at the RP); A over five minutes is never ended; bad input closes only the stream.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +21,7 @@ import { authorize, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { freePort } from '../support/server.js';
 import { runCli, spawnServer, stopProcess } from '../support/spawn.js';
+import { BackchannelReceiver } from '../support/backchannel-receiver.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -51,22 +50,15 @@ const a = { rest: asRecording(aRest), task: asRecording(aTask) };
 const b = asRecording(eegFile(23, 1));
 
 // The RP's back-channel logout endpoint.
-const logoutTokens: string[] = [];
-let rpServer: Server;
+let receiver: BackchannelReceiver;
+let logoutTokens: string[];
 let backchannelUri: string;
 before(async () => {
-  rpServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
-  backchannelUri = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}/backchannel`;
+  receiver = await BackchannelReceiver.start();
+  logoutTokens = receiver.tokens;
+  backchannelUri = receiver.uri;
 });
-after(() => new Promise<void>((r) => rpServer.close(() => r())));
+after(() => receiver.close());
 
 let rp: RpClient;
 const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];

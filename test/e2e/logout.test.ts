@@ -1,33 +1,24 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import { discoverRp, loginWithPassword, type RpClient } from '../support/rp.js';
 import { connectAdminApi } from '../support/admin-api.js';
+import { BackchannelReceiver } from '../support/backchannel-receiver.js';
 import { describeOnEachBackend } from '../support/suite.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-// The RP's back-channel logout endpoint: a real HTTP server collecting logout tokens.
-const received: string[] = [];
-let rpServer: Server;
+// The RP's back-channel logout endpoint.
+let receiver: BackchannelReceiver;
+let received: string[];
 let backchannelUri: string;
-
 before(async () => {
-  rpServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      received.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
-  backchannelUri = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}/backchannel`;
+  receiver = await BackchannelReceiver.start();
+  received = receiver.tokens;
+  backchannelUri = receiver.uri;
 });
-after(() => new Promise<void>((r) => rpServer.close(() => r())));
+after(() => receiver.close());
 
 let rp: RpClient;
 

@@ -74,9 +74,14 @@ function runCascade(sections: readonly Biquad[], x: Float64Array): void {
   if (k < sections.length) runSection(sections[k]!, x);
 }
 
-/** One section through the signal. */
+/** One section through the signal, starting at rest at its first sample. */
 function runSection(s: Biquad, x: Float64Array): void {
-  let [z1, z2] = steadyState(s, x[0] ?? 0);
+  const [z1, z2] = steadyState(s, x[0] ?? 0);
+  runBiquad(s, x, z1, z2);
+}
+
+/** One section over `x` in place (transposed direct form II) from state (z1, z2); the state after it. */
+export function runBiquad(s: Biquad, x: Float64Array, z1: number, z2: number): [number, number] {
   for (let i = 0; i < x.length; i++) {
     const xi = x[i] as number;
     const yi = s.b0 * xi + z1;
@@ -84,6 +89,7 @@ function runSection(s: Biquad, x: Float64Array): void {
     z2 = s.b2 * xi - s.a2 * yi;
     x[i] = yi;
   }
+  return [z1, z2];
 }
 
 /** Section s, then section t, in one pass: t takes each of s's outputs as soon as it is made. */

@@ -1,6 +1,6 @@
 // The filters of filters.ts for a signal that arrives in pieces (continuous verification): the
 // same polyphase kernel, and the same biquads run causally with their state kept between pieces.
-import { resampleKernel, steadyState, type Biquad, type ResampleKernel } from './filters.js';
+import { resampleKernel, runBiquad, steadyState, type Biquad, type ResampleKernel } from './filters.js';
 
 /**
  * Polyphase resampling of an endless signal: each output sample is computed once, as soon as the
@@ -127,15 +127,7 @@ export class CausalCascade {
     if (!this.started) this.start(x[0] as number);
     const z = this.state;
     this.sections.forEach((s, k) => {
-      let z1 = z[2 * k] as number;
-      let z2 = z[2 * k + 1] as number;
-      for (let i = 0; i < x.length; i++) {
-        const xi = x[i] as number;
-        const yi = s.b0 * xi + z1;
-        z1 = s.b1 * xi - s.a1 * yi + z2;
-        z2 = s.b2 * xi - s.a2 * yi;
-        x[i] = yi;
-      }
+      const [z1, z2] = runBiquad(s, x, z[2 * k] as number, z[2 * k + 1] as number);
       z[2 * k] = z1;
       z[2 * k + 1] = z2;
     });
