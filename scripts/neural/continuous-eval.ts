@@ -1,5 +1,5 @@
 /**
- * `npm run eval:continuous [-- --data DIR] [--folds 5] [--seed 1] [--windows 10,8,6]`: continuous
+ * `npm run eval:continuous [-- --data DIR] [--folds 5] [--seed 1] [--windows 10,8,6] [--hops 1,2]`: continuous
  * verification on the eegmat people, out of fold, through the real ContinuousVerifier. One JSON line
  * on stdout, progress on stderr.
  *
@@ -40,7 +40,7 @@ import { projectionModel } from './onnx-export.js';
 import { percentile } from './protocol.js';
 
 const { values: args } = parseArgs({
-  options: { data: { type: 'string' }, folds: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' }, windows: { type: 'string', default: '10,8,6' } },
+  options: { data: { type: 'string' }, folds: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' }, windows: { type: 'string', default: '10,8,6' }, hops: { type: 'string', default: '1,2' } },
 });
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
@@ -165,8 +165,9 @@ function replay(policy: ContinuousPolicy, trace: Trace): number[] {
   let confidence = new RunningConfidence(policy, trace.signInLlr);
   let restartAt = 0;
   for (const w of trace.windows) {
-    // A new session has no window until it holds a whole one of its own.
-    if (w.end < restartAt + policy.windowSeconds) continue;
+    // A new session has no window until it holds a whole one of its own, then one every hop (the
+    // recording was made with a hop of 1 s: a longer hop verifies only the windows on its grid).
+    if (w.end < restartAt + policy.windowSeconds || (w.end - restartAt - policy.windowSeconds) % policy.hopSeconds !== 0) continue;
     const step = w.llr === undefined ? confidence.rejectedWindow() : confidence.scored(w.end - restartAt, w.llr);
     if (step.end) {
       ends.push(w.end);
@@ -226,9 +227,11 @@ function better(a: Outcome, b: Outcome): boolean {
   return false;
 }
 
-function grid(windows: readonly number[]): ContinuousPolicy[] {
+function grid(windows: readonly number[], hops: readonly number[]): ContinuousPolicy[] {
   return windows.flatMap((windowSeconds) =>
-    HALF_LIVES.flatMap((halfLifeSeconds) => KS.flatMap((windowsBelowFloor) => FLOORS.map((floor) => ({ ...DEFAULT_CONTINUOUS_POLICY, windowSeconds, hopSeconds: 1, halfLifeSeconds, windowsBelowFloor, floor })))),
+    hops.flatMap((hopSeconds) =>
+      HALF_LIVES.flatMap((halfLifeSeconds) => KS.flatMap((windowsBelowFloor) => FLOORS.map((floor) => ({ ...DEFAULT_CONTINUOUS_POLICY, windowSeconds, hopSeconds, halfLifeSeconds, windowsBelowFloor, floor })))),
+    ),
   );
 }
 
@@ -252,6 +255,8 @@ async function main(): Promise<void> {
   const foldCount = positiveInt('folds', args.folds);
   const seed = positiveInt('seed', args.seed);
   const windowLengths = (args.windows ?? '').split(',').map((w) => positiveInt('windows', w));
+  // A longer hop verifies fewer windows (cost) at the price of detection latency: reported per hop.
+  const hops = (args.hops ?? '').split(',').map((h) => positiveInt('hops', h));
   const calibration = calibrationBeside(EEG_MODEL.file);
   if (!calibration) throw new Error(`models/${EEG_MODEL_NAME}.calibration.json is missing`);
   const { folds, description } = await outOfFoldProjections(EEG_MODEL, dataDir, foldCount, seed, progress);
@@ -294,7 +299,7 @@ async function main(): Promise<void> {
       await model.close();
     }
 
-    const candidates = grid(windowLengths);
+    const candidates = grid(windowLengths, hops);
     const nested = folds.map((fold) => {
       const { policy } = choose(
         candidates,
@@ -309,6 +314,10 @@ async function main(): Promise<void> {
       pooled.timesToEnd.push(...n.outcome.timesToEnd);
     }
     const chosen = choose(candidates, traces).policy;
+    const byHop = hops.map((hopSeconds) => {
+      const best = choose(candidates.filter((c) => c.hopSeconds === hopSeconds), traces);
+      return { policy: pick(best.policy), note: 'chosen on all folds among this hop (replayed, not held out)', ...summary(best.outcome) };
+    });
     progress(`chosen on all folds: ${JSON.stringify(pick(chosen))}; streaming it through the verifier`);
 
     // The chosen policy, streamed again with its own ends (and a new session after each).
@@ -340,10 +349,11 @@ async function main(): Promise<void> {
         data: dataDir.split('/').pop(),
         model: `${EEG_MODEL_NAME} settings, refitted per fold (out of fold)`,
         folds: folds.map((f) => f.test.map((s) => s.id)),
-        protocol: `template: rest 0–60 s; sign-in probe: rest 60–70 s (or the first clean 10 s after); genuine stream: rest from 70 s + task run, twice (same data again to pass 5 min); impostor: ${SWITCH_SECONDS} s of A then up to ${IMPOSTOR_SECONDS} s of B, every ordered pair within a fold; 1 s frames, hop 1 s`,
-        grid: { windowSeconds: windowLengths, halfLifeSeconds: HALF_LIVES, windowsBelowFloor: KS, floor: FLOORS },
+        protocol: `template: rest 0–60 s; sign-in probe: rest 60–70 s (or the first clean 10 s after); genuine stream: rest from 70 s + task run, twice (same data again to pass 5 min); impostor: ${SWITCH_SECONDS} s of A then up to ${IMPOSTOR_SECONDS} s of B, every ordered pair within a fold; 1 s frames, windows recorded every 1 s and replayed at each hop`,
+        grid: { windowSeconds: windowLengths, hopSeconds: hops, halfLifeSeconds: HALF_LIVES, windowsBelowFloor: KS, floor: FLOORS },
         rule: 'fewest false ends, then most impostor sessions ended within 10 s, then lowest p95 and max time to end',
         nested: { perFold: nested.map((n) => ({ fold: n.fold, chosenOnOtherFolds: pick(n.policy), ...summary(n.outcome) })), pooled: summary(pooled) },
+        byHop,
         chosen: { policy: pick(chosen), note: 'chosen on all folds: not held out', ...summary(final), falseEndsPerPerson: perPerson, artefactWindows: { rejected, of: windows } },
         calibration: { a: round(calibration.a, 3), b: round(calibration.b, 3) },
         seconds: Math.round((Date.now() - started) / 1000),

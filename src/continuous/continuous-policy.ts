@@ -32,7 +32,7 @@ export interface ContinuousPolicy extends WindowTiming {
  */
 export const DEFAULT_CONTINUOUS_POLICY: ContinuousPolicy = {
   windowSeconds: 8,
-  hopSeconds: 1,
+  hopSeconds: 2,
   halfLifeSeconds: 1,
   floor: -6,
   windowsBelowFloor: 1,

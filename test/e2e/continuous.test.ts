@@ -125,7 +125,7 @@ describeOnEachBackend(
       assert.equal(info.active, true);
       const claim = info.tessera_continuous as { state: string; confidence: number; floor: number; windows: number; updated_at: number };
       assert.equal(claim.state, 'streaming');
-      assert.ok(claim.windows >= 45, `${claim.windows} windows`);
+      assert.ok(claim.windows >= 20, `${claim.windows} windows`); // 27 windows (8 s, one every 2 s) in 60 s, synced every 2 s
       assert.ok(claim.confidence > claim.floor, `confidence ${claim.confidence} above floor ${claim.floor}`);
       const userinfo = await oidc.fetchUserInfo(rp.config, first.tokens.access_token, first.tokens.claims()!.sub);
       assert.equal((userinfo.tessera_continuous as { state: string }).state, 'streaming');
@@ -206,7 +206,7 @@ describeOnEachBackend(
       assert.equal(lines.at(-1)!.status, 'streamed');
       const info = await introspect(tokens.access_token);
       assert.equal(info.active, true);
-      assert.ok((info.tessera_continuous as { windows: number }).windows >= 20);
+      assert.ok((info.tessera_continuous as { windows: number }).windows >= 8);
     });
 
     test('bad input closes the stream with its code and ends no session; silence does end it', async () => {
@@ -264,7 +264,7 @@ describeOnEachBackend(
         assert.equal(await streamSeconds(first, a.rest, 70, 100), undefined);
         first.close();
         const seen = (await introspect(tokens.access_token)).tessera_continuous as { windows: number };
-        assert.ok(seen.windows >= 20, `this process sees the other's ${seen.windows} windows`);
+        assert.ok(seen.windows >= 8, `this process sees the other's ${seen.windows} windows`);
 
         // The device reconnects to this process: the running confidence goes on from the shared record.
         const { stream } = await openStream(continuation, a.rest);
