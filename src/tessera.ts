@@ -67,7 +67,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const monitoring: ContinuousAuthentication = new ContinuousAuthentication(services, config, steps, (ended): Promise<void> => host.announceEnded(ended), log);
   async function stepUpNeeded(acrValues: string[], amr: string[], accountId: string, sessionUid: string | undefined): Promise<boolean> {
     const account = await accounts.findRecent(accountId);
-    const monitored = sessionUid ? await monitoring.signIn.active(sessionUid) : false;
+    const monitored = async () => (sessionUid ? monitoring.signIn.active(sessionUid) : false);
     return !(await policy.satisfiedBy(acrValues, amr, account, monitored));
   }
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];

@@ -62,10 +62,7 @@ export class ContinuousAuthentication {
   get signIn() {
     return {
       forget: (id: string) => this.credentials.forget(id),
-      active: async (sessionUid: string) => {
-        const session = await this.monitor.current(sessionUid);
-        return session !== undefined && session.state !== 'ended';
-      },
+      active: async (sessionUid: string) => (await this.monitor.live(sessionUid)) !== undefined,
     };
   }
 

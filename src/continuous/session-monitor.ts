@@ -37,6 +37,9 @@ export interface SessionMonitorDeps {
   defaults: { floor: number; silenceSeconds: number };
 }
 
+/** A monitored session that has not ended. */
+type LiveSession = MonitoredSession & { state: 'waiting' | 'streaming' };
+
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
@@ -94,19 +97,18 @@ export class SessionMonitor {
     this.watchSilence(session);
   }
 
-  /** The session as it stands, ending it first if its stream has been silent too long (whichever process looks). */
-  async current(sessionUid: string): Promise<MonitoredSession | undefined> {
-    const session = await this.deps.sessions.get(sessionUid);
-    if (!session || session.state === 'ended') return session;
-    if (this.silentFor(session) >= this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS) {
-      await this.end(session, 'silent', { silent_seconds: Math.round(this.silentFor(session) / 1000) });
-      return this.deps.sessions.get(sessionUid);
-    }
-    return session;
-  }
-
-  private silentFor(session: MonitoredSession): number {
-    return Date.now() - session.lastSeenAt;
+  /**
+   * The monitored session while it lasts; undefined when it has ended or was never monitored. One
+   * silent too long is ended first (whichever process looks).
+   */
+  async live(sessionUid: string): Promise<LiveSession | undefined> {
+    const stored = await this.deps.sessions.get(sessionUid);
+    if (!stored || stored.state === 'ended') return undefined;
+    const session = stored as LiveSession;
+    const silentMs = Date.now() - session.lastSeenAt;
+    if (silentMs < this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS) return session;
+    await this.end(session, 'silent', { silent_seconds: Math.round(silentMs / 1000) });
+    return undefined;
   }
 
   /** A stream's news (written at most every SYNC_INTERVAL_MS by the stream): its last frame's time and the confidence after its latest windows. */
@@ -116,13 +118,13 @@ export class SessionMonitor {
   }
 
   /** Restarts the silence timer of this process for the session. */
-  watchSilence(session: MonitoredSession): void {
+  private watchSilence(session: MonitoredSession): void {
     clearTimeout(this.timers.get(session.sessionUid));
     const due = session.lastSeenAt + this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS - Date.now();
     const timer = setTimeout(() => {
       this.timers.delete(session.sessionUid);
-      // Another process may have seen frames since: current() decides on the shared record.
-      this.current(session.sessionUid).catch((err: Error) => this.deps.log.error({ err, session: session.sessionUid }, 'silence check failed'));
+      // Another process may have seen frames since: live() decides on the shared record.
+      this.live(session.sessionUid).catch((err: Error) => this.deps.log.error({ err, session: session.sessionUid }, 'silence check failed'));
     }, Math.max(0, due) + 50);
     timer.unref();
     this.timers.set(session.sessionUid, timer);
@@ -141,7 +143,7 @@ export class SessionMonitor {
     const ended: MonitoredSession = { ...latest, ...pick(session), state: 'ended', endedBy: by };
     await this.deps.sessions.save(ended, this.ttlOf(ended));
     await this.deps.credentials.forget(ended.continuationId);
-    const provider = await this.deps.storage.storeFor('Session').findByUid('Session', ended.sessionUid);
+    const provider = await this.deps.storage.sessionByUid(ended.sessionUid);
     if (provider) {
       await this.deps.storage.endSession(provider);
       await this.deps.announceEnded([provider]);
@@ -166,8 +168,8 @@ export class SessionMonitor {
 
   /** The live claim of a monitored session, for userinfo and introspection; undefined when the session is not monitored. */
   async claim(sessionUid: string | undefined): Promise<ContinuousClaim | undefined> {
-    const session = sessionUid ? await this.current(sessionUid) : undefined;
-    if (!session || session.state === 'ended') return undefined;
+    const session = sessionUid ? await this.live(sessionUid) : undefined;
+    if (!session) return undefined;
     return { state: session.state, confidence: round(session.confidence), floor: this.floor(session), windows: session.windows, updated_at: Math.floor(session.updatedAt / 1000) };
   }
 

@@ -95,8 +95,8 @@ export class StreamServer {
     }
     // A token for another session (or another device's) opens nothing and ends nothing.
     if (token.sessionUid !== sessionUid) return shut(refusal('wrong_session', 'this token was issued for another session'));
-    const session = await this.deps.monitor.current(sessionUid);
-    if (!session || session.state === 'ended') return shut(refusal('session_over', 'this session has ended'));
+    const session = await this.deps.monitor.live(sessionUid);
+    if (!session) return shut(refusal('session_over', 'this session has ended'));
     if (session.continuationId !== token.continuationId) return shut(refusal('wrong_session', 'this token was issued to another device'));
     if (this.open.has(sessionUid)) return shut(refusal('too_many_streams', 'this session already has a stream'));
     this.open.set(sessionUid, ws);
@@ -232,13 +232,10 @@ class SessionStream {
    * provider session gone (signed out), at most SYNC_INTERVAL_MS (resp. SESSION_CHECK_MS) ago.
    */
   private async stillOn(): Promise<boolean> {
-    if (this.syncDue()) {
-      const shared = await this.deps.monitor.current(this.session.sessionUid);
-      if (!shared || shared.state === 'ended') return false;
-    }
+    if (this.syncDue() && !(await this.deps.monitor.live(this.session.sessionUid))) return false;
     if (Date.now() - this.checkedAt < SESSION_CHECK_MS) return true;
     this.checkedAt = Date.now();
-    return Boolean(await this.deps.storage.storeFor('Session').findByUid('Session', this.session.sessionUid));
+    return Boolean(await this.deps.storage.sessionByUid(this.session.sessionUid));
   }
 }
 

@@ -43,8 +43,8 @@ export function tokenRouter(deps: TokenRouteDeps): Router {
     if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return fail(ctx, 400, 'invalid_request', 'continuation is missing or malformed: send the value the capture answer gave');
     const continuation = await deps.credentials.continuation(secret);
     if (continuation?.state === 'pending') return fail(ctx, 400, 'authorization_pending', 'the sign-in has not finished yet', { interval: 1 });
-    const session = continuation ? await deps.monitor.current(continuation.sessionUid) : undefined;
-    if (!continuation || !session || session.state === 'ended') {
+    const session = continuation ? await deps.monitor.live(continuation.sessionUid) : undefined;
+    if (!session) {
       await deps.misses.miss(ctx.ip);
       return fail(ctx, 400, 'invalid_grant', 'unknown continuation, or its session has ended or is not monitored');
     }

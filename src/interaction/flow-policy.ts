@@ -111,15 +111,19 @@ export class FlowPolicy {
 
   /**
    * Whether steps already done (by their amr values) complete the flow of any of these acr values;
-   * a step the flow monitors the session with counts only when the session is `monitored`.
+   * a step the flow monitors the session with counts only when the session is `monitored` (asked
+   * only of flows with such a step).
    */
-  async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined, monitored = false): Promise<boolean> {
+  async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined, monitored: () => Promise<boolean> = async () => false): Promise<boolean> {
     const done = this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr));
+    let isMonitored: boolean | undefined;
     for (const acr of acrValues) {
       const name = this.current.acr[acr];
       if (!name) continue;
       const flow = this.byName(name);
-      const counted = monitored ? done : done.filter((id) => !this.monitoring(flow, id));
+      const watched = done.filter((id) => this.monitoring(flow, id));
+      if (watched.length && isMonitored === undefined) isMonitored = await monitored();
+      const counted = watched.length && !isMonitored ? done.filter((id) => !watched.includes(id)) : done;
       if ((await this.next(flow, new Set(counted), account)).kind === 'complete') return true;
     }
     return false;

@@ -39,7 +39,6 @@ export interface InteractionDeps {
   monitoring: { forget(continuationId: string): Promise<void>; active(sessionUid: string): Promise<boolean> };
 }
 
-
 // One page of a sign-in: a step's page or its enrollment page. Device capture codes feed it, and a
 // step's set-up binds its per-attempt challenges to it.
 type Stage = 'step' | 'enroll';
@@ -89,11 +88,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
     if (fresh || !session?.accountId) return { flow: flow.name, acr: flow.acr, done: [] };
     const sessionAmr = new Set(session.amr ?? []);
-    let done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    const done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
     // A step the flow monitors the session with counts only while the session is monitored: one
-    // signed in without the stream is asked again, so that its stream starts.
-    if (session.uid && !(await monitoring.active(session.uid))) done = done.filter((id) => !policy.monitoring(flow, id));
-    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done };
+    // signed in without the stream is asked again, so that its stream starts. (Asked only of such flows.)
+    const watched = done.filter((id) => policy.monitoring(flow, id));
+    const unmonitored = watched.length > 0 && Boolean(session.uid) && !(await monitoring.active(session.uid!));
+    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done: unmonitored ? done.filter((id) => !watched.includes(id)) : done };
   }
 
   /** An essential acr this server cannot provide ends the request with the protocol's error. */

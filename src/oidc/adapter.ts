@@ -54,6 +54,11 @@ export class Storage {
     return { sessions, grants: grants.length };
   }
 
+  /** A provider session by its uid (what the console and continuous authentication name sessions by). */
+  sessionByUid(uid: string) {
+    return this.storeFor('Session').findByUid('Session', uid);
+  }
+
   /** An account's live records of an account-indexed model (Session, Grant). */
   findByAccount(model: string, accountId: string) {
     return this.storeFor(model).findByAccount(model, accountId);
