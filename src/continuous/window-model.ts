@@ -1,8 +1,8 @@
 // The continuous-verification model behind one worker thread, shared by every stream of a process
 // (per model file): start it once, hand it to each ContinuousVerifier.open, close it at shutdown.
-import { calibrationBeside, type Calibration } from '../biometrics/fusion/index.js';
+import type { Calibration } from '../biometrics/fusion/index.js';
 import { reviveNeuralError } from '../biometrics/neural/embedder-worker.js';
-import { checkModelFile, type NeuralModel } from '../biometrics/neural/model-catalog.js';
+import { loadCatalogModel, type NeuralModel } from '../biometrics/neural/model-catalog.js';
 import type { ModelDescription } from '../biometrics/neural/model-file.js';
 import { ModelWorker } from '../biometrics/worker/model-worker.js';
 import type { WindowTiming } from './window-buffer.js';
@@ -25,15 +25,8 @@ export class ContinuousModel {
   }
 
   /** A catalog model, with the calibration beside its file, once its description matches the catalog. */
-  static async forModel(model: NeuralModel): Promise<ContinuousModel> {
-    const loaded = await ContinuousModel.load(model.file, calibrationBeside(model.file));
-    try {
-      checkModelFile(model, loaded.description);
-    } catch (err) {
-      await loaded.close();
-      throw err;
-    }
-    return loaded;
+  static forModel(model: NeuralModel): Promise<ContinuousModel> {
+    return loadCatalogModel(model, (file, calibration) => ContinuousModel.load(file, calibration));
   }
 
   get description(): ModelDescription {

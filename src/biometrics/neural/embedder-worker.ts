@@ -1,12 +1,12 @@
 // NeuralEmbedder behind a worker thread, with the same embed/enroll contract: a 10-minute
 // enrollment recording then does not stall the server's other requests.
-import { calibrationBeside, type Calibration } from '../fusion/index.js';
+import type { Calibration } from '../fusion/index.js';
 import type { SerializedError } from '../worker/model-host.js';
 import { ModelWorker } from '../worker/model-worker.js';
 import type { Embedding } from './embedder.js';
 import type { EmbedderSetup } from './embedder-service.js';
 import { NeuralInputError, type NeuralRejectionCode, type NeuralRejection } from './errors.js';
-import { checkModelFile, type NeuralModel } from './model-catalog.js';
+import { loadCatalogModel, type NeuralModel } from './model-catalog.js';
 import type { ModelDescription } from './model-file.js';
 import type { Recording } from './recording.js';
 
@@ -35,15 +35,8 @@ export class NeuralEmbedderWorker {
    * A catalog model's worker, with the calibration beside its file, once the file's description
    * has been checked against the catalog.
    */
-  static async forModel(model: NeuralModel): Promise<NeuralEmbedderWorker> {
-    const embedder = await NeuralEmbedderWorker.load(model.file, calibrationBeside(model.file));
-    try {
-      checkModelFile(model, embedder.description);
-    } catch (err) {
-      await embedder.close();
-      throw err;
-    }
-    return embedder;
+  static forModel(model: NeuralModel): Promise<NeuralEmbedderWorker> {
+    return loadCatalogModel(model, (file, calibration) => NeuralEmbedderWorker.load(file, calibration));
   }
 
   get description(): ModelDescription {

@@ -3,6 +3,7 @@
 // new enrolments use the montage's current one, so retraining never invalidates an enrolment.
 import { join } from 'node:path';
 import { MODELS_DIR } from '../../paths.js';
+import { calibrationBeside, type Calibration } from '../fusion/index.js';
 import { NeuralInputError } from './errors.js';
 import type { ModelDescription } from './model-file.js';
 import type { MontageName } from './montage.js';
@@ -51,8 +52,26 @@ export function isCurrent(model: NeuralModel): boolean {
  * A file's own description must agree with the catalog: a file swapped for another montage's would
  * otherwise embed recordings decoded for the wrong electrodes without any error.
  */
-export function checkModelFile(model: NeuralModel, description: ModelDescription): void {
+function checkModelFile(model: NeuralModel, description: ModelDescription): void {
   if (description.montage !== model.montage) {
     throw new NeuralInputError('model_invalid', `${model.file} describes a ${description.montage} model; the catalog lists ${model.id} as ${model.montage}`);
   }
+}
+
+/**
+ * A catalog model loaded by `load` (a worker of some kind), with the calibration beside its file,
+ * once the file's description has been checked against the catalog; closed again on a mismatch.
+ */
+export async function loadCatalogModel<W extends { readonly description: ModelDescription; close(): Promise<void> }>(
+  model: NeuralModel,
+  load: (file: string, calibration?: Calibration) => Promise<W>,
+): Promise<W> {
+  const loaded = await load(model.file, calibrationBeside(model.file));
+  try {
+    checkModelFile(model, loaded.description);
+  } catch (err) {
+    await loaded.close();
+    throw err;
+  }
+  return loaded;
 }
