@@ -123,8 +123,8 @@ export async function liveCaptureTimes(count: number, gapMs = 60): Promise<{ fra
  * Builds head-movement bursts from a person's posed photos, as a camera would see a head move:
  * a photo facing the camera first; for each movement, photos on the way and one that got there
  * (further along its axis, the other axis steady); between movements, a photo back at the centre.
- * A photo is used in one burst only (its mirror, a head turned the other way, may serve another);
- * photos whose mirror is still unused go first.
+ * A photo is used in one burst only, and so is its mirror: the replay check rightly takes a mirrored
+ * near-frontal photo for a copy of the original.
  */
 export class BurstBuilder {
   private readonly used = new Set<string>();
@@ -133,7 +133,7 @@ export class BurstBuilder {
 
   take(moves: readonly ChallengeKind[]): { frames: Buffer[]; names: string[] } {
     const perMove = framesPerMove(moves.length);
-    const free = this.photos.filter((p) => !this.used.has(p.name)).sort((a, b) => Number(this.baseUsed(a)) - Number(this.baseUsed(b)));
+    const free = this.unused();
     for (const start of free.filter((p) => Math.abs(p.pose.yaw) <= 0.06)) {
       const burst = [start];
       const unused = (p: PosedPhoto) => !burst.some((q) => base(q.name) === base(p.name));
@@ -159,7 +159,7 @@ export class BurstBuilder {
         return true;
       });
       if (!complete) continue;
-      for (const p of burst) this.used.add(p.name);
+      for (const p of burst) this.used.add(base(p.name));
       return { frames: burst.map((p) => p.bytes), names: burst.map((p) => p.name) };
     }
     throw new Error(`not enough photos left for a ${moves.join(' → ')} burst`);
@@ -170,7 +170,7 @@ export class BurstBuilder {
    * (a head turning, not nodding); for clips rather than bursts. Undefined when there are not enough.
    */
   takeSequence(bands: { count: number; yaw: readonly [number, number] }[]): PosedPhoto[] | undefined {
-    const free = this.photos.filter((p) => !this.used.has(p.name)).sort((a, b) => Number(this.baseUsed(a)) - Number(this.baseUsed(b)));
+    const free = this.unused();
     // One photo's pitch is the one all must keep, within 0.04: no two photos then differ by 0.1, a nod.
     for (const reference of free) {
       const out: PosedPhoto[] = [];
@@ -185,14 +185,14 @@ export class BurstBuilder {
         out.push(...band.sort((a, b) => a.pose.yaw - b.pose.yaw));
       }
       if (out.length !== bands.reduce((n, b) => n + b.count, 0)) continue;
-      for (const p of out) this.used.add(p.name);
+      for (const p of out) this.used.add(base(p.name));
       return out;
     }
     return undefined;
   }
 
-  private baseUsed(p: PosedPhoto): boolean {
-    return this.used.has(base(p.name)) || this.used.has(`${base(p.name)} (mirrored)`);
+  private unused(): PosedPhoto[] {
+    return this.photos.filter((p) => !this.used.has(base(p.name)));
   }
 }
 

@@ -130,8 +130,9 @@ describe('head pose and movements on real photos', () => {
 
   test('bursts of real photos chosen by pose answer their own movements in their order and no others', async () => {
     const pipeline = await sharedPipeline();
-    const builder = new BurstBuilder(await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Jennifer_Capriati')));
-    const framesOf = async (moves: readonly ChallengeKind[]) => Promise.all(builder.take(moves).frames.map((bytes) => analyseFrame(pipeline, bytes)));
+    const photos = await posedPhotos(pipeline, join(sharedDataDir(), 'faces-lfw-dev', 'Jennifer_Capriati'));
+    // No replay check here: each burst may use any of the photos.
+    const framesOf = async (moves: readonly ChallengeKind[]) => Promise.all(new BurstBuilder(photos).take(moves).frames.map((bytes) => analyseFrame(pipeline, bytes)));
     for (const kind of CHALLENGE_KINDS) {
       const frames = await framesOf([kind]);
       for (const asked of CHALLENGE_KINDS) assert.equal(checkLiveness(frames, [asked]).ok, asked === kind, `${kind} burst, ${asked} asked`);
