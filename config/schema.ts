@@ -62,6 +62,8 @@ export const requirementSchema = z.union([
         .number({ error: (issue) => (issue.input === undefined ? 'far (the target false-accept rate, e.g. 1e-4) is required' : 'far must be a number') })
         .min(FUSED_FAR.min, `far must be at least ${FUSED_FAR.min}`)
         .max(FUSED_FAR.max, `far must be at most ${FUSED_FAR.max} (a single matcher's threshold already gives that)`),
+      // The fused step that can stream (one of them must) keeps verifying the session afterwards.
+      continuous: continuousSchema.optional(),
     })
     .strict(),
 ]);

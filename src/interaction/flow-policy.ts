@@ -105,8 +105,18 @@ export class FlowPolicy {
 
   /** The continuous-verification settings the flow asks of this step, if it monitors the session with it. */
   monitoring(flow: Flow, stepId: string): ContinuousSettings | undefined {
-    for (const r of flow.requirements) if ('step' in r && r.step === stepId && r.continuous) return r.continuous;
+    for (const r of flow.requirements) {
+      const settings = this.monitoredBy(r, stepId);
+      if (settings) return settings;
+    }
     return undefined;
+  }
+
+  /** The settings when this requirement's monitoring is done by the step's stream (its own step, or the one streaming step of a fused one). */
+  private monitoredBy(r: Requirement, stepId: string): ContinuousSettings | undefined {
+    if ('anyOf' in r || !r.continuous) return undefined;
+    const streams = 'step' in r ? r.step === stepId : r.fuse.includes(stepId) && Boolean(this.registry.get(stepId)?.streams);
+    return streams ? r.continuous : undefined;
   }
 
   /**
@@ -142,13 +152,13 @@ export class FlowPolicy {
         const pending = requirement.fuse.filter((id) => !scored.has(id));
         if (pending.length === 0) return { kind: 'decide', requirement };
         const next = await this.firstOpen(flow, pending, pending.length, account);
-        return next.kind === 'step' ? { ...next, fused: requirement } : next;
+        return next.kind === 'step' ? { ...next, fused: requirement, continuous: this.monitoredBy(requirement, next.step.id) } : next;
       }
       const ids = stepsOf(requirement);
       const need = countOf(requirement) - ids.filter((id) => done.has(id)).length;
       if (need <= 0) continue;
       const next = await this.firstOpen(flow, ids.filter((i) => !done.has(i)), need, account);
-      return next.kind === 'step' && 'step' in requirement && requirement.continuous ? { ...next, continuous: requirement.continuous } : next;
+      return next.kind === 'step' ? { ...next, continuous: this.monitoredBy(requirement, next.step.id) } : next;
     }
     return { kind: 'complete' };
   }

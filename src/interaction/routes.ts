@@ -220,8 +220,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function decideFused(ctx: Context, details: Details, progress: Progress, clientName: string, state: StepState, requirement: FusedRequirement, attempt: Attempt): Promise<void> {
     const account = state.account!;
     const accepted = await fusion.decide(requirement, progress.scored ?? {}, account, attempt, (id) => steps.require(id).amr);
-    const { scored: _decided, ...rest } = progress;
-    if (accepted) return proceed(ctx, details, { ...rest, done: [...rest.done, ...requirement.fuse.filter((id) => !rest.done.includes(id))] }, clientName, state);
+    const { scored: _decided, ...decided } = progress;
+    if (accepted) return proceed(ctx, details, { ...decided, done: [...decided.done, ...requirement.fuse.filter((id) => !decided.done.includes(id))] }, clientName, state);
+    // Refused: the streaming device, if any, must deliver again with the retry.
+    const { monitor, ...rest } = decided;
+    if (monitor) await monitoring.forget(monitor.continuationId);
     await saveProgress(details, rest);
     const again = await nextOf(rest, account);
     const outcome = { ok: false as const, status: 401, message: FUSED_REJECTION };
@@ -308,14 +311,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (!outcome.ok) return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status));
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const known = { ...state, account: outcome.account };
-    if (fused) {
-      if (!outcome.evidence) throw new Error(`step ${step.id} reported no evidence for a fused requirement`);
-      const updated: Progress = { ...progress, scored: { ...progress.scored, [step.id]: outcome.evidence } };
-      const after = await nextOf(updated, outcome.account);
-      if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
-      return proceed(ctx, details, updated, clientName, known);
-    }
-    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
+    // The session this sign-in makes is monitored by the device's stream (for a fused requirement, once the sum accepts).
+    let monitor: Progress['monitor'];
     if (next.continuous && delivered.continuationId) {
       // The running confidence starts from the sign-in probe's calibrated LLR; without one there is nothing to run.
       if (!outcome.evidence) {
@@ -323,11 +320,19 @@ export function interactionRouter(deps: InteractionDeps): Router {
         const refused = { ok: false as const, status: 409, message: 'Your brain-signal enrollment was made with an older model that cannot keep verifying you. Set it up again in your account settings.' };
         return refusal(ctx, refused, () => renderStep(ctx, step, state, clientName, { error: refused.message }, refused.status));
       }
-      updated.monitor = { step: step.id, continuationId: delivered.continuationId, llr: outcome.evidence.llr, settings: next.continuous };
+      monitor = { step: step.id, continuationId: delivered.continuationId, llr: outcome.evidence.llr, settings: next.continuous };
     } else if (delivered.continuationId) {
       // This flow does not monitor the session: the device's continuation leads nowhere.
       await monitoring.forget(delivered.continuationId);
     }
+    if (fused) {
+      if (!outcome.evidence) throw new Error(`step ${step.id} reported no evidence for a fused requirement`);
+      const updated: Progress = { ...progress, scored: { ...progress.scored, [step.id]: outcome.evidence }, ...(monitor ? { monitor } : {}) };
+      const after = await nextOf(updated, outcome.account);
+      if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
+      return proceed(ctx, details, updated, clientName, known);
+    }
+    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id], ...(monitor ? { monitor } : {}) };
     if (step.identifies) {
       const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
       updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];

@@ -15,10 +15,10 @@ import { CLOSE_CODES } from '../../src/continuous/index.js';
 import { DeviceStream, exchangeContinuation, streamSeconds, type Closed } from '../../src/continuous/device-stream.js';
 import { SYNC_INTERVAL_MS } from '../../src/continuous/session-monitor.js';
 import { encodeFrame } from '../../src/continuous/stream-protocol.js';
-import { Browser, type Page } from '../support/browser.js';
+import { Browser } from '../support/browser.js';
 import { launchChromium, screenshot } from '../support/chromium.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
-import { authorize, tokensFrom } from '../support/interactive.js';
+import { authorize, captureCodeOn, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { freePort } from '../support/server.js';
 import { runCli, spawnServer, stopProcess } from '../support/spawn.js';
@@ -62,7 +62,6 @@ before(async () => {
 after(() => receiver.close());
 
 let rp: RpClient;
-const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
 
 describeOnEachBackend(
   'continuous authentication: EEG stream after sign-in',
@@ -83,7 +82,7 @@ describeOnEachBackend(
         page = await browser.upload(page, '/enroll/neural', [{ field: 'recording', data: opts.enroll, name: 'rest.edf', type: 'application/octet-stream' }]);
       }
       assert.match(page.html, /Brain-signal check/, 'a monitored step is verified, even right after its set-up');
-      const sent = await fetch(`${issuer()}/capture/${codeOn(page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probe });
+      const sent = await fetch(`${issuer()}/capture/${captureCodeOn(page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probe });
       assert.equal(sent.status, 202);
       const delivered = (await sent.json()) as { continuation?: string; token_endpoint?: string };
       assert.match(delivered.continuation ?? '', /^[A-Za-z0-9_-]{43}$/);
@@ -216,7 +215,7 @@ describeOnEachBackend(
       const browser = new Browser(issuer());
       const { verifier, page: login } = await authorize(rp, browser, { acr_values: WATCHED });
       const page = await browser.submit(login, '/step/password', { username: 'ada', password: PASSWORD });
-      const cli = runCli(['neural', 'send', '--code', codeOn(page)!, '--file', probe, '--stream', streamed, '--fast', '--json', '--issuer', issuer()], {});
+      const cli = runCli(['neural', 'send', '--code', captureCodeOn(page)!, '--file', probe, '--stream', streamed, '--fast', '--json', '--issuer', issuer()], {});
       const statusUrl = /data-status-url="([^"]+)"/.exec(page.html)![1]!;
       for (let i = 0; i < 100 && JSON.parse((await browser.request(statusUrl, { headers: { accept: 'application/json' } })).html).status !== 'received'; i++) {
         await new Promise((r) => setTimeout(r, 100));

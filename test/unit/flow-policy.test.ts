@@ -6,14 +6,16 @@ import { FlowPolicy } from '../../src/interaction/flow-policy.js';
 import { StepRegistry } from '../../src/steps/registry.js';
 import type { Step } from '../../src/steps/step.js';
 
-// Policy decisions depend only on each step's id, amr, identifies flag, fusion capability and enrolment.
-function stepDouble(id: string, identifies: boolean, enrolled: Set<string>): Step {
+// Policy decisions depend only on each step's id, amr, identifies flag, fusion capability, whether
+// it can stream (the policy only asks whether `streams` is there) and enrolment.
+function stepDouble(id: string, identifies: boolean, enrolled: Set<string>, streaming = ['neural']): Step {
   return {
     id,
     amr: id,
     label: id,
     identifies,
     ...(id === 'face' || id === 'neural' ? { fusion: { matcher: id } } : {}),
+    ...(streaming.includes(id) ? { streams: {} as NonNullable<Step['streams']> } : {}),
     view: id,
     isEnrolled: async (account) => enrolled.has(`${account.username}:${id}`),
     prompt: async () => ({}),
@@ -113,4 +115,30 @@ test('invalid fused requirements are refused with a message naming the problem',
   refused([{ step: 'password' }, { step: 'face' }, { fuse: ['face', 'neural'], far: 1e-4 }], /face is fused here and also required elsewhere/);
   refused([{ fuse: ['face', 'neural'], far: 1e-4 }], /must identify the user/);
   refused([{ step: 'password' }, { fuse: ['face', 'iris'], far: 1e-4 }], /unknown step iris/);
+});
+
+test('a fused requirement that monitors the session: its streaming step keeps verifying; impossible ones are refused', async () => {
+  const watched = { fuse: ['face', 'neural'], far: 1e-4, continuous: { silenceSeconds: 20 } };
+  const p = new FlowPolicy({ ...config, flows: { ...config.flows, watched: [{ step: 'password' }, watched] } }, registry);
+  const flow = p.byName('watched');
+  const dora = { id: 'd1', username: 'dora' } as Account;
+  enrolled.add('dora:password').add('dora:face').add('dora:neural');
+  const face = (await p.next(flow, new Set(['password']), dora)) as { step: Step; continuous?: unknown; fused?: unknown };
+  assert.equal(face.step.id, 'face');
+  assert.equal(face.continuous, undefined, 'the face cannot stream');
+  const neural = (await p.next(flow, new Set(['password']), dora, new Set(['face']))) as { step: Step; continuous?: unknown; fused?: unknown };
+  assert.equal(neural.step.id, 'neural');
+  assert.deepEqual(neural.fused, watched);
+  assert.deepEqual(neural.continuous, { silenceSeconds: 20 });
+  assert.deepEqual(p.monitoring(flow, 'neural'), { silenceSeconds: 20 });
+  assert.equal(p.monitoring(flow, 'face'), undefined);
+
+  const flowsWith = (requirements: unknown[]) => ({ ...config, flows: { x: requirements }, defaultFlow: 'x', acr: {} }) as never;
+  const refused = (requirements: unknown[], message: RegExp, steps = registry) => assert.throws(() => new FlowPolicy(flowsWith(requirements), steps), message);
+  refused([{ step: 'password' }, { step: 'totp', continuous: {} }], /totp cannot verify continuously \(steps that can: neural\)/);
+  refused([{ step: 'password' }, { ...watched, continuous: { windowSeconds: 1 } }], /x\[1\]\.continuous: windowSeconds must be a whole number from 2 to 60/);
+  const silent = new StepRegistry(['password', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled, [])));
+  refused([{ step: 'password' }, watched], /face \+ neural cannot verify continuously \(steps that can: none\)/, silent);
+  const both = new StepRegistry(['password', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled, ['face', 'neural'])));
+  refused([{ step: 'password' }, watched], /only one fused step may keep verifying the session \(face and neural can\)/, both);
 });
