@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
 import { DEFAULT_PAD_THRESHOLD } from '../src/biometrics/face/pad.js';
-import { CHALLENGE_KINDS } from '../src/steps/face/challenge.js';
+import { CHALLENGE_KINDS, DEFAULT_CHALLENGE_MOVES } from '../src/steps/face/challenge.js';
 import { DEFAULT_REPLAY_SIMILARITY } from '../src/steps/neural/replay.js';
 
 // One validated object holds every setting; the env mapping and the optional
@@ -141,7 +141,7 @@ export const configSchema = z
     faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
     facePadThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_PAD_THRESHOLD),
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
-    faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
+    faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(DEFAULT_CHALLENGE_MOVES),
     faceChallengeSeconds: positiveInt.default(120),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which montage (headset kind; enrolments use its current model and
