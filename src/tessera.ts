@@ -73,7 +73,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
-  const host: ProviderHost = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid) }, keys, audit, log);
+  const host: ProviderHost = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid), monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid) }, keys, audit, log);
   host.onAuthorized((ctx) => monitoring.authorized(ctx));
   const capturePage = new CapturePage(capture, () => host.current.issuer);
   const refusals = new RefusedSubmissions(audit, services.rateCounter, log);
