@@ -115,7 +115,7 @@ export class FlowPolicy {
    * only of flows with such a step).
    */
   async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined, monitored: () => Promise<boolean> = async () => false): Promise<boolean> {
-    const done = this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr));
+    const done = this.registry.doneIn(amr);
     let isMonitored: boolean | undefined;
     for (const acr of acrValues) {
       const name = this.current.acr[acr];

@@ -49,6 +49,9 @@ const signInPage = (ctx: Context) => `/interaction/${ctx.params.uid}`;
 // Prompt reasons after which earlier steps of the session no longer count.
 const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
 
+// The sign-in's amr values by step, with those a step just reported instead of its own.
+const reportedAmr = (progress: Progress, step: Step, amr: string[] | undefined) => (amr ? { ...progress.amr, [step.id]: amr } : progress.amr);
+
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Sign you in with your Tessera account',
   profile: 'See your name and username',
@@ -87,13 +90,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const session = details.session;
     const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
     if (fresh || !session?.accountId) return { flow: flow.name, acr: flow.acr, done: [] };
-    const sessionAmr = new Set(session.amr ?? []);
-    const done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    const shown = steps.amrBySteps(session.amr ?? []);
+    const done = [...shown.keys()];
     // A step the flow monitors the session with counts only while the session is monitored: one
     // signed in without the stream is asked again, so that its stream starts. (Asked only of such flows.)
     const watched = done.filter((id) => policy.monitoring(flow, id));
     const unmonitored = watched.length > 0 && Boolean(session.uid) && !(await monitoring.active(session.uid!));
-    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done: unmonitored ? done.filter((id) => !watched.includes(id)) : done };
+    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done: unmonitored ? done.filter((id) => !watched.includes(id)) : done, amr: Object.fromEntries(shown) };
   }
 
   /** An essential acr this server cannot provide ends the request with the protocol's error. */
@@ -199,7 +202,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       }
       return renderEnrollment(ctx, next.step, account, pending, clientName);
     }
-    const amr = progress.done.map((id) => steps.require(id).amr);
+    const amr = [...new Set(progress.done.flatMap((id) => progress.amr?.[id] ?? [steps.require(id).amr]))];
     await risk?.signals.remember(ctx, progress.accountId!);
     const monitor = progress.monitor ? { [MONITOR_RESULT]: progress.monitor } : {};
     await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true }, ...monitor }, false);
@@ -266,11 +269,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   /**
    * A request with `tessera_reauth=second_factor` (the account console's fresh sign-in before
-   * sensitive changes) must include one of the second factors the user has set up, so a
-   * password alone cannot remove or replace the others.
+   * sensitive changes) must include one more of the methods the user has set up besides the one
+   * that identified them, so a password (or a passkey) alone cannot remove or replace the others.
    */
-  async function secondFactorOf(account: Account): Promise<Requirement[]> {
-    const enrolled = (await steps.enrollmentOf(account, (step) => !step.identifies)).filter((e) => e.enrolled).map((e) => e.step.id);
+  async function secondFactorOf(account: Account, identifiedBy: Step): Promise<Requirement[]> {
+    const enrolled = (await steps.enrollmentOf(account, (step) => step.id !== identifiedBy.id)).filter((e) => e.enrolled).map((e) => e.step.id);
     return enrolled.length ? [{ anyOf: enrolled, count: 1 }] : [];
   }
 
@@ -315,7 +318,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
       return proceed(ctx, details, updated, clientName, known);
     }
-    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
+    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id], amr: reportedAmr(progress, step, outcome.amr) };
     if (next.continuous && delivered.continuationId) {
       // The running confidence starts from the sign-in probe's calibrated LLR; without one there is nothing to run.
       if (!outcome.evidence) {
@@ -328,8 +331,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
       // This flow does not monitor the session: the device's continuation leads nowhere.
       await monitoring.forget(delivered.continuationId);
     }
-    if (step.identifies) {
-      const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
+    // Risk signals and a re-authentication's second factor follow the step that told who the user is
+    // (an identifying step used as a later factor, such as a passkey after a password, adds nothing).
+    if (step.identifies && !progress.accountId) {
+      const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account, step) : [];
       updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];
     }
     return proceed(ctx, details, updated, clientName, known);
@@ -346,7 +351,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // step that then monitors the session: its stream starts from a verification, asked next.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
     const monitored = policy.monitoring(policy.byName(progress.flow, progress.extra), step.id);
-    await saveProgress(details, { ...progress, done: monitored ? progress.done : [...progress.done, step.id], pending: stillPending });
+    await saveProgress(details, { ...progress, done: monitored ? progress.done : [...progress.done, step.id], amr: reportedAmr(progress, step, outcome.amr), pending: stillPending });
     if (!outcome.show) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);
