@@ -141,6 +141,9 @@ export const configSchema = z
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
     faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
     faceChallengeSeconds: positiveInt.default(120),
+    // Passkey step (WebAuthn): how long a registration or sign-in challenge stays valid (the
+    // browser's own prompt times out with it).
+    passkeyChallengeSeconds: z.coerce.number().int().min(10).max(900).default(300),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which montage (headset kind; enrolments use its current model and
     // each template verifies with its own, src/biometrics/neural/model-catalog.ts), the accept

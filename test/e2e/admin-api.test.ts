@@ -225,6 +225,7 @@ describeOnEachBackend(
         { step: 'totp', amr: 'otp', enrolled: true, removable: true },
         { step: 'face', amr: 'face', enrolled: false, removable: true },
         { step: 'neural', amr: 'eeg', enrolled: false, removable: true },
+        { step: 'passkey', amr: 'hwk', enrolled: false, removable: true },
       ]);
       assert.doesNotMatch(JSON.stringify(listed.body), /JBSWY3DPEHPK3PXP/);
       assertError(await api.call('delete', `/users/${id}/enrollments/password`), 409, 'not_removable');
