@@ -6,7 +6,7 @@ export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
 
 /** What the checks need to know about a step; the step registry provides it. */
 export interface StepLookup {
-  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown } | undefined;
+  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown; settingsProblems?(settings: Readonly<Record<string, unknown>>): string[] } | undefined;
   ids(): string[];
 }
 
@@ -37,6 +37,10 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
         problems.push(...policyProblems({ ...DEFAULT_CONTINUOUS_POLICY, ...r.continuous }).map((p) => `flows.${name}[${i}].continuous: ${p}`));
         const step = steps?.get(r.step);
         if (step && !step.streams) problems.push(`flows.${name}[${i}]: ${r.step} cannot verify continuously (steps that can: ${steps!.ids().filter((id) => steps!.get(id)?.streams).join(', ') || 'none'})`);
+      }
+      if ('step' in r && r.settings) {
+        const step = steps?.get(r.step);
+        if (step) problems.push(...(step.settingsProblems ? step.settingsProblems(r.settings) : ['takes no settings']).map((p) => `flows.${name}[${i}].settings: ${p}`));
       }
     });
     if (!steps) continue;

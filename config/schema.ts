@@ -53,7 +53,8 @@ export const continuousSchema = z
   .strict();
 
 export const requirementSchema = z.union([
-  z.object({ step: z.string().min(1), continuous: continuousSchema.optional() }).strict(),
+  // `settings`: options the step itself defines and checks (the passkey step: `aaguids`).
+  z.object({ step: z.string().min(1), continuous: continuousSchema.optional(), settings: z.record(z.string(), z.unknown()).optional() }).strict(),
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
   z
     .object({

@@ -177,10 +177,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await record(details, withProgress(details.result, progress), false);
   }
 
-  const enrolling = (ctx: Context, step: Step, account: Account, pending: string) => ({ account, pending, contextId: pageContext(String(ctx.params.uid), 'enroll', step.id) });
+  const enrolling = (ctx: Context, step: Step, account: Account, pending: string, settings: StepState['settings']) => ({ account, pending, contextId: pageContext(String(ctx.params.uid), 'enroll', step.id), settings });
 
-  async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
-    const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending));
+  async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, settings: StepState['settings'], clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+    const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending, settings));
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
     renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...(await pageExtras(ctx, step, 'enroll')), ...extra }, status);
   }
@@ -190,7 +190,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function advance(ctx: Context, details: Details, progress: Progress, clientName: string, known?: StepState): Promise<void> {
     const state = known ?? (await stateOf(details, progress));
     const next = await nextOf(progress, state.account);
-    if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
+    if (next.kind === 'step') return renderStep(ctx, next.step, { ...state, settings: next.settings }, clientName);
     if (next.kind === 'decide') return decideFused(ctx, details, progress, clientName, state, next.requirement, attemptOf(ctx, String(details.params.client_id)));
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
     if (next.kind === 'enroll') {
@@ -200,7 +200,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
         pending = await next.step.enrollment!.begin(account);
         await saveProgress(details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
       }
-      return renderEnrollment(ctx, next.step, account, pending, clientName);
+      return renderEnrollment(ctx, next.step, account, pending, next.settings, clientName);
     }
     const amr = [...new Set(progress.done.flatMap((id) => progress.amr?.[id] ?? [steps.require(id).amr]))];
     await risk?.signals.remember(ctx, progress.accountId!);
@@ -295,10 +295,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   router.post('/:uid/step/:step', jsonOutcomes(signInPage), async (ctx) => {
-    const { form, details, clientName, progress, state, next, attempt, delivered } = await submission(ctx, 'step');
+    const { form, details, clientName, progress, state: sharedState, next, attempt, delivered } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
+    // The step also gets its requirement's settings.
+    const state = { ...sharedState, settings: next.settings };
     const fused = next.fused;
     // A monitored session needs the device that keeps streaming: a file chosen on the page has none.
     if (next.continuous && !delivered.continuationId) {
@@ -345,8 +347,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const pending = progress.pending?.[String(ctx.params.step)];
     if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || pending === undefined || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending), attempt);
-    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, clientName, { error: outcome.message }, outcome.status));
+    const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending, next.settings), attempt);
+    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, next.settings, clientName, { error: outcome.message }, outcome.status));
     // Confirming with a valid first use counts as performing the step in this sign-in, except for a
     // step that then monitors the session: its stream starts from a verification, asked next.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};

@@ -15,6 +15,8 @@ export interface StepState {
   // Set once an identifying step (password) has established who the user is.
   account?: Account;
   loginHint?: string;
+  /** The `settings` of the flow's requirement that asks for this step (checked by `Step.settingsProblems`). */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 /** A file sent with a step's submission (multipart/form-data), e.g. camera frames or a recording. */
@@ -94,6 +96,8 @@ export interface EnrollmentState {
   pending: string;
   /** Opaque, unique to this set-up page of this sign-in or console session: per-attempt challenges are bound to it. */
   contextId: string;
+  /** During sign-in: the `settings` of the flow's requirement that asks for this step. */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 /** One of several credentials an account holds for a step (see `StepEnrollment.several`). */
@@ -174,6 +178,8 @@ export interface Step {
    * device sends; a flow asks for it with `{ "step": id, "continuous": {...} }` (src/continuous/).
    */
   readonly streams?: StepStreams;
+  /** Present when a flow's requirement of this step may carry `settings`: what is wrong with them ([] when nothing). */
+  settingsProblems?(settings: Readonly<Record<string, unknown>>): string[];
   /** Checks one submission of the step's form. */
   verify(input: StepInput, state: StepState, attempt: Attempt, mode?: VerifyMode): Promise<StepOutcome>;
   /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */

@@ -37,19 +37,26 @@ for (const makeBackend of BACKENDS) {
       await backend.dispose();
     });
 
-    /** A new account with `authenticator`'s passkey registered through the step's own set-up. */
-    async function enrolled(authenticator: SoftwareAuthenticator, onto?: Account): Promise<Account> {
-      const account = onto ?? (await s.accounts.create({ username: `user${++sign}`, password: 'long enough password' }));
-      const state = { account, pending: '', contextId: `setup-${sign}` };
+    const newAccount = () => s.accounts.create({ username: `user${++sign}`, password: 'long enough password' });
+
+    /** Registers `authenticator`'s passkey through the step's own set-up (under a flow requirement's `settings`). */
+    async function register(authenticator: SoftwareAuthenticator, account: Account, settings?: Record<string, unknown>) {
+      const state = { account, pending: '', contextId: `setup-${++sign}`, settings };
       const challenge = await challengeOf(step.enrollment.prompt(state));
-      const outcome = await step.enrollment.confirm(form({ name: 'Key', response: authenticator.register(challenge, ORIGIN) }), state, at);
+      return step.enrollment.confirm(form({ name: 'Key', response: authenticator.register(challenge, ORIGIN) }), state, at);
+    }
+
+    /** A new account with `authenticator`'s passkey. */
+    async function enrolled(authenticator: SoftwareAuthenticator): Promise<Account> {
+      const account = await newAccount();
+      const outcome = await register(authenticator, account);
       assert.equal(outcome.ok, true, JSON.stringify(outcome));
       return account;
     }
 
     /** One sign-in attempt: the step's options for a new sign-in, answered by `authenticator`. */
-    async function signIn(authenticator: SoftwareAuthenticator, account: Account, opts: { origin?: string; rpId?: string; secondFactorOf?: Account; interactionId?: string } = {}) {
-      const state = { interactionId: opts.interactionId ?? `sign-in-${++sign}`, account: opts.secondFactorOf };
+    async function signIn(authenticator: SoftwareAuthenticator, account: Account, opts: { origin?: string; rpId?: string; secondFactorOf?: Account; interactionId?: string; settings?: Record<string, unknown> } = {}) {
+      const state = { interactionId: opts.interactionId ?? `sign-in-${++sign}`, account: opts.secondFactorOf, settings: opts.settings };
       const challenge = await challengeOf(step.prompt(state));
       const response = authenticator.assert(challenge, opts.origin ?? ORIGIN, { rpId: opts.rpId, userHandle: account.id });
       return { outcome: await step.verify(form({ response }), state, at), response, state };
@@ -141,13 +148,37 @@ for (const makeBackend of BACKENDS) {
       assert.equal((await audited('login.failed', 'wrong_origin')).filter((e) => e.subject === account.id).length, 1);
       assert.equal((await audited('login.failed', 'wrong_rp_id')).filter((e) => e.subject === account.id).length, 1);
 
-      const fresh = await s.accounts.create({ username: `user${++sign}`, password: 'long enough password' });
+      const fresh = await newAccount();
       const state = { account: fresh, pending: '', contextId: 'phished-setup' };
       const challenge = await challengeOf(step.enrollment.prompt(state));
       const refused = await step.enrollment.confirm(form({ name: 'Key', response: new SoftwareAuthenticator().register(challenge, 'https://evil.example') }), state, at);
       assert.equal(refused.ok, false);
       assert.deepEqual(await step.enrollment.several!.list(fresh), []);
       assert.equal((await audited('credential.enroll_failed', 'wrong_origin')).filter((e) => e.subject === fresh.id).length, 1);
+    });
+
+    test("a flow's AAGUID allow-list refuses other authenticators, at registration and at sign-in", async () => {
+      const approved = '08987058-cadc-4b81-b6e1-30de50dcbe96';
+      const settings = { aaguids: [approved.toUpperCase()] };
+      assert.deepEqual(step.settingsProblems(settings), []);
+      assert.match(step.settingsProblems({ aaguids: ['not-a-guid'] }).join(), /aaguids\.0: an AAGUID is written like/);
+      assert.match(step.settingsProblems({ colour: 'red' }).join(), /colour/);
+
+      const account = await newAccount();
+      const refused = await register(new SoftwareAuthenticator('2fc0579f-8113-47ea-b116-bb5a8db9202a'), account, settings);
+      assert.equal(!refused.ok && refused.status, 403);
+      assert.deepEqual(await step.enrollment.several!.list(account), [], 'nothing stored');
+      assert.equal((await audited('credential.enroll_failed', 'aaguid_not_allowed')).filter((e) => e.subject === account.id).length, 1);
+      const key = new SoftwareAuthenticator(approved);
+      assert.equal((await register(key, account, settings)).ok, true);
+      assert.equal((await signIn(key, account, { settings })).outcome.ok, true);
+
+      // A passkey set up where any authenticator was welcome is refused by the flow that lists models.
+      const other = new SoftwareAuthenticator('2fc0579f-8113-47ea-b116-bb5a8db9202a');
+      const elsewhere = await enrolled(other);
+      const { outcome } = await signIn(other, elsewhere, { settings });
+      assert.equal(!outcome.ok && outcome.status, 403);
+      assert.match(reasonOf(outcome), /approved authenticators/);
     });
   });
 }

@@ -114,3 +114,14 @@ test('invalid fused requirements are refused with a message naming the problem',
   refused([{ fuse: ['face', 'neural'], far: 1e-4 }], /must identify the user/);
   refused([{ step: 'password' }, { fuse: ['face', 'iris'], far: 1e-4 }], /unknown step iris/);
 });
+
+test("a step requirement's settings are checked by that step and handed to it when it comes next", async () => {
+  const picky: Step = { ...stepDouble('key', true, enrolled), settingsProblems: (s) => (s.size === 'ok' ? [] : ['size: not ok']) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), picky]);
+  const flowsOf = (flow: unknown[]) => ({ flows: { f: flow }, defaultFlow: 'f', acr: {} }) as ConstructorParameters<typeof FlowPolicy>[0];
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'key', settings: { size: 'big' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: size: not ok'));
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'password', settings: { size: 'ok' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: takes no settings'));
+  const accepted = new FlowPolicy(flowsOf([{ step: 'password' }, { step: 'key', settings: { size: 'ok' } }]), withKey);
+  const next = await accepted.next(accepted.byName('f'), new Set(['password']), undefined);
+  assert.deepEqual(next.kind === 'step' ? [next.step.id, next.settings] : next.kind, ['key', { size: 'ok' }]);
+});

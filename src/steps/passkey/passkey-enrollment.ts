@@ -7,6 +7,7 @@ import type { Attempt, CredentialSummary, EnrollmentState, EnrollOutcome, Severa
 import type { PasskeyChallenges } from './passkey-challenges.js';
 import type { PasskeyCredentials } from './passkey-credentials.js';
 import { amrFor } from './passkey-amr.js';
+import { aaguidAllowed, settingsOf } from './passkey-settings.js';
 import { RESPONSE_TEXT, type RelyingParty } from './relying-party.js';
 
 const NAME_MAX = 64;
@@ -19,6 +20,7 @@ const FAILURE_TEXT: Record<string, string> = {
   challenge_reused: 'This passkey response was already used. Try again.',
   attestation_invalid: 'The new passkey could not be verified. Try again.',
   already_registered: 'This passkey is already registered.',
+  aaguid_not_allowed: 'This application accepts only passkeys from approved authenticators, and this one is not among them. Use another authenticator or ask your administrator.',
   ...RESPONSE_TEXT,
 };
 
@@ -77,8 +79,8 @@ export class PasskeyEnrollment implements StepEnrollment, SeveralCredentials {
     const name = nameOf(fields.name);
     if (!name) return { ok: false, status: 400, message: `Give the passkey a name of at most ${NAME_MAX} characters.` };
     const read = this.rp.readAttestation(fields.response);
-    const refuse = async (reason: string, status = 400): Promise<EnrollOutcome> => {
-      await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...auditFields(account, at), details: { ...STEP, reason } });
+    const refuse = async (reason: string, status = 400, details: Record<string, unknown> = {}): Promise<EnrollOutcome> => {
+      await this.audit.record({ type: 'credential.enroll_failed', outcome: 'failure', ...auditFields(account, at), details: { ...STEP, reason, ...details } });
       return { ok: false, status, message: FAILURE_TEXT[reason]! };
     };
     if (!read.ok) return read.reason === 'malformed' ? { ok: false, status: 400, message: RESPONSE_TEXT.malformed } : refuse(read.reason);
@@ -99,6 +101,7 @@ export class PasskeyEnrollment implements StepEnrollment, SeveralCredentials {
     }
     if (!info) return refuse('attestation_invalid');
     const { credential, aaguid, credentialDeviceType, credentialBackedUp, userVerified } = info;
+    if (!aaguidAllowed(settingsOf(state.settings), aaguid)) return refuse('aaguid_not_allowed', 403, { aaguid });
     const id = await this.credentials.add({
       accountId: account.id,
       credentialId: credential.id,

@@ -10,6 +10,7 @@ import type { PasskeyChallenges } from './passkey-challenges.js';
 import type { Passkey, PasskeyCredentials } from './passkey-credentials.js';
 import { amrFor, PASSKEY_KINDS } from './passkey-amr.js';
 import { PasskeyEnrollment } from './passkey-enrollment.js';
+import { aaguidAllowed, settingsOf, settingsProblems } from './passkey-settings.js';
 import { RESPONSE_TEXT, type RelyingParty } from './relying-party.js';
 
 
@@ -20,6 +21,7 @@ const FAILURE_TEXT: Record<string, string> = {
   challenge_reused: 'This passkey response was already used. Try again.',
   bad_signature: 'The passkey could not be verified. Try again.',
   account_disabled: 'This account can no longer sign in.',
+  aaguid_not_allowed: 'This application accepts only passkeys from approved authenticators, and this one is not among them. Use another passkey or ask your administrator.',
   clone_suspected: 'This passkey was refused: its authenticator reported a use count that went backwards, which a copied passkey does. Use another sign-in method and tell your administrator.',
 };
 
@@ -40,6 +42,7 @@ export class PasskeyStep implements Step {
   readonly identifies = true;
   readonly view = 'passkey';
   readonly enrollment: StepEnrollment;
+  readonly settingsProblems = settingsProblems;
 
   constructor(
     private readonly credentials: PasskeyCredentials,
@@ -63,7 +66,9 @@ export class PasskeyStep implements Step {
 
   async prompt(state: StepState): Promise<Record<string, unknown>> {
     const challenge = await this.challenges.issue(signInBinding(state.interactionId));
-    const allowCredentials = state.account ? (await this.credentials.ofAccount(state.account.id)).map((p) => ({ id: p.credentialId, transports: p.transports })) : [];
+    const settings = settingsOf(state.settings);
+    const known = state.account ? (await this.credentials.ofAccount(state.account.id)).filter((p) => aaguidAllowed(settings, p.aaguid)) : [];
+    const allowCredentials = known.map((p) => ({ id: p.credentialId, transports: p.transports }));
     const options = await generateAuthenticationOptions({
       rpID: this.rp.id,
       challenge: isoBase64URL.toBuffer(challenge),
@@ -96,6 +101,7 @@ export class PasskeyStep implements Step {
     };
     if (!read.ok) return refuse(read.reason, 400);
     if (!passkey || (state.account && passkey.accountId !== state.account.id)) return refuse('unknown_credential');
+    if (!aaguidAllowed(settingsOf(state.settings), passkey.aaguid)) return refuse('aaguid_not_allowed', 403, { aaguid: passkey.aaguid });
     const challengeRefused = await this.challenges.redeem(read.challenge, signInBinding(state.interactionId));
     if (challengeRefused) return refuse(challengeRefused);
     const checked = await this.checkSignature(passkey, read.response, read.challenge);
