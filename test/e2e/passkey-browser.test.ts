@@ -1,7 +1,8 @@
 // Passkeys in headless Chromium with a CDP virtual authenticator (CTAP2, resident keys, user
 // verification): one page keeps the authenticator for the whole file, cookies are cleared to be a
-// new visitor. Added in the account console, then: usernameless sign-in, a second factor after a
-// password, step-up from a password session, removal (with re-authentication), a wrong origin. SQLite only.
+// new visitor. Added (and renamed) in the account console, then: usernameless sign-in, a second
+// factor after a password, step-up from a password session, a wrong origin, removal (with
+// re-authentication), set-up during sign-in. SQLite only.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { freePort, startTestServer, type TestServer } from '../support/server.js
 
 const SUITE = 'passkey';
 const PASSWORD = 'correct horse battery staple';
-const ACR = { password: 'urn:tessera:acr:password', passkey: 'urn:tessera:acr:passkey', both: 'urn:tessera:acr:password-passkey' };
+const ACR = { password: 'urn:tessera:acr:password', passkey: 'urn:tessera:acr:passkey', both: 'urn:tessera:acr:password-passkey', enrol: 'urn:tessera:acr:enrol' };
 // Another origin with the same RP ID (ports are not part of it): the page is served by the test itself.
 const OTHER_ORIGIN = 'http://localhost:8790';
 const REAUTH_SECONDS = 5;
@@ -41,8 +42,13 @@ describe('passkeys in headless Chromium (SQLite)', () => {
     writeFileSync(
       configFile,
       JSON.stringify({
-        flows: { password: [{ step: 'password' }], passkey: [{ step: 'passkey' }], both: [{ step: 'password' }, { step: 'passkey' }] },
-        acr: { [ACR.password]: 'password', [ACR.passkey]: 'passkey', [ACR.both]: 'both' },
+        flows: {
+          password: [{ step: 'password' }],
+          passkey: [{ step: 'passkey' }],
+          both: [{ step: 'password' }, { step: 'passkey' }],
+          enrol: { requirements: [{ step: 'password' }, { step: 'passkey' }], enrollAtLogin: true },
+        },
+        acr: { [ACR.password]: 'password', [ACR.passkey]: 'passkey', [ACR.both]: 'both', [ACR.enrol]: 'enrol' },
       }),
     );
     backend = await sqliteBackend();
@@ -73,8 +79,8 @@ describe('passkeys in headless Chromium (SQLite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signInWithPassword() {
-    await page.fill('#username', 'pia');
+  async function signInWithPassword(username = 'pia') {
+    await page.fill('#username', username);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
   }
@@ -130,6 +136,10 @@ describe('passkeys in headless Chromium (SQLite)', () => {
     assert.match(listed, /device-bound passkey/);
     assert.match(listed, /last used never/);
     await screenshot(page, SUITE, '02-console-listed');
+    await page.fill('#factor-passkey .credential input[name=name]', 'Laptop');
+    await page.click('#factor-passkey .credential form.inline button');
+    await landsOn(/\/account\/factors\?done=renamed$/, '02-renamed');
+    assert.equal(await page.textContent('#factor-passkey .credential-name'), 'Laptop');
 
     // Signed out, the application asks for a passkey: no username, the credential tells who it is.
     await signOut();
@@ -211,5 +221,17 @@ describe('passkeys in headless Chromium (SQLite)', () => {
     await page.waitForSelector('#passkey-error:not([hidden])');
     assert.match((await page.textContent('#passkey-error'))!, /not registered/);
     await screenshot(page, SUITE, '09-removed-refused');
+  });
+
+  // Last: a second passkey in the authenticator would be a choice for the usernameless sign-ins above.
+  test('a flow that allows set-up at sign-in creates the missing passkey there, and counts it', async () => {
+    await signOut();
+    await server.services.accounts.create({ username: 'quinn', password: PASSWORD });
+    const verifier = await startAtApplication(ACR.enrol);
+    await signInWithPassword('quinn');
+    await page.waitForSelector('#passkey-name');
+    assert.match((await page.textContent('h1')) ?? '', /Add a passkey/);
+    const claims = await backAtApplication(verifier, '10-enrol-at-sign-in', () => page.click('#passkey-start'));
+    assert.deepEqual(claims.amr, ['pwd', 'hwk', 'user']);
   });
 });
