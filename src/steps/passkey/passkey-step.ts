@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
-import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Account, AccountService } from '../../accounts/accounts.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import type { CredentialThrottle } from '../../security/credential-throttle.js';
 import { auditFields, lockedOutRefusal } from '../attempt-outcomes.js';
 import type { Attempt, Step, StepEnrollment, StepInput, StepOutcome, StepState } from '../step.js';
+import { amrFor, PASSKEY_KINDS } from './passkey-amr.js';
 import type { PasskeyChallenges } from './passkey-challenges.js';
 import type { Passkey, PasskeyCredentials } from './passkey-credentials.js';
-import { amrFor, PASSKEY_KINDS } from './passkey-amr.js';
 import { PasskeyEnrollment } from './passkey-enrollment.js';
 import { aaguidAllowed, settingsOf, settingsProblems } from './passkey-settings.js';
 import { RESPONSE_TEXT, type RelyingParty } from './relying-party.js';
-
 
 const FAILURE_TEXT: Record<string, string> = {
   unknown_credential: 'This passkey is not registered for this account here (it may have been removed). Use another passkey or sign-in method.',
@@ -26,7 +25,7 @@ const FAILURE_TEXT: Record<string, string> = {
 };
 
 // The challenge binding of a sign-in's passkey page.
-export const signInBinding = (interactionId: string) => `passkey:sign-in:${interactionId}`;
+const signInBinding = (interactionId: string) => `passkey:sign-in:${interactionId}`;
 
 /**
  * Passkeys (WebAuthn, @simplewebauthn/server). With no account known yet the step asks for any
@@ -129,7 +128,7 @@ export class PasskeyStep implements Step {
    * counter of 0 so that it does not judge the counter itself: the step does, after the signature,
    * so that only a genuine assertion can raise a clone warning.
    */
-  private async checkSignature(passkey: Passkey, response: Parameters<typeof verifyAuthenticationResponse>[0]['response'], challenge: string) {
+  private async checkSignature(passkey: Passkey, response: AuthenticationResponseJSON, challenge: string) {
     try {
       const { verified, authenticationInfo } = await verifyAuthenticationResponse({
         response,
