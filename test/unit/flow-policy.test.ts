@@ -125,3 +125,15 @@ test("a step requirement's settings are checked by that step and handed to it wh
   const next = await accepted.next(accepted.byName('f'), new Set(['password']), undefined);
   assert.deepEqual(next.kind === 'step' ? [next.step.id, next.settings] : next.kind, ['key', { size: 'ok' }]);
 });
+
+test('a step that reports its own amr values is recognised in a session by them, and named once', async () => {
+  const key: Step = { ...stepDouble('key', true, enrolled), amr: 'hwk', label: 'Passkey', amrIn: (amr) => (amr.includes('hwk') ? ['hwk', ...(amr.includes('user') ? ['user'] : [])] : []) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), stepDouble('totp', false, enrolled), key]);
+  assert.deepEqual([...withKey.amrBySteps(['pwd', 'hwk', 'user'])], [['key', ['hwk', 'user']]]);
+  assert.deepEqual(withKey.doneIn(['password', 'hwk', 'user']), ['password', 'key']);
+  assert.deepEqual(withKey.doneIn(['password', 'user']), ['password'], '"user" alone is no sign of the step');
+  assert.equal(withKey.methodNames(['password', 'hwk', 'user']), 'password, Passkey');
+  const stepped = new FlowPolicy({ flows: { f: [{ step: 'password' }, { step: 'key' }] }, defaultFlow: 'f', acr: { 'urn:x:key': 'f' } }, withKey);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password', 'hwk', 'user'], undefined), true);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password'], undefined), false);
+});
