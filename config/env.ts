@@ -38,6 +38,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_NEURAL_REPLAY_SIMILARITY: 'neuralReplaySimilarity',
   TESSERA_NEURAL_REPLAY_RETENTION_DAYS: 'neuralReplayRetentionDays',
   TESSERA_CAPTURE_CODE_TTL: 'captureCodeTTL',
+  TESSERA_PASSKEY_CHALLENGE_SECONDS: 'passkeyChallengeSeconds',
 };
 
 // Variables whose value is JSON rather than a scalar.

@@ -6,7 +6,7 @@ export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
 
 /** What the checks need to know about a step; the step registry provides it. */
 export interface StepLookup {
-  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown } | undefined;
+  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown; settingsProblems?(settings: Readonly<Record<string, unknown>>): string[] } | undefined;
   ids(): string[];
 }
 
@@ -34,6 +34,10 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
       }
       if ('fuse' in r) problems.push(...fusionProblems(`flows.${name}[${i}]`, r.fuse, requirements, steps));
       if (!('anyOf' in r) && r.continuous) problems.push(...continuousProblems(`flows.${name}[${i}]`, r, steps));
+      if ('step' in r && r.settings) {
+        const step = steps?.get(r.step);
+        if (step) problems.push(...(step.settingsProblems ? step.settingsProblems(r.settings) : ['takes no settings']).map((p) => `flows.${name}[${i}].settings: ${p}`));
+      }
     });
     if (!steps) continue;
     for (const id of new Set(requirements.flatMap(stepsOf))) {

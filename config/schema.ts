@@ -53,7 +53,8 @@ export const continuousSchema = z
   .strict();
 
 export const requirementSchema = z.union([
-  z.object({ step: z.string().min(1), continuous: continuousSchema.optional() }).strict(),
+  // `settings`: options the step itself defines and checks (the passkey step: `aaguids`).
+  z.object({ step: z.string().min(1), continuous: continuousSchema.optional(), settings: z.record(z.string(), z.unknown()).optional() }).strict(),
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
   z
     .object({
@@ -143,6 +144,9 @@ export const configSchema = z
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
     faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(DEFAULT_CHALLENGE_MOVES),
     faceChallengeSeconds: positiveInt.default(120),
+    // Passkey step (WebAuthn): how long a registration or sign-in challenge stays valid (the
+    // browser's own prompt times out with it).
+    passkeyChallengeSeconds: z.coerce.number().int().min(10).max(900).default(300),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which montage (headset kind; enrolments use its current model and
     // each template verifies with its own, src/biometrics/neural/model-catalog.ts), the accept

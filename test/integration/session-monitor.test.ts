@@ -28,7 +28,7 @@ for (const makeBackend of BACKENDS) {
     const processMonitor = () => {
       const monitor = new SessionMonitor({
         sessions: new MonitoredSessions(s.shortLivedRecords),
-        credentials: new StreamCredentials(s.shortLivedRecords, randomBytes(32), 60),
+        credentials: new StreamCredentials(s.shortLivedRecords, randomBytes(32).toString('base64url'), 60),
         storage: s.storage,
         announceEnded: async (sessions) => void announced.push(...sessions.map((p) => String(p.uid))),
         audit: s.audit,

@@ -142,3 +142,26 @@ test('a fused requirement that monitors the session: its streaming step keeps ve
   const both = new StepRegistry(['password', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled, ['face', 'neural'])));
   refused([{ step: 'password' }, watched], /only one fused step may keep verifying the session \(face and neural can\)/, both);
 });
+
+test("a step requirement's settings are checked by that step and handed to it when it comes next", async () => {
+  const picky: Step = { ...stepDouble('key', true, enrolled), settingsProblems: (s) => (s.size === 'ok' ? [] : ['size: not ok']) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), picky]);
+  const flowsOf = (flow: unknown[]) => ({ flows: { f: flow }, defaultFlow: 'f', acr: {} }) as ConstructorParameters<typeof FlowPolicy>[0];
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'key', settings: { size: 'big' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: size: not ok'));
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'password', settings: { size: 'ok' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: takes no settings'));
+  const accepted = new FlowPolicy(flowsOf([{ step: 'password' }, { step: 'key', settings: { size: 'ok' } }]), withKey);
+  const next = await accepted.next(accepted.byName('f'), new Set(['password']), undefined);
+  assert.deepEqual(next.kind === 'step' ? [next.step.id, next.settings] : next.kind, ['key', { size: 'ok' }]);
+});
+
+test('a step that reports its own amr values is recognised in a session by them, and named once', async () => {
+  const key: Step = { ...stepDouble('key', true, enrolled), amr: 'hwk', label: 'Passkey', amrIn: (amr) => (amr.includes('hwk') ? ['hwk', ...(amr.includes('user') ? ['user'] : [])] : []) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), stepDouble('totp', false, enrolled), key]);
+  assert.deepEqual([...withKey.amrBySteps(['pwd', 'hwk', 'user'])], [['key', ['hwk', 'user']]]);
+  assert.deepEqual(withKey.doneIn(['password', 'hwk', 'user']), ['password', 'key']);
+  assert.deepEqual(withKey.doneIn(['password', 'user']), ['password'], '"user" alone is no sign of the step');
+  assert.equal(withKey.methodNames(['password', 'hwk', 'user']), 'password, Passkey');
+  const stepped = new FlowPolicy({ flows: { f: [{ step: 'password' }, { step: 'key' }] }, defaultFlow: 'f', acr: { 'urn:x:key': 'f' } }, withKey);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password', 'hwk', 'user'], undefined), true);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password'], undefined), false);
+});
