@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import { DEVICE_CODE_GRANT } from '../../src/oidc/features/device-flow.js';
 import { sqliteBackend, type Backend } from '../support/backends.js';
 import { Browser, type Page } from '../support/browser.js';
+import { connectAdminApi } from '../support/admin-api.js';
 import { alertOf } from '../support/interactive.js';
 import { countRecords } from '../support/records.js';
 import { discoverRp } from '../support/rp.js';
@@ -52,6 +53,23 @@ describeOnEachBackend(
     before(async () => {
       tv = await deviceClient(ctx().server, 'Living-room TV');
       headset = await deviceClient(ctx().server, 'EEG headset');
+    });
+
+    test('the admin API registers a device client and moves a client to the grant', async () => {
+      const { server } = ctx();
+      const { api } = await connectAdminApi(server);
+      const created = await api.call('post', '/clients', { body: { name: 'Kiosk', authMethod: 'none', grantTypes: [DEVICE_CODE_GRANT] } });
+      assert.equal(created.status, 201);
+      assert.deepEqual(created.body.client.metadata.grant_types, [DEVICE_CODE_GRANT]);
+      assert.deepEqual(created.body.client.metadata.response_types, []);
+      const web = await api.call('post', '/clients', { body: { name: 'Web', redirectUris: ['http://127.0.0.1:9/cb'] } });
+      const moved = await api.call('patch', `/clients/${web.body.client.clientId}`, { body: { grantTypes: [DEVICE_CODE_GRANT, 'refresh_token'] } });
+      assert.equal(moved.status, 200);
+      assert.deepEqual(moved.body.metadata.grant_types, [DEVICE_CODE_GRANT, 'refresh_token']);
+      assert.deepEqual(moved.body.metadata.response_types, []);
+      const config = (await discoverRp(server.issuer, web.body.client.clientId, { secret: web.body.clientSecret })).config;
+      const authorization = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+      assert.equal(await pollOnce(config, authorization.device_code), 'authorization_pending');
     });
 
     test('discovery advertises the device authorization endpoint and grant', async () => {
