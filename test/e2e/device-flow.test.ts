@@ -6,6 +6,7 @@ import { DEVICE_CODE_GRANT } from '../../src/oidc/features/device-flow.js';
 import { sqliteBackend, type Backend } from '../support/backends.js';
 import { Browser, type Page } from '../support/browser.js';
 import { connectAdminApi } from '../support/admin-api.js';
+import { launchChromium, screenshot } from '../support/chromium.js';
 import { alertOf } from '../support/interactive.js';
 import { countRecords } from '../support/records.js';
 import { discoverRp } from '../support/rp.js';
@@ -181,6 +182,20 @@ describeOnEachBackend(
       assert.match(confirm.html, /Sign in this device\?/);
     });
 
+    test('a code looked up more than 5 times is refused (429), audited once', async () => {
+      const { server } = ctx();
+      const authorization = await oidc.initiateDeviceAuthorization(tv, { scope: 'openid' });
+      const browser = new Browser(server.issuer);
+      for (let i = 0; i < 5; i++) assert.equal((await enterCode(browser, authorization)).status, 200);
+      for (let i = 0; i < 2; i++) {
+        const refused = await enterCode(browser, authorization);
+        assert.equal(refused.status, 429);
+        assert.match(alertOf(refused)!, /Too many attempts/);
+      }
+      const locks = (await auditOf(server, 'device.locked_out')).filter((e) => e.details!.scope === 'code');
+      assert.equal(locks.length, 1);
+    });
+
     // Last: it locks this suite's only source address for the window.
     test('wrong codes: readable page, audited without the code, nothing stored; then the address is locked, even for a right code', async () => {
       const { server } = ctx();
@@ -222,7 +237,7 @@ describeOnEachBackend(
   },
 );
 
-describe('device authorization grant: expiry', () => {
+describe('device authorization grant: expiry, and the code page in Chromium (SQLite)', () => {
   let backend: Backend;
   let server: TestServer;
 
@@ -246,5 +261,30 @@ describe('device authorization grant: expiry', () => {
     assert.equal(page.status, 410);
     assert.match(alertOf(page)!, /expired/);
     assert.equal((await server.services.audit.query({ type: 'device.code_rejected' }))[0]!.details!.reason, 'expired');
+  });
+
+  test('the code page in Chromium: styled, no script blocked, a typed code gets an answer page', async () => {
+    const device = await deviceClient(server, 'Chromium TV');
+    const authorization = await oidc.initiateDeviceAuthorization(device, { scope: 'openid' });
+    const chromium = await launchChromium();
+    try {
+      const page = await (await chromium.newContext()).newPage();
+      const problems: string[] = [];
+      // Refusals answer 404/410 (and there is no favicon): the browser reports those; anything else (a CSP block) is a problem.
+      page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(authorization.verification_uri);
+      assert.equal(await page.evaluate('getComputedStyle(document.getElementById("user_code")).textTransform'), 'uppercase', 'tessera.css applies');
+      await screenshot(page, 'device-flow', '01-code');
+      // The code has expired by now (1 s): the answer is the readable refusal, in the same look.
+      await sleep(1000);
+      await page.fill('#user_code', authorization.user_code.toLowerCase());
+      await Promise.all([page.waitForURL(/\/device$/), page.click('button[type=submit]')]);
+      assert.match((await page.locator('.alert').textContent())!, /expired/);
+      await screenshot(page, 'device-flow', '02-expired');
+      assert.deepEqual(problems, []);
+    } finally {
+      await chromium.close();
+    }
   });
 });
