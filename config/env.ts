@@ -39,6 +39,9 @@ export const envMapping: Record<string, string> = {
   TESSERA_NEURAL_REPLAY_RETENTION_DAYS: 'neuralReplayRetentionDays',
   TESSERA_CAPTURE_CODE_TTL: 'captureCodeTTL',
   TESSERA_PASSKEY_CHALLENGE_SECONDS: 'passkeyChallengeSeconds',
+  TESSERA_DEVICE_FLOW: 'deviceFlow',
+  TESSERA_DEVICE_CODE_TTL: 'deviceCodeTTL',
+  TESSERA_DEVICE_POLL_INTERVAL: 'devicePollInterval',
 };
 
 // Variables whose value is JSON rather than a scalar.

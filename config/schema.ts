@@ -158,6 +158,12 @@ export const configSchema = z
     neuralReplayRetentionDays: positiveInt.default(30),
     // Seconds a one-time device capture code (e.g. an EEG headset's app posting a recording) stays valid.
     captureCodeTTL: z.coerce.number().int().min(1).max(3600).default(300),
+    // Device authorization grant (RFC 8628) for input-constrained devices (EEG headsets, TVs): off
+    // unless switched on; how long a device code (and its user code) stays valid, and the polling
+    // interval the device is told (polling faster is answered with slow_down).
+    deviceFlow: flag.default(false),
+    deviceCodeTTL: z.coerce.number().int().min(1).max(3600).default(600),
+    devicePollInterval: z.coerce.number().int().min(1).max(60).default(5),
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),

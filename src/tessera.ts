@@ -17,6 +17,7 @@ import { FusedMatches } from './interaction/fused-matches.js';
 import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
+import { DeviceFlow } from './oidc/features/device-flow.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { Csrf } from './security/csrf.js';
 import { RefusedSubmissions } from './security/refused-submissions.js';
@@ -73,7 +74,13 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
-  const host: ProviderHost = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid), monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid) }, keys, audit, log);
+  const deviceFlow = new DeviceFlow({ config, views, audit, counter: services.rateCounter });
+  const host: ProviderHost = new ProviderHost(
+    { config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid), monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid), deviceFlow },
+    keys,
+    audit,
+    log,
+  );
   host.onAuthorized((ctx) => monitoring.authorized(ctx));
   const capturePage = new CapturePage(capture, () => host.current.issuer);
   const refusals = new RefusedSubmissions(audit, services.rateCounter, log);

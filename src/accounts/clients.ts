@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InputError } from './input-error.js';
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, ResponseType } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import type { SealedBox } from '../security/sealed-box.js';
 import { ACCOUNT_CLIENT_ID } from '../account/account-client.js';
@@ -39,6 +39,7 @@ export interface ClientChanges {
   backchannelLogoutUri?: string | null;
   firstParty?: boolean;
   flow?: string | null;
+  grantTypes?: string[];
 }
 
 export class ClientError extends InputError {
@@ -55,6 +56,15 @@ const fromRow = (r: Record<string, unknown>): ClientRecord => ({
 const newSecret = () => randomBytes(32).toString('base64url');
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
+
+// Only the authorization endpoint answers with a response type (code); other grants have none.
+const responseTypesFor = (grantTypes: string[]): ResponseType[] => (grantTypes.includes('authorization_code') ? ['code'] : []);
+
+function checkPublicGrants(authMethod: string | undefined, grantTypes: string[]): void {
+  if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
+    throw new ClientError('a public client (auth method none) cannot use client_credentials');
+  }
+}
 
 /** Relying parties and API clients, stored in SQL with their secret sealed. */
 export class ClientService {
@@ -79,14 +89,12 @@ export class ClientService {
     if (authMethod === 'private_key_jwt' && !input.jwksUri && !input.jwks) {
       throw new ClientError('private_key_jwt needs --jwks-uri or --jwks');
     }
-    if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
-      throw new ClientError('a public client (auth method none) cannot use client_credentials');
-    }
+    checkPublicGrants(authMethod, grantTypes);
     const metadata: ClientMetadata = {
       client_id: clientId,
       client_name: input.name,
       grant_types: grantTypes,
-      response_types: interactive ? ['code'] : [],
+      response_types: responseTypesFor(grantTypes),
       redirect_uris: input.redirectUris ?? [],
       post_logout_redirect_uris: input.postLogoutRedirectUris,
       token_endpoint_auth_method: authMethod,
@@ -163,6 +171,11 @@ export class ClientService {
     set('backchannel_logout_session_required', changes.backchannelLogoutUri === null ? null : changes.backchannelLogoutUri ? true : undefined);
     set('tessera_first_party', changes.firstParty);
     set('tessera_flow', changes.flow);
+    if (changes.grantTypes) {
+      set('grant_types', changes.grantTypes);
+      set('response_types', responseTypesFor(changes.grantTypes));
+      checkPublicGrants(metadata.token_endpoint_auth_method, changes.grantTypes);
+    }
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }

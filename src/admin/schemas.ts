@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requirementSchema } from '../../config/schema.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/accounts.js';
+import { DEVICE_CODE_GRANT } from '../oidc/features/device-flow.js';
 import { SIGNING_ALGS } from '../oidc/signing-keys.js';
 
 // Request and response shapes of the admin API. Requests are validated with these; the
@@ -77,12 +78,18 @@ export const createdClient = z.strictObject({
 });
 export const rotatedSecret = z.strictObject({ clientId: z.string(), clientSecret: z.string().describe('shown only in this response') });
 
+// Grant types a client may be registered for; the device code grant only while TESSERA_DEVICE_FLOW is on.
+const grantTypes = z
+  .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT]))
+  .min(1)
+  .describe(`${DEVICE_CODE_GRANT} (RFC 8628) only while the device flow is switched on (TESSERA_DEVICE_FLOW)`);
+
 export const newClient = z.strictObject({
   clientId: z.string().optional(),
   name: z.string().min(1).max(256),
   redirectUris: z.array(absoluteUrl).optional(),
   postLogoutRedirectUris: z.array(absoluteUrl).optional(),
-  grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).optional(),
+  grantTypes: grantTypes.optional(),
   authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional(),
   jwksUri: absoluteUrl.optional(),
   jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
@@ -101,6 +108,7 @@ export const clientChanges = z
     backchannelLogoutUri: absoluteUrl.nullable().optional().describe('null clears it'),
     firstParty: z.boolean().optional(),
     flow: z.string().min(1).max(64).nullable().optional().describe('null returns the client to the default flow'),
+    grantTypes: grantTypes.optional(),
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
 

@@ -2,23 +2,35 @@ import { readFileSync } from 'node:fs';
 import type { ClientMetadata } from 'oidc-provider';
 import { ClientError, type NewClient } from '../accounts/clients.js';
 import type { Services } from '../services.js';
+import { DEVICE_CODE_GRANT } from '../oidc/features/device-flow.js';
 import { parse, required, UsageError } from './args.js';
 import { flowCatalogue } from './flow.js';
 import { iso, print } from './output.js';
 
 const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
-                      [--grant-type authorization_code|refresh_token|client_credentials]...
+                      [--grant-type authorization_code|refresh_token|client_credentials|device_code]...
                       [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
                       [--first-party] [--flow FLOW] [--id CLIENT_ID]
 tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
+                      [--grant-type TYPE]... (replaces the list)
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID`;
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];
+// The device code grant's URN is long to type: device_code stands for it.
+const GRANT_ALIASES: Record<string, string> = { device_code: DEVICE_CODE_GRANT };
+
+/** The --grant-type values as registered; the device code grant only while the server offers it (the provider would refuse the client). */
+function grantTypesOf(s: Services, given: string[] | undefined): string[] | undefined {
+  const grants = given?.map((g) => GRANT_ALIASES[g] ?? g);
+  for (const g of grants ?? []) if (!GRANT_TYPES.includes(g)) throw new UsageError('--grant-type must be one of authorization_code, refresh_token, client_credentials, device_code');
+  if (grants?.includes(DEVICE_CODE_GRANT) && !s.config.deviceFlow) throw new UsageError('--grant-type device_code needs the device flow switched on (TESSERA_DEVICE_FLOW=true)');
+  return grants;
+}
 
 function readJwks(path: string): { keys: unknown[] } {
   let parsed: unknown;
@@ -60,8 +72,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
       if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
         throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`);
       }
-      const grantTypes = values['grant-type'];
-      for (const g of grantTypes ?? []) if (!GRANT_TYPES.includes(g)) throw new UsageError(`--grant-type must be one of ${GRANT_TYPES.join(', ')}`);
+      const grantTypes = grantTypesOf(s, values['grant-type']);
       const input: NewClient = {
         clientId: values.id,
         name: required(values.name, '--name'),
@@ -109,6 +120,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           'backchannel-logout-uri': { type: 'string' },
           'first-party': { type: 'string' },
           flow: { type: 'string' },
+          'grant-type': { type: 'string', multiple: true },
         },
         1,
       );
@@ -123,6 +135,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         backchannelLogoutUri: values['backchannel-logout-uri'],
         firstParty: firstParty === undefined ? undefined : firstParty === 'true',
         flow: values.flow,
+        grantTypes: grantTypesOf(s, values['grant-type']),
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);

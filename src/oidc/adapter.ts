@@ -6,6 +6,10 @@ import { grantBoundModels, type RecordStore } from './stores/record-store.js';
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.
 const durableModels = new Set(['Grant', 'RefreshToken']);
 
+// Kept this long past their expiry, so that a device still polling is told expired_token (RFC 8628)
+// rather than invalid_grant for a code it cannot tell from a wrong one. The payload's own expiry still rules.
+const keptPastExpirySeconds: Record<string, number> = { DeviceCode: 600 };
+
 export interface AdapterStores {
   sql: RecordStore;
   shortLived: RecordStore;
@@ -83,7 +87,8 @@ class RecordAdapter implements Adapter {
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
-    return this.store.upsert(this.model, id, payload, expiresIn);
+    const kept = keptPastExpirySeconds[this.model];
+    return this.store.upsert(this.model, id, payload, expiresIn && kept ? expiresIn + kept : expiresIn);
   }
 
   find(id: string) {

@@ -8,6 +8,7 @@ import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
 import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
+import type { DeviceFlow } from './features/device-flow.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -25,6 +26,8 @@ export interface ProviderDeps {
   continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
   // Whether the session was monitored and has ended (checking its silence now): its refresh tokens then fail.
   monitoringEnded(sessionUid: string): Promise<boolean>;
+  // The device authorization grant (RFC 8628), when switched on.
+  deviceFlow: DeviceFlow;
 }
 
 // The documented claim of a monitored session's running confidence (README, Continuous authentication).
@@ -198,6 +201,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       },
       backchannelLogout: { enabled: true },
       claimsParameter: { enabled: true },
+      deviceFlow: deps.deviceFlow.feature(),
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -232,7 +236,9 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       AuthorizationCode: 60,
       IdToken: config.idTokenTTL,
       Interaction: config.interactionTTL,
-      Session: config.sessionTTL,
+      // A session without an account only holds the device page's form secret: it lives as long as a sign-in page.
+      Session: (_ctx, session) => (session.accountId ? config.sessionTTL : config.interactionTTL),
+      DeviceCode: config.deviceCodeTTL,
       Grant: grantTTL,
       RefreshToken: (ctx, _token, client) => {
         // A rotated public-client token inherits the remaining lifetime, so rotation never extends it.
@@ -270,6 +276,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     const claim = await deps.continuousClaim(token.sessionUid);
     if (claim) Object.assign(body, { [CONTINUOUS_CLAIM]: claim });
   });
+  deps.deviceFlow.install(provider);
   provider.proxy = config.trustProxy;
   return provider;
 }

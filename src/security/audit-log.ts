@@ -25,6 +25,11 @@ export type AuditType =
   | 'session.monitored'
   | 'session.ended'
   | 'account.client_revoked'
+  // Device authorization grant (RFC 8628): a user code refused, the code entry limits reached, a device signed in or refused by the user.
+  | 'device.code_rejected'
+  | 'device.locked_out'
+  | 'device.authorized'
+  | 'device.denied'
   | 'account.audit_exported'
   | 'logout'
   | 'token.issued'

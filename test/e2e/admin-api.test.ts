@@ -168,6 +168,9 @@ describeOnEachBackend(
       assertError(await api.call('post', '/users', { raw: JSON.stringify({ username: 'x'.repeat(70_000) }) }), 413, 'invalid_request');
       assertError(await api.call('post', '/clients', { body: { name: 'Bad', redirectUris: ['not a url'] } }), 400, 'invalid_request', /body\.redirectUris\.0: must be an absolute URL/);
       assertError(await api.call('post', '/clients', { body: { name: 'Bad', grantTypes: ['implicit'] } }), 400, 'invalid_request', /body\.grantTypes\.0/);
+      // The device code grant is a valid value, refused while the device flow is off (this server's default).
+      const tv = { name: 'TV', authMethod: 'none', grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] };
+      assertError(await api.call('post', '/clients', { body: tv }), 400, 'invalid_client_metadata', /grant_types/);
       assertError(await api.call('get', '/audit-events?limit=0'), 400, 'invalid_request', /query\.limit/);
       assertError(await api.call('get', '/audit-events?cursor=abc'), 400, 'invalid_request', /query\.cursor/);
       assertError(await api.call('post', '/keys/rotate', { body: { algs: ['HS256'] } }), 400, 'invalid_request', /body\.algs\.0/);

@@ -48,6 +48,14 @@ for (const makeBackend of BACKENDS) {
       assert.equal(protectedHeader.alg, 'RS256');
     });
 
+    test('the device authorization grant is off by default: not advertised, its endpoints absent', async () => {
+      const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      assert.equal(meta.device_authorization_endpoint, undefined);
+      assert.ok(!(meta.grant_types_supported as string[]).includes('urn:ietf:params:oauth:grant-type:device_code'));
+      assert.equal((await fetch(`${server.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'x' }) })).status, 404);
+      assert.equal((await fetch(`${server.issuer}/device`)).status, 404);
+    });
+
     test('userinfo returns the standard claims for the granted scopes', async () => {
       const { tokens } = await loginWithPassword(rp, server.issuer, { username: 'alice', password: PASSWORD });
       const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, userId);

@@ -129,3 +129,21 @@ test("a user's passkeys: listed and removed one at a time", async () => {
   assert.equal(again.code, 2);
   assert.match(again.stderr, /no such passkey credential/);
 });
+
+test('device clients: --grant-type device_code needs the device flow on; update replaces the grant types', async () => {
+  const e = env();
+  const off = await runCli(['client', 'create', '--name', 'TV', '--auth-method', 'none', '--grant-type', 'device_code'], e);
+  assert.equal(off.code, 2);
+  assert.match(off.stderr, /TESSERA_DEVICE_FLOW=true/);
+  const on = { ...e, TESSERA_DEVICE_FLOW: 'true' };
+  const created = await runCli(['client', 'create', '--name', 'TV', '--auth-method', 'none', '--grant-type', 'device_code', '--json'], on);
+  assert.equal(created.code, 0, created.stderr);
+  const { client_id, metadata } = JSON.parse(created.stdout);
+  assert.deepEqual(metadata.grant_types, ['urn:ietf:params:oauth:grant-type:device_code']);
+  const updated = await runCli(['client', 'update', client_id, '--grant-type', 'device_code', '--grant-type', 'refresh_token', '--json'], on);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.deepEqual(JSON.parse(updated.stdout).metadata.grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
+  const publicMachine = await runCli(['client', 'update', client_id, '--grant-type', 'client_credentials'], on);
+  assert.equal(publicMachine.code, 1);
+  assert.match(publicMachine.stderr, /public client/);
+});
