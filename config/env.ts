@@ -38,6 +38,10 @@ export const envMapping: Record<string, string> = {
   TESSERA_NEURAL_REPLAY_SIMILARITY: 'neuralReplaySimilarity',
   TESSERA_NEURAL_REPLAY_RETENTION_DAYS: 'neuralReplayRetentionDays',
   TESSERA_CAPTURE_CODE_TTL: 'captureCodeTTL',
+  TESSERA_PAR: 'pushedAuthorizationRequests',
+  TESSERA_PAR_REQUIRED: 'requirePushedAuthorizationRequests',
+  TESSERA_DPOP: 'dpop',
+  TESSERA_DPOP_REQUIRE_NONCE: 'dpopRequireNonce',
 };
 
 // Variables whose value is JSON rather than a scalar.

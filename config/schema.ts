@@ -155,6 +155,14 @@ export const configSchema = z
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),
+    // OAuth features (README, OAuth features). PAR and DPoP only add options a client may use, so they are on;
+    // request objects and dynamic registration change what clients may send or create, so they are off.
+    pushedAuthorizationRequests: flag.default(true),
+    // Every client must push its authorization requests (each client can also require it for itself).
+    requirePushedAuthorizationRequests: flag.default(false),
+    dpop: flag.default(true),
+    // DPoP proofs must carry a server nonce (RFC 9449 §8): a proof made in advance cannot be used.
+    dpopRequireNonce: flag.default(false),
   })
   .strict()
   // Consecutive moves of a challenge differ (a repeat would be one long movement).

@@ -26,6 +26,9 @@ export interface NewClient {
   firstParty?: boolean;
   // The flow its sign-ins follow unless the request names an acr (tessera_flow).
   flow?: string;
+  // Protocol options (RFC 9126, RFC 9449): authorization requests only by PAR; access tokens only DPoP-bound.
+  requirePushedAuthorizationRequests?: boolean;
+  dpopBoundAccessTokens?: boolean;
   // Applied to the metadata last, for settings the flags above do not cover.
   extra?: Record<string, unknown>;
 }
@@ -39,6 +42,8 @@ export interface ClientChanges {
   backchannelLogoutUri?: string | null;
   firstParty?: boolean;
   flow?: string | null;
+  requirePushedAuthorizationRequests?: boolean;
+  dpopBoundAccessTokens?: boolean;
 }
 
 export class ClientError extends InputError {
@@ -97,6 +102,8 @@ export class ClientService {
       backchannel_logout_session_required: input.backchannelLogoutUri ? true : undefined,
       tessera_first_party: input.firstParty ?? false,
       tessera_flow: input.flow,
+      require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
+      dpop_bound_access_tokens: input.dpopBoundAccessTokens,
       ...input.extra,
     };
     const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
@@ -163,6 +170,8 @@ export class ClientService {
     set('backchannel_logout_session_required', changes.backchannelLogoutUri === null ? null : changes.backchannelLogoutUri ? true : undefined);
     set('tessera_first_party', changes.firstParty);
     set('tessera_flow', changes.flow);
+    set('require_pushed_authorization_requests', changes.requirePushedAuthorizationRequests);
+    set('dpop_bound_access_tokens', changes.dpopBoundAccessTokens);
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }

@@ -76,6 +76,12 @@ export const createdClient = z.strictObject({
 });
 export const rotatedSecret = z.strictObject({ clientId: z.string(), clientSecret: z.string().describe('shown only in this response') });
 
+// Per-client protocol requirements, settable at creation and later.
+const protocolOptions = {
+  requirePushedAuthorizationRequests: z.boolean().optional().describe('authorization requests only through PAR (metadata require_pushed_authorization_requests, RFC 9126)'),
+  dpopBoundAccessTokens: z.boolean().optional().describe('access tokens only DPoP-bound (metadata dpop_bound_access_tokens, RFC 9449)'),
+};
+
 export const newClient = z.strictObject({
   clientId: z.string().optional(),
   name: z.string().min(1).max(256),
@@ -89,6 +95,7 @@ export const newClient = z.strictObject({
   backchannelLogoutUri: absoluteUrl.optional(),
   firstParty: z.boolean().optional(),
   flow: z.string().min(1).max(64).optional().describe('the flow its sign-ins follow unless the request names an acr (metadata tessera_flow)'),
+  ...protocolOptions,
 });
 
 export const clientChanges = z
@@ -100,6 +107,7 @@ export const clientChanges = z
     backchannelLogoutUri: absoluteUrl.nullable().optional().describe('null clears it'),
     firstParty: z.boolean().optional(),
     flow: z.string().min(1).max(64).nullable().optional().describe('null returns the client to the default flow'),
+    ...protocolOptions,
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
 

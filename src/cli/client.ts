@@ -10,10 +10,11 @@ const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-
                       [--grant-type authorization_code|refresh_token|client_credentials]...
                       [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
-                      [--first-party] [--flow FLOW] [--id CLIENT_ID]
+                      [--first-party] [--flow FLOW] [--id CLIENT_ID] [--require-par] [--dpop-bound]
 tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
+                      [--require-par true|false] [--dpop-bound true|false]
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID`;
 
@@ -31,6 +32,13 @@ function readJwks(path: string): { keys: unknown[] } {
     throw new UsageError('--jwks-file must hold a JWK Set ({"keys": [...]})');
   }
   return parsed as { keys: unknown[] };
+}
+
+/** A true|false option of `client update`. */
+function trueOrFalse(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new UsageError(`${flag} must be true or false`);
+  return value === 'true';
 }
 
 /** A client's flow must exist, as the provider checks when it loads the client. */
@@ -55,6 +63,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         'backchannel-logout-uri': { type: 'string' },
         'first-party': { type: 'boolean' },
         flow: { type: 'string' },
+        'require-par': { type: 'boolean' },
+        'dpop-bound': { type: 'boolean' },
       });
       const authMethod = values['auth-method'] ?? 'client_secret_basic';
       if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
@@ -75,6 +85,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         backchannelLogoutUri: values['backchannel-logout-uri'],
         firstParty: values['first-party'],
         flow: values.flow,
+        requirePushedAuthorizationRequests: values['require-par'],
+        dpopBoundAccessTokens: values['dpop-bound'],
       };
       const { client, secret } = await s.clients.create(input, { validate: flowExists(s) });
       await s.audit.record({ type: 'admin.client_created', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
@@ -109,20 +121,22 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           'backchannel-logout-uri': { type: 'string' },
           'first-party': { type: 'string' },
           flow: { type: 'string' },
+          'require-par': { type: 'string' },
+          'dpop-bound': { type: 'string' },
         },
         1,
       );
       const clientId = required(positionals[0], 'CLIENT_ID');
-      const firstParty = values['first-party'];
-      if (firstParty !== undefined && firstParty !== 'true' && firstParty !== 'false') throw new UsageError('--first-party must be true or false');
       const changes = {
         name: values.name,
         redirectUris: values['redirect-uri'],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         scope: values.scope,
         backchannelLogoutUri: values['backchannel-logout-uri'],
-        firstParty: firstParty === undefined ? undefined : firstParty === 'true',
+        firstParty: trueOrFalse(values['first-party'], '--first-party'),
         flow: values.flow,
+        requirePushedAuthorizationRequests: trueOrFalse(values['require-par'], '--require-par'),
+        dpopBoundAccessTokens: trueOrFalse(values['dpop-bound'], '--dpop-bound'),
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);

@@ -8,6 +8,8 @@ import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
 import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
+import { dpop } from './features/dpop.js';
+import { pushedAuthorizationRequests } from './features/pushed-authorization-requests.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -21,6 +23,8 @@ export interface ProviderDeps {
   accounts: AccountService;
   views: Views;
   cookieKeys: string[];
+  // Derived from the master key: every process issues and accepts the same DPoP server nonces.
+  dpopNonceSecret: Buffer;
   // The live `tessera_continuous` claim of a monitored session (continuous authentication), for userinfo and introspection.
   continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
 }
@@ -193,6 +197,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
         },
       },
       backchannelLogout: { enabled: true },
+      pushedAuthorizationRequests: pushedAuthorizationRequests(config),
+      dPoP: dpop(config, deps.dpopNonceSecret),
       claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

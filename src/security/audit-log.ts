@@ -27,6 +27,8 @@ export type AuditType =
   | 'token.issued'
   | 'token.revoked'
   | 'token.replay_detected'
+  // oidc-provider refused a protocol request (details: event, route, RFC error code).
+  | 'oauth.request_refused'
   | 'grant.revoked'
   | 'key.rotated'
   | 'admin.user_created'
