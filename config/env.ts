@@ -42,6 +42,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_PAR_REQUIRED: 'requirePushedAuthorizationRequests',
   TESSERA_DPOP: 'dpop',
   TESSERA_DPOP_REQUIRE_NONCE: 'dpopRequireNonce',
+  TESSERA_REQUEST_OBJECTS: 'requestObjects',
 };
 
 // Variables whose value is JSON rather than a scalar.

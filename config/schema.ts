@@ -163,6 +163,7 @@ export const configSchema = z
     dpop: flag.default(true),
     // DPoP proofs must carry a server nonce (RFC 9449 §8): a proof made in advance cannot be used.
     dpopRequireNonce: flag.default(false),
+    requestObjects: flag.default(false),
   })
   .strict()
   // Consecutive moves of a challenge differ (a repeat would be one long movement).

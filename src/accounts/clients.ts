@@ -29,6 +29,8 @@ export interface NewClient {
   // Protocol options (RFC 9126, RFC 9449): authorization requests only by PAR; access tokens only DPoP-bound.
   requirePushedAuthorizationRequests?: boolean;
   dpopBoundAccessTokens?: boolean;
+  // Authorization requests only as a request object signed with the client's key (RFC 9101).
+  requireSignedRequestObject?: boolean;
   // Applied to the metadata last, for settings the flags above do not cover.
   extra?: Record<string, unknown>;
 }
@@ -44,6 +46,7 @@ export interface ClientChanges {
   flow?: string | null;
   requirePushedAuthorizationRequests?: boolean;
   dpopBoundAccessTokens?: boolean;
+  requireSignedRequestObject?: boolean;
 }
 
 export class ClientError extends InputError {
@@ -104,6 +107,7 @@ export class ClientService {
       tessera_flow: input.flow,
       require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
       dpop_bound_access_tokens: input.dpopBoundAccessTokens,
+      require_signed_request_object: input.requireSignedRequestObject,
       ...input.extra,
     };
     const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
@@ -172,6 +176,7 @@ export class ClientService {
     set('tessera_flow', changes.flow);
     set('require_pushed_authorization_requests', changes.requirePushedAuthorizationRequests);
     set('dpop_bound_access_tokens', changes.dpopBoundAccessTokens);
+    set('require_signed_request_object', changes.requireSignedRequestObject);
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }

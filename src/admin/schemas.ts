@@ -80,6 +80,7 @@ export const rotatedSecret = z.strictObject({ clientId: z.string(), clientSecret
 const protocolOptions = {
   requirePushedAuthorizationRequests: z.boolean().optional().describe('authorization requests only through PAR (metadata require_pushed_authorization_requests, RFC 9126)'),
   dpopBoundAccessTokens: z.boolean().optional().describe('access tokens only DPoP-bound (metadata dpop_bound_access_tokens, RFC 9449)'),
+  requireSignedRequestObject: z.boolean().optional().describe('authorization requests only as a request object signed with the client key (metadata require_signed_request_object, RFC 9101)'),
 };
 
 export const newClient = z.strictObject({

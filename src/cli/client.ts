@@ -11,10 +11,11 @@ const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-
                       [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
                       [--first-party] [--flow FLOW] [--id CLIENT_ID] [--require-par] [--dpop-bound]
+                      [--require-signed-request-object]
 tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
-                      [--require-par true|false] [--dpop-bound true|false]
+                      [--require-par true|false] [--dpop-bound true|false] [--require-signed-request-object true|false]
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID`;
 
@@ -65,6 +66,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         flow: { type: 'string' },
         'require-par': { type: 'boolean' },
         'dpop-bound': { type: 'boolean' },
+        'require-signed-request-object': { type: 'boolean' },
       });
       const authMethod = values['auth-method'] ?? 'client_secret_basic';
       if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
@@ -87,6 +89,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         flow: values.flow,
         requirePushedAuthorizationRequests: values['require-par'],
         dpopBoundAccessTokens: values['dpop-bound'],
+        requireSignedRequestObject: values['require-signed-request-object'],
       };
       const { client, secret } = await s.clients.create(input, { validate: flowExists(s) });
       await s.audit.record({ type: 'admin.client_created', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
@@ -123,6 +126,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           flow: { type: 'string' },
           'require-par': { type: 'string' },
           'dpop-bound': { type: 'string' },
+          'require-signed-request-object': { type: 'string' },
         },
         1,
       );
@@ -137,6 +141,7 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         flow: values.flow,
         requirePushedAuthorizationRequests: trueOrFalse(values['require-par'], '--require-par'),
         dpopBoundAccessTokens: trueOrFalse(values['dpop-bound'], '--dpop-bound'),
+        requireSignedRequestObject: trueOrFalse(values['require-signed-request-object'], '--require-signed-request-object'),
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);

@@ -10,6 +10,7 @@ import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
 import { dpop } from './features/dpop.js';
 import { pushedAuthorizationRequests } from './features/pushed-authorization-requests.js';
+import { requestObjects } from './features/request-objects.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -199,6 +200,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: pushedAuthorizationRequests(config),
       dPoP: dpop(config, deps.dpopNonceSecret),
+      requestObjects: requestObjects(config),
       claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
