@@ -43,10 +43,12 @@ export const envMapping: Record<string, string> = {
   TESSERA_DPOP: 'dpop',
   TESSERA_DPOP_REQUIRE_NONCE: 'dpopRequireNonce',
   TESSERA_REQUEST_OBJECTS: 'requestObjects',
+  TESSERA_REGISTRATION: 'registration',
+  TESSERA_REGISTRATION_POLICIES: 'registrationPolicies',
 };
 
 // Variables whose value is JSON rather than a scalar.
-export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
+export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS', 'TESSERA_REGISTRATION_POLICIES']);
 
 // Variables holding a comma-separated list.
 export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS', 'TESSERA_FACE_CHALLENGES']);

@@ -72,6 +72,20 @@ export const flowSchema = z.union([
   z.object({ requirements: z.array(requirementSchema).min(1), enrollAtLogin: z.boolean().default(false) }).strict(),
 ]);
 
+// A named restriction on what a client may register for itself (RFC 7591), attached to initial access tokens.
+export const registrationPolicySchema = z
+  .object({
+    // Exact hostnames that redirect and post-logout redirect URIs may name; unset: any host.
+    redirectUriHosts: z.array(z.string().min(1)).min(1).optional(),
+    // Those URIs must use https (unset: true).
+    httpsOnly: z.boolean().default(true),
+    grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).optional(),
+    authMethods: z.array(z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])).min(1).optional(),
+    // Scopes the client may list in its `scope`.
+    scopes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -164,6 +178,9 @@ export const configSchema = z
     // DPoP proofs must carry a server nonce (RFC 9449 §8): a proof made in advance cannot be used.
     dpopRequireNonce: flag.default(false),
     requestObjects: flag.default(false),
+    // Dynamic client registration (RFC 7591/7592), always behind an initial access token.
+    registration: flag.default(false),
+    registrationPolicies: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'policy names are 1–64 of A-Z a-z 0-9 _ -'), registrationPolicySchema).default({}),
   })
   .strict()
   // Consecutive moves of a challenge differ (a repeat would be one long movement).
@@ -177,6 +194,7 @@ export type Config = z.infer<typeof configSchema> & {
   storage: { sql: 'sqlite' | 'postgres'; shortLived: 'redis' | 'sql' };
 };
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
+export type RegistrationPolicy = z.infer<typeof registrationPolicySchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
 export type FusedRequirement = Extract<Requirement, { fuse: string[] }>;
 export type ContinuousSettings = z.infer<typeof continuousSchema>;

@@ -103,6 +103,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           config,
           accounts,
           clients: services.clients,
+          initialAccessTokens: services.initialAccessTokens,
           audit,
           keys,
           steps,

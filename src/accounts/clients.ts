@@ -9,6 +9,8 @@ export interface ClientRecord {
   clientId: string;
   metadata: ClientMetadata;
   hasSecret: boolean;
+  // Created through the registration endpoint (RFC 7591) rather than by an administrator.
+  selfRegistered: boolean;
   createdAt: number;
 }
 
@@ -57,8 +59,14 @@ const fromRow = (r: Record<string, unknown>): ClientRecord => ({
   clientId: String(r.client_id),
   metadata: JSON.parse(String(r.metadata)) as ClientMetadata,
   hasSecret: Boolean(r.secret_sealed),
+  selfRegistered: Boolean(r.self_registered),
   createdAt: Number(r.created_at),
 });
+
+const COLUMNS = ['client_id', 'metadata', 'secret_sealed', 'self_registered', 'created_at'];
+
+// What the provider is told of a self-registered client (see findForProvider); never stored in the metadata.
+export const SELF_REGISTERED = 'tessera_self_registered';
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
@@ -127,16 +135,16 @@ export class ClientService {
       if (/unique|duplicate/i.test((err as Error).message)) throw new ClientError(`client ${clientId} already exists`, 'conflict');
       throw err;
     }
-    return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), createdAt: now }, secret };
+    return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), selfRegistered: false, createdAt: now }, secret };
   }
 
   async list(): Promise<ClientRecord[]> {
-    const rows = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').orderBy('client_id');
+    const rows = await this.db('clients').select(COLUMNS).orderBy('client_id');
     return rows.map(fromRow);
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
-    const row = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').where({ client_id: clientId }).first();
+    const row = await this.db('clients').select(COLUMNS).where({ client_id: clientId }).first();
     return row ? fromRow(row) : undefined;
   }
 
@@ -161,7 +169,7 @@ export class ClientService {
   ): Promise<ClientRecord | undefined> {
     const current = await this.findForProvider(clientId);
     if (!current) return undefined;
-    const { client_secret: secret, ...metadata } = current;
+    const { client_secret: secret, [SELF_REGISTERED]: _flag, ...metadata } = current;
     const set = (key: string, value: unknown) => {
       if (value === null) delete metadata[key];
       else if (value !== undefined) metadata[key] = value;
@@ -192,12 +200,35 @@ export class ClientService {
     return (await this.db('clients').where({ client_id: clientId }).delete()) === 1;
   }
 
-  /** Metadata as oidc-provider loads it, secret included. */
+  /**
+   * Stores a client as the registration endpoint (RFC 7591/7592) creates or updates it, secret sealed.
+   * It may replace only a client that was itself self-registered, never one an administrator created.
+   */
+  async saveRegistered(metadata: ClientMetadata): Promise<void> {
+    const { client_secret: secret, [SELF_REGISTERED]: _flag, ...rest } = metadata;
+    const clientId = metadata.client_id;
+    const now = Date.now();
+    const row = { metadata: JSON.stringify(rest), secret_sealed: typeof secret === 'string' ? this.box.seal(secret, clientId) : null, updated_at: now };
+    await this.db.transaction(async (trx) => {
+      const existing = await trx('clients').select('self_registered').where({ client_id: clientId }).first();
+      if (existing && !existing.self_registered) throw new ClientError(`client ${clientId} is not a self-registered client`, 'conflict');
+      if (existing) await trx('clients').where({ client_id: clientId }).update(row);
+      else await trx('clients').insert({ ...row, client_id: clientId, self_registered: true, created_at: now });
+    });
+  }
+
+  /** Deletes a self-registered client (RFC 7592 delete); administrators' clients are out of its reach. */
+  async deleteRegistered(clientId: string): Promise<void> {
+    await this.db('clients').where({ client_id: clientId, self_registered: true }).delete();
+  }
+
+  /** Metadata as oidc-provider loads it, secret included, and whether the client registered itself. */
   async findForProvider(clientId: string): Promise<ClientMetadata | undefined> {
-    const row = await this.db('clients').select('metadata', 'secret_sealed').where({ client_id: clientId }).first();
+    const row = await this.db('clients').select('metadata', 'secret_sealed', 'self_registered').where({ client_id: clientId }).first();
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as ClientMetadata;
     if (row.secret_sealed) metadata.client_secret = this.box.open(row.secret_sealed, clientId).toString('utf8');
+    if (row.self_registered) metadata[SELF_REGISTERED] = true;
     return metadata;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requirementSchema } from '../../config/schema.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/accounts.js';
+import { DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS } from '../oidc/initial-access-tokens.js';
 import { SIGNING_ALGS } from '../oidc/signing-keys.js';
 
 // Request and response shapes of the admin API. Requests are validated with these; the
@@ -68,7 +69,13 @@ const clientMetadata = z.looseObject({
   redirect_uris: z.array(z.string()),
 });
 
-export const client = z.strictObject({ clientId: z.string(), metadata: clientMetadata, hasSecret: z.boolean(), createdAt: epochMs });
+export const client = z.strictObject({
+  clientId: z.string(),
+  metadata: clientMetadata,
+  hasSecret: z.boolean(),
+  selfRegistered: z.boolean().describe('created through the registration endpoint (RFC 7591) with an initial access token'),
+  createdAt: epochMs,
+});
 export const clientList = z.strictObject({ clients: z.array(client) });
 export const createdClient = z.strictObject({
   client,
@@ -111,6 +118,26 @@ export const clientChanges = z
     ...protocolOptions,
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
+
+export const initialAccessTokenId = z.strictObject({ id: z.string().min(1).max(32) });
+export const initialAccessToken = z.strictObject({
+  id: z.string(),
+  policies: z.array(z.string()).describe('registration policies (config registrationPolicies) applied to what it registers'),
+  description: z.string().optional(),
+  createdAt: epochMs,
+  expiresAt: epochMs,
+  revokedAt: epochMs.optional(),
+});
+export const initialAccessTokenList = z.strictObject({ initialAccessTokens: z.array(initialAccessToken) });
+export const newInitialAccessToken = z.strictObject({
+  policies: z.array(z.string().min(1).max(64)).max(16).optional().describe('names of configured registration policies'),
+  description: z.string().min(1).max(256).optional(),
+  expiresInSeconds: z.number().int().min(60).max(365 * 24 * 3600).optional().describe(`default ${DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS} (7 days)`),
+});
+export const createdInitialAccessToken = z.strictObject({
+  initialAccessToken,
+  value: z.string().describe('the bearer token for POST /reg; shown only in this response, only its hash is kept'),
+});
 
 export const enrollmentList = z.strictObject({
   userId: z.string(),

@@ -5,6 +5,7 @@ import type { Services } from '../services.js';
 import { parse, required, UsageError } from './args.js';
 import { flowCatalogue } from './flow.js';
 import { iso, print } from './output.js';
+import { REGISTRATION_TOKEN_HELP, registrationTokenCommand } from './registration-token.js';
 
 const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--grant-type authorization_code|refresh_token|client_credentials]...
@@ -17,7 +18,8 @@ tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-lo
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
                       [--require-par true|false] [--dpop-bound true|false] [--require-signed-request-object true|false]
 tessera client delete CLIENT_ID
-tessera client rotate-secret CLIENT_ID`;
+tessera client rotate-secret CLIENT_ID
+${REGISTRATION_TOKEN_HELP}`;
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
@@ -168,6 +170,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         ['(the secret is shown only now; the old one no longer works)'],
       ]);
     }
+    case 'registration-token':
+      return registrationTokenCommand(s, args);
     default:
       throw new UsageError(sub ? `unknown command: client ${sub}\n${HELP}` : HELP);
   }

@@ -1,15 +1,21 @@
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { createHash } from 'node:crypto';
+import { errors, type Adapter, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { ClientService } from '../accounts/clients.js';
 import { RecentLookups } from '../db/recent-lookups.js';
+import type { InitialAccessTokens } from './initial-access-tokens.js';
 import { grantBoundModels, type RecordStore } from './stores/record-store.js';
 
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.
-const durableModels = new Set(['Grant', 'RefreshToken']);
+const durableModels = new Set(['Grant', 'RefreshToken', 'RegistrationAccessToken']);
+
+// Long-lived bearer credentials whose value is their id: stored under a hash of it, so the store never holds the value.
+const hashedModels = new Set(['RegistrationAccessToken']);
 
 export interface AdapterStores {
   sql: RecordStore;
   shortLived: RecordStore;
   clients: ClientService;
+  initialAccessTokens: InitialAccessTokens;
   onReplay(model: string, grantId: string | undefined): void;
 }
 
@@ -64,8 +70,12 @@ export class Storage {
     return this.storeFor(model).findByAccount(model, accountId);
   }
 
-  adapterFor = (model: string): Adapter =>
-    model === 'Client' ? this.clientAdapter : new RecordAdapter(model, this);
+  adapterFor = (model: string): Adapter => {
+    if (model === 'Client') return this.clientAdapter;
+    if (model === 'InitialAccessToken') return new InitialAccessTokenAdapter(this.stores.initialAccessTokens);
+    if (hashedModels.has(model)) return new HashedTokenAdapter(model, this.storeFor(model));
+    return new RecordAdapter(model, this);
+  };
 
   replayed(model: string, grantId: string | undefined) {
     this.stores.onReplay(model, grantId);
@@ -121,11 +131,11 @@ class RecordAdapter implements Adapter {
 // off that path while a deleted or changed client still stops working within a second.
 const CLIENT_MEMORY_MS = 1000;
 
-/** Clients are managed by the CLI/admin API; the provider only reads them. */
+/** Clients are managed by the CLI/admin API; the provider writes only self-registered ones (RFC 7591/7592). */
 class ClientAdapter implements Adapter {
   private readonly recent: RecentLookups<AdapterPayload | undefined>;
 
-  constructor(clients: ClientService) {
+  constructor(private readonly clients: ClientService) {
     this.recent = new RecentLookups((id) => clients.findForProvider(id) as Promise<AdapterPayload | undefined>, CLIENT_MEMORY_MS);
   }
 
@@ -135,6 +145,77 @@ class ClientAdapter implements Adapter {
 
   private readOnly(): never {
     throw new Error('clients are managed with `tessera client …`, not through the provider');
+  }
+
+  // Only the registration endpoint (RFC 7591/7592) writes clients through the provider.
+  async upsert(id: string, payload: AdapterPayload) {
+    await this.clients.saveRegistered({ ...payload, client_id: id } as ClientMetadata);
+    this.recent.forget(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {
+    this.readOnly();
+  }
+  async destroy(id: string) {
+    await this.clients.deleteRegistered(id);
+    this.recent.forget(id);
+  }
+  async revokeByGrantId() {
+    return undefined;
+  }
+}
+
+const hashOf = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** A token model keyed by a hash of its value: the value itself (also the payload's jti) is never stored. */
+class HashedTokenAdapter implements Adapter {
+  constructor(
+    private readonly model: string,
+    private readonly store: RecordStore,
+  ) {}
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    const { jti: _value, ...rest } = payload;
+    return this.store.upsert(this.model, hashOf(id), rest, expiresIn);
+  }
+
+  async find(id: string) {
+    const stored = await this.store.find(this.model, hashOf(id));
+    return stored && { ...stored, jti: id };
+  }
+
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    await this.store.consume(this.model, hashOf(id));
+  }
+  destroy(id: string) {
+    return this.store.destroy(this.model, hashOf(id));
+  }
+  revokeByGrantId(grantId: string) {
+    return this.store.revokeByGrantId(this.model, grantId);
+  }
+}
+
+/** Initial access tokens are issued by administrators (InitialAccessTokens); the provider only reads them. */
+class InitialAccessTokenAdapter implements Adapter {
+  constructor(private readonly tokens: InitialAccessTokens) {}
+
+  find(id: string) {
+    return this.tokens.findForProvider(id);
+  }
+
+  private readOnly(): never {
+    throw new Error('initial access tokens are issued with `tessera client registration-token create`, not through the provider');
   }
 
   async upsert() {

@@ -4,12 +4,14 @@ import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { accountClient } from '../account/account-client.js';
+import { SELF_REGISTERED } from '../accounts/clients.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
 import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
 import { dpop } from './features/dpop.js';
 import { pushedAuthorizationRequests } from './features/pushed-authorization-requests.js';
+import { isSelfService, registration, registrationManagement } from './features/registration.js';
 import { requestObjects } from './features/request-objects.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
@@ -158,9 +160,12 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     // tessera_reauth=second_factor: a re-authentication that must include a second factor the user has.
     extraParams: ['tessera_reauth'],
     extraClientMetadata: {
-      // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow.
-      properties: ['tessera_first_party', 'tessera_flow'],
-      validator(_ctx, key, value) {
+      // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow;
+      // tessera_self_registered (set by the client store, never by the client) marks dynamically registered clients.
+      properties: ['tessera_first_party', 'tessera_flow', SELF_REGISTERED],
+      validator(ctx, key, value) {
+        // Administrators' settings: a client registering or updating itself may not set any of them.
+        if (isSelfService(ctx) && value !== undefined) throw new errors.InvalidClientMetadata(`${key} cannot be registered by the client`);
         if (key === 'tessera_first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
         }
@@ -201,6 +206,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       pushedAuthorizationRequests: pushedAuthorizationRequests(config),
       dPoP: dpop(config, deps.dpopNonceSecret),
       requestObjects: requestObjects(config),
+      registration: registration(config),
+      registrationManagement: registrationManagement(config),
       claimsParameter: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -223,6 +230,10 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
           // Admin tokens act for a machine client, never for a user who signed in to some RP.
           if (indicator === adminIndicator(config) && !(ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials')) {
             throw new errors.InvalidTarget('the admin API accepts only client credentials tokens');
+          }
+          // Whatever scope it registered, a client that registered itself never acts on the admin API.
+          if (indicator === adminIndicator(config) && ctx.oidc.client?.metadata()[SELF_REGISTERED]) {
+            throw new errors.InvalidTarget('self-registered clients cannot use the admin API');
           }
           const rs = resourceServers.get(indicator);
           if (!rs) throw new errors.InvalidTarget(`unknown resource indicator: ${indicator}`);

@@ -134,6 +134,16 @@ export class ProviderHost {
     events.on('authorization.success', (ctx: KoaContextWithOIDC) => {
       for (const listener of this.authorizedListeners) listener(ctx);
     });
+    // Dynamic client registration (RFC 7591/7592): clients created, changed or deleted by themselves.
+    for (const [event, type] of [
+      ['registration_create.success', 'client.registered'],
+      ['registration_update.success', 'client.registration_updated'],
+      ['registration_delete.success', 'client.registration_deleted'],
+    ] as const) {
+      events.on(event, (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+        audit.note({ type, outcome: 'success', ...metaOf(ctx), clientId: client.clientId, details: { policies: ctx.oidc.entities.InitialAccessToken?.policies ?? ctx.oidc.entities.RegistrationAccessToken?.policies } });
+      });
+    }
     events.on('end_session.success', (ctx: KoaContextWithOIDC) => {
       audit.note({ type: 'logout', outcome: 'success', subject: ctx.oidc.session?.accountId, ...metaOf(ctx) });
     });

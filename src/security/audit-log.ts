@@ -41,6 +41,12 @@ export type AuditType =
   | 'admin.client_updated'
   | 'admin.client_deleted'
   | 'admin.client_secret_rotated'
+  | 'admin.initial_access_token_created'
+  | 'admin.initial_access_token_revoked'
+  // Dynamic client registration: a client created, updated or deleted itself (RFC 7591/7592).
+  | 'client.registered'
+  | 'client.registration_updated'
+  | 'client.registration_deleted'
   | 'admin.credential_removed'
   | 'admin.flow_created'
   | 'admin.flow_updated'
