@@ -3,7 +3,7 @@ import { errors, type Adapter, type AdapterPayload, type ClientMetadata } from '
 import type { ClientService } from '../accounts/clients.js';
 import { RecentLookups } from '../db/recent-lookups.js';
 import type { InitialAccessTokens } from './initial-access-tokens.js';
-import { grantBoundModels, type RecordStore } from './stores/record-store.js';
+import { epochSeconds, grantBoundModels, type RecordStore } from './stores/record-store.js';
 
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.
 const durableModels = new Set(['Grant', 'RefreshToken', 'RegistrationAccessToken']);
@@ -73,6 +73,7 @@ export class Storage {
   adapterFor = (model: string): Adapter => {
     if (model === 'Client') return this.clientAdapter;
     if (model === 'InitialAccessToken') return new InitialAccessTokenAdapter(this.stores.initialAccessTokens);
+    if (model === 'ReplayDetection') return new ReplayAdapter(this);
     if (hashedModels.has(model)) return new HashedTokenAdapter(model, this.storeFor(model));
     return new RecordAdapter(model, this);
   };
@@ -167,6 +168,34 @@ class ClientAdapter implements Adapter {
   }
   async revokeByGrantId() {
     return undefined;
+  }
+}
+
+// How long a fresh claim is held before the provider's own save sets the real expiry: the DPoP
+// proof acceptance window (300 s) with a minute of clock tolerance.
+const REPLAY_CLAIM_SECONDS = 360;
+
+/**
+ * DPoP proof and client assertion jtis. oidc-provider's ReplayDetection.unique() looks the jti up
+ * and saves it if absent, which two processes can both pass at once. Here the look-up itself
+ * claims the jti with the store's atomic consume, so of concurrent uses on any processes exactly
+ * one finds nothing; the provider's save that follows sets the record's real expiry.
+ */
+class ReplayAdapter extends RecordAdapter {
+  private readonly replays: RecordStore;
+
+  constructor(storage: Storage) {
+    super('ReplayDetection', storage);
+    this.replays = storage.storeFor('ReplayDetection');
+  }
+
+  override async find(id: string) {
+    const seen = await this.replays.find('ReplayDetection', id);
+    if (seen) return seen;
+    const now = epochSeconds();
+    const claim = { jti: id, kind: 'ReplayDetection', iat: now, exp: now + REPLAY_CLAIM_SECONDS };
+    await this.replays.upsert('ReplayDetection', id, claim, REPLAY_CLAIM_SECONDS);
+    return (await this.replays.consume('ReplayDetection', id)) ? undefined : claim;
   }
 }
 

@@ -88,7 +88,7 @@ describeOnEachBackend('DPoP sender-constrained tokens (RFC 9449)', (ctx) => {
     assert.equal(refused?.details?.detail, 'failed jkt verification');
   });
 
-  test('server nonces and replay detection are shared: a nonce from one process works on another, a proof used on one is refused on the other', async () => {
+  test('server nonces and replay detection are shared: a nonce from one process works on another, a proof used on one is refused on the other, even at the same moment', async () => {
     const { server, backend } = ctx();
     // A second process on the same stores and master key, reached through a proxy that says which host was asked.
     const other: TestServer = await startTestServer(backend, { TESSERA_MASTER_KEY: server.env.TESSERA_MASTER_KEY!, TESSERA_DPOP_REQUIRE_NONCE: 'true', TRUST_PROXY: 'true', ISSUER: server.issuer });
@@ -107,6 +107,10 @@ describeOnEachBackend('DPoP sender-constrained tokens (RFC 9449)', (ctx) => {
       assert.equal(refused?.details?.error, 'invalid_grant');
       assert.equal(refused?.details?.detail, 'DPoP proof JWT Replay detected');
       assert.ok(!JSON.stringify(refused).includes(dpop), 'the proof is not in the audit trail');
+      // One fresh proof sent eight times at once, half to each process: exactly one is accepted.
+      const racing = await proof(keys, { htm: 'POST', htu: `${server.issuer}/token`, nonce: await serverNonce(server.issuer, keys, server.issuer) });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => clientCredentials(i % 2 ? other.url : server.issuer, racing, host)));
+      assert.deepEqual(results.map((r) => r.status).sort(), [200, 400, 400, 400, 400, 400, 400, 400]);
     } finally {
       await other.stop();
     }
