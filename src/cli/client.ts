@@ -105,12 +105,13 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
       const { values } = parse(args, {});
       const clients = await s.clients.list();
       return print(Boolean(values.json), clients, () => [
-        ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'CREATED'],
+        ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'ORIGIN', 'CREATED'],
         ...clients.map((c) => [
           c.clientId,
           String(c.metadata.client_name ?? '-'),
           String(c.metadata.token_endpoint_auth_method),
           (c.metadata.grant_types ?? []).join(','),
+          c.selfRegistered ? 'registered' : 'admin',
           iso(c.createdAt),
         ]),
       ]);

@@ -1,5 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type JWKS } from 'oidc-provider';
+import type { Middleware } from 'koa';
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
@@ -28,6 +29,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   // Derived from the master key: every process issues and accepts the same DPoP server nonces.
   dpopNonceSecret: Buffer;
+  // Counts failed token checks on the registration endpoints per IP (when registration is on).
+  registrationThrottle: Middleware;
   // The live `tessera_continuous` claim of a monitored session (continuous authentication), for userinfo and introspection.
   continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
 }
@@ -285,6 +288,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     const claim = await deps.continuousClaim(token.sessionUid);
     if (claim) Object.assign(body, { [CONTINUOUS_CLAIM]: claim });
   });
+  if (config.registration) provider.use(deps.registrationThrottle);
   provider.proxy = config.trustProxy;
   return provider;
 }

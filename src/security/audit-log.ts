@@ -47,6 +47,8 @@ export type AuditType =
   | 'client.registered'
   | 'client.registration_updated'
   | 'client.registration_deleted'
+  // An address was locked out of the registration endpoints after failed token checks.
+  | 'registration.locked_out'
   | 'admin.credential_removed'
   | 'admin.flow_created'
   | 'admin.flow_updated'

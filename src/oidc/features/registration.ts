@@ -3,6 +3,9 @@ import type { Config, RegistrationPolicy } from '../../../config/schema.js';
 
 type Features = NonNullable<Configuration['features']>;
 
+// oidc-provider's default route of the registration endpoint (and of each client's configuration, below it).
+export const REGISTRATION_PATH = '/reg';
+
 // The routes on which a client writes its own metadata (RFC 7591 registration, RFC 7592 update).
 const SELF_SERVICE_ROUTES = new Set(['registration', 'client_update']);
 
