@@ -84,7 +84,11 @@ export class InitialAccessTokens {
     return true;
   }
 
-  /** The token as oidc-provider's InitialAccessToken model reads it; nothing for an unknown, expired or revoked value. */
+  /**
+   * The token as oidc-provider's InitialAccessToken model reads it; nothing for an unknown, expired
+   * or revoked value, or for one naming a policy that is no longer configured (its restriction
+   * cannot be applied, so the token is refused rather than let through unrestricted).
+   */
   async findForProvider(value: string): Promise<AdapterPayload | undefined> {
     const row = await this.db('initial_access_tokens')
       .select('policies', 'created_at', 'expires_at')
@@ -94,6 +98,8 @@ export class InitialAccessTokens {
       .first();
     if (!row) return undefined;
     const policies = JSON.parse(String(row.policies)) as string[];
+    const known = this.policyNames();
+    if (!policies.every((p) => known.includes(p))) return undefined;
     return {
       jti: value,
       kind: 'InitialAccessToken',

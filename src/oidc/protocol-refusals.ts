@@ -8,6 +8,10 @@ import type { RateCounter } from '../security/rate-counter.js';
 const WINDOW_SECONDS = 600;
 const AUDITED_PER_IP = 60;
 
+// Ordinary protocol answers, not refusals: a DPoP nonce challenge (RFC 9449 §8) and the outcomes
+// of a silent (prompt=none) authorization request.
+const NOT_REFUSALS = new Set(['use_dpop_nonce', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
 /**
  * Requests oidc-provider refuses (its `*.error` events: a replayed DPoP proof, an expired
  * request_uri, malformed registration metadata…) land in the audit trail as
@@ -25,8 +29,7 @@ export class ProtocolRefusals {
   async note(ctx: KoaContextWithOIDC, event: string, err: { error?: string; error_description?: string; error_detail?: string; status?: number }): Promise<void> {
     const clientId = ctx.oidc?.client?.clientId;
     this.log.info({ requestId: ctx.state.requestId, event, error: err.error, description: err.error_description, clientId }, 'request rejected');
-    // A nonce challenge is the normal first exchange of a DPoP client (RFC 9449 §8), not a refusal.
-    if (err.error === 'use_dpop_nonce') return;
+    if (err.error && NOT_REFUSALS.has(err.error)) return;
     const { count } = await this.counter.hit(`protocol-refused:ip:${ctx.ip}`, WINDOW_SECONDS);
     if (count > AUDITED_PER_IP) {
       if (count === AUDITED_PER_IP + 1) this.log.warn({ requestId: ctx.state.requestId, limit: AUDITED_PER_IP, windowSeconds: WINDOW_SECONDS }, 'refused protocol requests from one address: no longer audited in this window');
