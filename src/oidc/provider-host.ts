@@ -155,7 +155,7 @@ export class ProviderHost {
     });
     for (const event of ERROR_EVENTS) {
       events.on(event, (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; error_detail?: string; status?: number }) => {
-        this.refusals.note(ctx, event, err).catch((noteErr: Error) => log.error({ err: noteErr }, 'auditing a refused request failed'));
+        this.refusals.note(ctx, event, err);
       });
     }
   }

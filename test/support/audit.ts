@@ -3,8 +3,8 @@ import type { TestServer } from './server.js';
 
 /**
  * The newest `oauth.request_refused` event since `since` (epoch ms) for a provider event and, if
- * given, a client and an error code. Refusals are audited after the response (the per-IP cap is
- * counted first), so this waits up to two seconds for it.
+ * given, a client and an error code. Audit notes are written in batches, so this waits up to two
+ * seconds for it.
  */
 export async function refusalAudited(
   server: TestServer,
