@@ -60,9 +60,11 @@ describeOnEachBackend('DPoP sender-constrained tokens (RFC 9449)', (ctx) => {
     const DPoP = oidc.getDPoPHandle(spa.config, keys);
     const browser = new Browser(server.issuer);
     const start = await authorize(spa, browser, { scope: 'openid offline_access', prompt: 'consent' });
-    let at = await browser.submit(start.page, '/step/password', { username: 'dee', password: PASSWORD });
-    if (!at.leftTo) at = await browser.submit(at, '/consent');
-    const tokens = await oidc.authorizationCodeGrant(spa.config, new URL(at.leftTo!), { pkceCodeVerifier: start.verifier, expectedState: 'st' }, undefined, { DPoP });
+    // Not first-party, and offline_access: the user is asked for consent.
+    const consent = await browser.submit(start.page, '/step/password', { username: 'dee', password: PASSWORD });
+    assert.match(consent.html, /\/consent/);
+    const back = await browser.submit(consent, '/consent');
+    const tokens = await oidc.authorizationCodeGrant(spa.config, new URL(back.leftTo!), { pkceCodeVerifier: start.verifier, expectedState: 'st' }, undefined, { DPoP });
     assert.equal(tokens.token_type, 'dpop');
     assert.ok(tokens.refresh_token);
 

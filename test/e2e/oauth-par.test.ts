@@ -29,7 +29,7 @@ describeOnEachBackend('pushed authorization requests (RFC 9126)', (ctx) => {
     assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri'], 'only a reference travels through the browser');
     assert.match(url.searchParams.get('request_uri')!, /^urn:ietf:params:oauth:request_uri:/);
     const tokens = await tokensFrom(rp, await signIn(new Browser(server.issuer), url), verifier);
-    assert.equal(tokens.claims()?.sub !== undefined, true);
+    assert.ok(tokens.claims()?.sub);
     assert.equal(tokens.scope, 'openid profile');
   });
 
