@@ -49,6 +49,9 @@ export interface ClientChanges {
   requirePushedAuthorizationRequests?: boolean;
   dpopBoundAccessTokens?: boolean;
   requireSignedRequestObject?: boolean;
+  // The client's public keys (private_key_jwt, signed request objects): one replaces the other.
+  jwks?: { keys: unknown[] };
+  jwksUri?: string;
 }
 
 export class ClientError extends InputError {
@@ -185,6 +188,15 @@ export class ClientService {
     set('require_pushed_authorization_requests', changes.requirePushedAuthorizationRequests);
     set('dpop_bound_access_tokens', changes.dpopBoundAccessTokens);
     set('require_signed_request_object', changes.requireSignedRequestObject);
+    if (changes.jwks && changes.jwksUri) throw new ClientError('give either jwks or jwksUri, not both');
+    if (changes.jwks) {
+      metadata.jwks = changes.jwks as ClientMetadata['jwks'];
+      delete metadata.jwks_uri;
+    }
+    if (changes.jwksUri) {
+      metadata.jwks_uri = changes.jwksUri;
+      delete metadata.jwks;
+    }
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }

@@ -83,6 +83,8 @@ export const createdClient = z.strictObject({
 });
 export const rotatedSecret = z.strictObject({ clientId: z.string(), clientSecret: z.string().describe('shown only in this response') });
 
+const jwks = z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+
 // Per-client protocol requirements, settable at creation and later.
 const protocolOptions = {
   requirePushedAuthorizationRequests: z.boolean().optional().describe('authorization requests only through PAR (metadata require_pushed_authorization_requests, RFC 9126)'),
@@ -98,7 +100,7 @@ export const newClient = z.strictObject({
   grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).optional(),
   authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional(),
   jwksUri: absoluteUrl.optional(),
-  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  jwks: jwks.optional(),
   scope: z.string().max(1024).optional(),
   backchannelLogoutUri: absoluteUrl.optional(),
   firstParty: z.boolean().optional(),
@@ -116,6 +118,8 @@ export const clientChanges = z
     firstParty: z.boolean().optional(),
     flow: z.string().min(1).max(64).nullable().optional().describe('null returns the client to the default flow'),
     ...protocolOptions,
+    jwks: jwks.optional().describe("replaces the client's public keys (and any jwksUri): key rotation for private_key_jwt"),
+    jwksUri: absoluteUrl.optional().describe('replaces the keys with ones fetched from this URL (and drops any jwks)'),
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
 

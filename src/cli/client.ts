@@ -17,6 +17,7 @@ tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
                       [--require-par true|false] [--dpop-bound true|false] [--require-signed-request-object true|false]
+                      [--jwks-uri URL | --jwks-file FILE]
 tessera client delete CLIENT_ID
 tessera client rotate-secret CLIENT_ID
 ${REGISTRATION_TOKEN_HELP}`;
@@ -130,6 +131,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           'require-par': { type: 'string' },
           'dpop-bound': { type: 'string' },
           'require-signed-request-object': { type: 'string' },
+          'jwks-uri': { type: 'string' },
+          'jwks-file': { type: 'string' },
         },
         1,
       );
@@ -145,6 +148,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         requirePushedAuthorizationRequests: trueOrFalse(values['require-par'], '--require-par'),
         dpopBoundAccessTokens: trueOrFalse(values['dpop-bound'], '--dpop-bound'),
         requireSignedRequestObject: trueOrFalse(values['require-signed-request-object'], '--require-signed-request-object'),
+        jwksUri: values['jwks-uri'],
+        jwks: values['jwks-file'] ? readJwks(values['jwks-file']) : undefined,
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
-import { connectAdminApi } from '../support/admin-api.js';
+import { clientCacheExpiry, connectAdminApi } from '../support/admin-api.js';
 import { refusalAudited } from '../support/audit.js';
 import { Browser } from '../support/browser.js';
 import { tokensFrom } from '../support/interactive.js';
@@ -134,6 +134,23 @@ describeOnEachBackend('signed request objects (RFC 9101) and private_key_jwt', (
     const replayed = await redeem();
     assert.equal(replayed.status, 401);
     assert.equal(((await replayed.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  test('key rotation: the admin API replaces a jwks_uri with inline keys; the old key stops working', async () => {
+    const { server } = ctx();
+    const c = await server.services.clients.create({ name: 'Rotating job', grantTypes: ['client_credentials'], authMethod: 'private_key_jwt', jwksUri });
+    const old = await discoverRp(server.issuer, c.client.clientId, { method: pkjwt() });
+    assert.ok((await oidc.clientCredentialsGrant(old.config, {})).access_token);
+    const next = await jose.generateKeyPair('ES256');
+    const jwk = { ...(await jose.exportJWK(next.publicKey)), kid: 'rp-sig-2', alg: 'ES256', use: 'sig' };
+    const { api } = await connectAdminApi(server);
+    const changed = await api.call('patch', `/clients/${c.client.clientId}`, { body: { jwks: { keys: [jwk] } } });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(changed.body.metadata.jwks_uri, undefined);
+    await clientCacheExpiry();
+    const rotated = await discoverRp(server.issuer, c.client.clientId, { method: oidc.PrivateKeyJwt({ key: next.privateKey, kid: 'rp-sig-2' }) });
+    assert.ok((await oidc.clientCredentialsGrant(rotated.config, {})).access_token);
+    await assert.rejects(oidc.clientCredentialsGrant(old.config, {}), (err: oidc.ResponseBodyError) => err.error === 'invalid_client');
   });
 }, {
   env: { TESSERA_REQUEST_OBJECTS: 'true', TESSERA_OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' },

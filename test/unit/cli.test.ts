@@ -115,9 +115,12 @@ test('OAuth client settings and registration tokens: PAR, DPoP and JAR flags; to
   assert.equal(metadata.require_pushed_authorization_requests, true);
   assert.equal(metadata.dpop_bound_access_tokens, true);
   assert.equal(metadata.require_signed_request_object, true);
-  const updated = await runCli(['client', 'update', client_id, '--require-par', 'false', '--dpop-bound', 'false', '--json'], e);
+  const jwksFile = join(e.DATA_DIR, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k2' }] }));
+  const updated = await runCli(['client', 'update', client_id, '--require-par', 'false', '--dpop-bound', 'false', '--jwks-file', jwksFile, '--json'], e);
   assert.equal(updated.code, 0, updated.stderr);
   assert.equal(JSON.parse(updated.stdout).metadata.require_pushed_authorization_requests, false);
+  assert.equal(JSON.parse(updated.stdout).metadata.jwks.keys[0].kid, 'k2');
   assert.match((await runCli(['client', 'update', client_id, '--dpop-bound', 'maybe'], e)).stderr, /--dpop-bound must be true or false/);
 
   const unknown = await runCli(['client', 'registration-token', 'create', '--policy', 'nobody'], e);
