@@ -1,6 +1,6 @@
 // `npm run bench`: starts the built server on PostgreSQL + Redis (cluster workers on every
 // core), then measures client-credentials throughput with wrk and full password logins with
-// a separate load process; then the neural step (bench/neural-verify.ts), continuous EEG
+// a separate load process; then the neural step (bench/neural-verify.ts), the passkey step (bench/passkey-verify.ts), continuous EEG
 // verification (bench/continuous.ts, and through a whole server: bench/continuous-server.ts) and the face step (bench/face.ts). Prints one JSON document.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -156,6 +156,13 @@ const neuralVerification = await promisify(execFile)(process.execPath, ['--impor
   (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
 );
 
+// Passkey sign-ins through the step on the same stores (a software authenticator answers).
+log('passkey verification through the step');
+const passkeyVerification = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/passkey-verify.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } }).then(
+  ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>,
+  (err: Error & { stderr?: string }) => ({ skipped: (err.stderr ?? err.message).trim().split('\n').pop() }),
+);
+
 // Continuous EEG verification: N simulated 1 Hz headsets in one process (needs the shared eegmat data).
 log('continuous EEG verification (bench/continuous.ts)');
 const continuousVerification = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/continuous.ts'], { cwd: PROJECT_ROOT, maxBuffer: 1 << 20 }).then(
@@ -184,6 +191,7 @@ const out = {
   passwordLogin: { argon2idVerifyMs: argon2Ms, runs: passwordLogin },
   passwordTotpLogin: { runs: passwordTotpLogin },
   neuralVerification,
+  passkeyVerification,
   continuousVerification,
   continuousServer,
   rssMb: { idle: idleRss, underLoad: loadedRss },

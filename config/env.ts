@@ -45,6 +45,7 @@ export const envMapping: Record<string, string> = {
   TESSERA_REQUEST_OBJECTS: 'requestObjects',
   TESSERA_REGISTRATION: 'registration',
   TESSERA_REGISTRATION_POLICIES: 'registrationPolicies',
+  TESSERA_PASSKEY_CHALLENGE_SECONDS: 'passkeyChallengeSeconds',
 };
 
 // Variables whose value is JSON rather than a scalar.

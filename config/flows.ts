@@ -6,7 +6,7 @@ export type FlowSet = Pick<Config, 'flows' | 'acr' | 'defaultFlow'>;
 
 /** What the checks need to know about a step; the step registry provides it. */
 export interface StepLookup {
-  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown } | undefined;
+  get(id: string): { identifies: boolean; fusion?: unknown; streams?: unknown; settingsProblems?(settings: Readonly<Record<string, unknown>>): string[] } | undefined;
   ids(): string[];
 }
 
@@ -33,10 +33,10 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
         if (r.count > r.anyOf.length) problems.push(`flows.${name}[${i}]: count ${r.count} exceeds its ${r.anyOf.length} steps`);
       }
       if ('fuse' in r) problems.push(...fusionProblems(`flows.${name}[${i}]`, r.fuse, requirements, steps));
-      if ('step' in r && r.continuous) {
-        problems.push(...policyProblems({ ...DEFAULT_CONTINUOUS_POLICY, ...r.continuous }).map((p) => `flows.${name}[${i}].continuous: ${p}`));
+      if (!('anyOf' in r) && r.continuous) problems.push(...continuousProblems(`flows.${name}[${i}]`, r, steps));
+      if ('step' in r && r.settings) {
         const step = steps?.get(r.step);
-        if (step && !step.streams) problems.push(`flows.${name}[${i}]: ${r.step} cannot verify continuously (steps that can: ${steps!.ids().filter((id) => steps!.get(id)?.streams).join(', ') || 'none'})`);
+        if (step) problems.push(...(step.settingsProblems ? step.settingsProblems(r.settings) : ['takes no settings']).map((p) => `flows.${name}[${i}].settings: ${p}`));
       }
     });
     if (!steps) continue;
@@ -48,6 +48,21 @@ export function flowProblems(set: FlowSet, steps?: StepLookup): string[] {
       problems.push(`flows.${name}: the first requirement must identify the user (e.g. password)`);
     }
   }
+  return problems;
+}
+
+/**
+ * What makes a monitoring requirement impossible: settings out of range, or no step to stream (a
+ * single step must stream; of fused steps exactly one, whose stream then monitors the session).
+ */
+function continuousProblems(at: string, r: Exclude<Requirement, { anyOf: string[] }>, steps?: StepLookup): string[] {
+  const problems = policyProblems({ ...DEFAULT_CONTINUOUS_POLICY, ...r.continuous }).map((p) => `${at}.continuous: ${p}`);
+  const ids = stepsOf(r);
+  if (!steps || ids.some((id) => !steps.get(id))) return problems;
+  const streaming = ids.filter((id) => steps.get(id)!.streams);
+  const able = steps.ids().filter((id) => steps.get(id)?.streams).join(', ') || 'none';
+  if (streaming.length === 0) problems.push(`${at}: ${ids.join(' + ')} cannot verify continuously (steps that can: ${able})`);
+  if (streaming.length > 1) problems.push(`${at}: only one fused step may keep verifying the session (${streaming.join(' and ')} can)`);
   return problems;
 }
 

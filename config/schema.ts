@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
 import { DEFAULT_PAD_THRESHOLD } from '../src/biometrics/face/pad.js';
-import { CHALLENGE_KINDS } from '../src/steps/face/challenge.js';
+import { CHALLENGE_KINDS, DEFAULT_CHALLENGE_MOVES } from '../src/steps/face/challenge.js';
 import { DEFAULT_REPLAY_SIMILARITY } from '../src/steps/neural/replay.js';
 
 // One validated object holds every setting; the env mapping and the optional
@@ -53,7 +53,8 @@ export const continuousSchema = z
   .strict();
 
 export const requirementSchema = z.union([
-  z.object({ step: z.string().min(1), continuous: continuousSchema.optional() }).strict(),
+  // `settings`: options the step itself defines and checks (the passkey step: `aaguids`).
+  z.object({ step: z.string().min(1), continuous: continuousSchema.optional(), settings: z.record(z.string(), z.unknown()).optional() }).strict(),
   z.object({ anyOf: z.array(z.string().min(1)).min(1), count: z.number().int().positive() }).strict(),
   z
     .object({
@@ -62,6 +63,8 @@ export const requirementSchema = z.union([
         .number({ error: (issue) => (issue.input === undefined ? 'far (the target false-accept rate, e.g. 1e-4) is required' : 'far must be a number') })
         .min(FUSED_FAR.min, `far must be at least ${FUSED_FAR.min}`)
         .max(FUSED_FAR.max, `far must be at most ${FUSED_FAR.max} (a single matcher's threshold already gives that)`),
+      // The fused step that can stream (one of them must) keeps verifying the session afterwards.
+      continuous: continuousSchema.optional(),
     })
     .strict(),
 ]);
@@ -153,8 +156,11 @@ export const configSchema = z
     faceMatchThreshold: z.coerce.number().positive().max(2).default(DEFAULT_MATCH_THRESHOLD),
     facePadThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_PAD_THRESHOLD),
     faceChallenges: z.array(z.enum(CHALLENGE_KINDS)).min(1).default([...CHALLENGE_KINDS]),
-    faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(2),
+    faceChallengeMoves: z.coerce.number().int().min(1).max(3).default(DEFAULT_CHALLENGE_MOVES),
     faceChallengeSeconds: positiveInt.default(120),
+    // Passkey step (WebAuthn): how long a registration or sign-in challenge stays valid (the
+    // browser's own prompt times out with it).
+    passkeyChallengeSeconds: z.coerce.number().int().min(10).max(900).default(300),
     acr: z.record(z.string().min(1), z.string().min(1)).default({ 'urn:tessera:acr:password': 'password', 'urn:tessera:acr:mfa': 'mfa' }),
     // Neural-signal (EEG) step: which montage (headset kind; enrolments use its current model and
     // each template verifies with its own, src/biometrics/neural/model-catalog.ts), the accept

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,3 +18,14 @@ function findRoot(): string {
 export const PROJECT_ROOT = findRoot();
 export const VIEWS_DIR = join(PROJECT_ROOT, 'views');
 export const MODELS_DIR = join(PROJECT_ROOT, 'models');
+
+/** A file inside an installed package, found from the package's entry point (its exports may hide the rest). */
+export function packageFile(name: string, path: string): string {
+  let dir = dirname(createRequire(import.meta.url).resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, path))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find ${path} in the installed package ${name}`);
+    dir = parent;
+  }
+  return join(dir, path);
+}

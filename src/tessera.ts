@@ -76,7 +76,25 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const cookieKeys = [deriveSecret(services.masterKey.key, 'cookies')];
   const views = new Views(VIEWS_DIR);
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
-  const host: ProviderHost = new ProviderHost({ config, flows: policy, storage, accounts, views, cookieKeys, dpopNonceSecret: deriveKey(master, 'dpop-nonces'), registrationThrottle: registrationThrottle(REGISTRATION_PATH, services.rateCounter, audit, log), stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid) }, keys, audit, new ProtocolRefusals(audit, log), log);
+  const host: ProviderHost = new ProviderHost(
+    {
+      config,
+      flows: policy,
+      storage,
+      accounts,
+      views,
+      cookieKeys,
+      dpopNonceSecret: deriveKey(master, 'dpop-nonces'),
+      registrationThrottle: registrationThrottle(REGISTRATION_PATH, services.rateCounter, audit, log),
+      stepUpNeeded,
+      continuousClaim: (uid) => monitoring.monitor.claim(uid),
+      monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid),
+    },
+    keys,
+    audit,
+    new ProtocolRefusals(audit, log),
+    log,
+  );
   host.onAuthorized((ctx) => monitoring.authorized(ctx));
   const capturePage = new CapturePage(capture, () => host.current.issuer);
   const refusals = new RefusedSubmissions(audit, services.rateCounter, log);

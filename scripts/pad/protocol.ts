@@ -3,7 +3,7 @@
 // of each fold comes from an inner cross-validation of its training part. Folds are scored at the
 // server's default threshold and, for comparison, at the threshold the inner cross-validation
 // would set (BPCER 2 %): that one did not transfer to other sessions (models/face-pad.md).
-import { burstScores, type BurstRule } from './bursts.js';
+import { burstScores, type BurstScores } from './bursts.js';
 import { isAttack } from './dataset.js';
 import { fitLogistic, headScore } from './logistic.js';
 import { DEFAULT_PAD_THRESHOLD } from '../../src/biometrics/face/pad.js';
@@ -78,8 +78,8 @@ export interface FoldResult {
   readonly apcerAtBpcer1: number;
   readonly apcerAtBpcer5: number;
   readonly scores: Scored[];
-  /** Burst-level scores (consecutive frames of one clip) under each rule. */
-  readonly bursts: Record<BurstRule, Scored[]>;
+  /** Burst-level scores (consecutive frames of one clip), by burst size and rule. */
+  readonly bursts: BurstScores;
 }
 
 export function runFold(examples: readonly Example[], fold: Fold): FoldResult {

@@ -23,6 +23,7 @@ const NOTICES = {
   password: 'Your password was changed.',
   enrolled: 'The sign-in method is set up.',
   removed: 'The sign-in method was removed.',
+  renamed: 'The name was saved.',
   action: 'Done.',
   session: 'The session was signed out.',
   client: "The application's access was revoked.",

@@ -4,9 +4,11 @@ import type { Context } from 'koa';
 import { jsonOutcomes, refusal, showOnce } from '../http/json-outcomes.js';
 import type { CapturePage } from '../interaction/capture-page.js';
 import type { Storage } from '../oidc/adapter.js';
+import { epochSeconds } from '../oidc/stores/record-store.js';
 import type { StepRegistry } from '../steps/registry.js';
 import type { EnrollmentState, EnrollOutcome, Step, StepEnrollment } from '../steps/step.js';
 import type { AccountConsole } from './console.js';
+import { when } from './sessions.js';
 
 const LIST = '/account/factors';
 // Enrollments under way are kept server-side (the step's opaque value may be sealed or large).
@@ -39,14 +41,21 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
 
   async function list(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
     const { account } = kit.current(ctx);
-    const factors = (await steps.enrollmentOf(account)).map(({ step, enrolled }) => ({
-      id: step.id,
-      label: step.label,
-      enrolled,
-      canEnroll: Boolean(step.enrollment) && !enrolled,
-      canRemove: Boolean(step.enrollment) && enrolled,
-      actions: (enrolled ? (step.enrollment?.actions ?? []) : []).map((a) => ({ id: a.id, label: a.label })),
-    }));
+    const factors = await Promise.all(
+      (await steps.enrollmentOf(account)).map(async ({ step, enrolled }) => {
+        const several = step.enrollment?.several;
+        return {
+          id: step.id,
+          label: step.label,
+          enrolled,
+          // A step holding several credentials lists each (removed one by one) and can always add one more.
+          canEnroll: Boolean(step.enrollment) && (!enrolled || Boolean(several)),
+          canRemove: Boolean(step.enrollment) && enrolled && !several,
+          credentials: several && enrolled ? (await several.list(account)).map((c) => ({ ...c, created: when(epochSeconds(c.createdAt)), lastUsed: c.lastUsedAt ? when(epochSeconds(c.lastUsedAt)) : 'never' })) : undefined,
+          actions: (enrolled ? (step.enrollment?.actions ?? []) : []).map((a) => ({ id: a.id, label: a.label })),
+        };
+      }),
+    );
     kit.render(ctx, 'account-factors', { title: 'Sign-in methods', factors, ...extra }, status);
   }
 
@@ -134,6 +143,28 @@ export function factorRoutes(router: Router, kit: AccountConsole, steps: StepReg
     if (!(await enrollment.remove(kit.current(ctx).account, kit.attempt(ctx)))) {
       return list(ctx, { error: `${step.label} is not set up for your account.` }, 404);
     }
+    kit.done(ctx, LIST, 'removed');
+  });
+
+  function severalOf(ctx: Context) {
+    const { step, enrollment } = enrollable(ctx);
+    if (!enrollment.several) return ctx.throw(404, `${step.label} has no separate credentials.`);
+    return { step, several: enrollment.several, id: String(ctx.params.id) };
+  }
+
+  router.post('/factors/:step/credentials/:id/rename', kit.signedIn, async (ctx) => {
+    const { fields } = await kit.form(ctx);
+    const { several, id } = severalOf(ctx);
+    const outcome = await several.rename(kit.current(ctx).account, id, fields.name ?? '', kit.attempt(ctx));
+    if (!outcome.ok) return list(ctx, { error: outcome.message }, outcome.status);
+    kit.done(ctx, LIST, 'renamed');
+  });
+
+  router.post('/factors/:step/credentials/:id/remove', kit.signedIn, async (ctx) => {
+    await kit.form(ctx);
+    const { step, several, id } = severalOf(ctx);
+    if (!kit.fresh(ctx, LIST)) return;
+    if (!(await several.removeOne(kit.current(ctx).account, id, kit.attempt(ctx)))) return list(ctx, { error: `There is no such ${step.label.toLowerCase()} on your account.` }, 404);
     kit.done(ctx, LIST, 'removed');
   });
 

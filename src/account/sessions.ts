@@ -11,7 +11,8 @@ import type { ContinuousClaim } from '../continuous/session-monitor.js';
 const PAGE = '/account/sessions';
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
-const when = (epochSeconds: number | undefined) =>
+/** A moment as the console shows it (UTC, to the minute). */
+export const when = (epochSeconds: number | undefined) =>
   epochSeconds === undefined ? 'unknown' : `${new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /**

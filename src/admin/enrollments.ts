@@ -16,7 +16,12 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
       async handle({ params }) {
         const account = await accounts.findById(params.id);
         if (!account) throw notFound('user');
-        const enrollments = (await steps.enrollmentOf(account)).map(({ step, enrolled }) => ({ step: step.id, amr: step.amr, enrolled, removable: Boolean(step.enrollment) }));
+        const enrollments = await Promise.all(
+          (await steps.enrollmentOf(account)).map(async ({ step, enrolled }) => {
+            const several = step.enrollment?.several;
+            return { step: step.id, amr: step.amr, enrolled, removable: Boolean(step.enrollment), ...(several && { credentials: await several.list(account) }) };
+          }),
+        );
         return { status: 200, body: { userId: account.id, enrollments } };
       },
     }),
@@ -42,6 +47,27 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
         }
         if (!(await enrollment.remove(account, { ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined }))) throw notFound('enrollment');
         await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step } });
+        return { status: 204 };
+      },
+    }),
+    route<z.infer<typeof s.credentialParams>>({
+      method: 'delete',
+      path: '/users/{id}/enrollments/{step}/credentials/{credential}',
+      summary: "Remove one of a user's credentials for a step that holds several (a passkey, by the id the enrollment list gives)",
+      scope: ADMIN_WRITE,
+      params: s.credentialParams,
+      responses: { 204: { description: 'removed' } },
+      errors: { 409: 'the step holds one credential per user' },
+      async handle(input) {
+        const { id, step, credential } = input.params;
+        const account = await accounts.findById(id);
+        if (!account) throw notFound('user');
+        const target = steps.get(step);
+        if (!target) throw notFound('step');
+        const several = target.enrollment?.several;
+        if (!several) throw new AdminHttpError(409, 'not_several', `the ${step} step holds one credential per user: DELETE /users/{id}/enrollments/${step}`);
+        if (!(await several.removeOne(account, credential, { ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined }))) throw notFound('credential');
+        await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step, credential } });
         return { status: 204 };
       },
     }),

@@ -16,6 +16,7 @@ export const errorBody = z.strictObject({ error: z.string(), error_description: 
 export const userId = z.strictObject({ id: z.string().min(1).max(64) });
 export const clientIdParam = z.strictObject({ clientId: z.string().min(1).max(128) });
 export const enrollmentParams = z.strictObject({ id: z.string().min(1).max(64), step: z.string().min(1).max(64) });
+export const credentialParams = enrollmentParams.extend({ credential: z.string().min(1).max(64) });
 
 export const user = z.strictObject({
   id: z.string(),
@@ -151,6 +152,10 @@ export const enrollmentList = z.strictObject({
       amr: z.string(),
       enrolled: z.boolean(),
       removable: z.boolean().describe('whether DELETE /users/{id}/enrollments/{step} applies'),
+      credentials: z
+        .array(z.strictObject({ id: z.string(), name: z.string(), kind: z.string().optional(), createdAt: z.number().describe('epoch ms'), lastUsedAt: z.number().optional().describe('epoch ms') }))
+        .optional()
+        .describe('for a step holding several credentials per user (passkey): each of them, removable on its own'),
     }),
   ),
 });

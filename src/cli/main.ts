@@ -16,7 +16,7 @@ import { userCommand } from './user.js';
 const HELP = `usage: tessera <command> [options] [--json]
 
   migrate                      create or upgrade the database schema
-  user create|list|disable|enable|set-password|delete
+  user create|list|disable|enable|set-password|delete|credentials|remove-credential
   client create|list|update|delete|rotate-secret|registration-token
   flow list|get|set|delete
   keys list|rotate

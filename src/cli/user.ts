@@ -1,5 +1,6 @@
 import type { Services } from '../services.js';
 import { parse, readStdinSecret, required, UsageError } from './args.js';
+import { createSteps } from '../steps/all-steps.js';
 import { iso, print } from './output.js';
 
 const HELP = `tessera user create --username NAME [--email ADDR] [--email-verified] [--name "Full Name"]
@@ -7,7 +8,17 @@ const HELP = `tessera user create --username NAME [--email ADDR] [--email-verifi
 tessera user list
 tessera user disable|enable USER
 tessera user set-password USER [--password-stdin]                (or TESSERA_PASSWORD)
-tessera user delete USER`;
+tessera user delete USER
+tessera user credentials USER STEP                               (each of a step's credentials, e.g. passkey)
+tessera user remove-credential USER STEP CREDENTIAL              (one of them, by the id listed)`;
+
+/** The per-credential management of a step whose users hold several (the passkey step). */
+async function severalOf(s: Services, stepId: string) {
+  const steps = await createSteps(s);
+  const several = steps.get(stepId)?.enrollment?.several;
+  if (!several) throw new UsageError(`${stepId} is not a step holding several credentials per user (those that are: ${steps.ids().filter((id) => steps.get(id)?.enrollment?.several).join(', ')})`);
+  return several;
+}
 
 async function passwordFrom(flags: { 'password-stdin'?: boolean }): Promise<string | undefined> {
   if (flags['password-stdin']) return readStdinSecret('--password-stdin');
@@ -75,6 +86,25 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
       await s.accounts.delete(account.id);
       await s.audit.record({ type: 'admin.user_deleted', outcome: 'success', subject: account.id, details: { ...via, revoked } });
       return print(Boolean(values.json), { id: account.id, deleted: true }, () => [[`deleted user ${account.username}`]]);
+    }
+    case 'credentials': {
+      const { values, positionals } = parse(args, {}, 2);
+      const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      const credentials = await (await severalOf(s, required(positionals[1], 'STEP'))).list(account);
+      return print(Boolean(values.json), credentials, () => [
+        ['ID', 'NAME', 'KIND', 'CREATED', 'LAST USED'],
+        ...credentials.map((c) => [c.id, c.name, c.kind ?? '-', iso(c.createdAt), iso(c.lastUsedAt)]),
+      ]);
+    }
+    case 'remove-credential': {
+      const { values, positionals } = parse(args, {}, 3);
+      const account = await s.accounts.resolve(required(positionals[0], 'USER'));
+      const step = required(positionals[1], 'STEP');
+      const credential = required(positionals[2], 'CREDENTIAL');
+      // The CLI has no client address; the step's own audit event says what removed it.
+      if (!(await (await severalOf(s, step)).removeOne(account, credential, { ip: '', userAgent: 'tessera-cli' }))) throw new UsageError(`no such ${step} credential: ${credential}`);
+      await s.audit.record({ type: 'admin.credential_removed', outcome: 'success', subject: account.id, details: { ...via, step, credential } });
+      return print(Boolean(values.json), { id: account.id, step, credential, removed: true }, () => [[`removed ${step} credential ${credential} of ${account.username}`]]);
     }
     default:
       throw new UsageError(sub ? `unknown command: user ${sub}\n${HELP}` : HELP);

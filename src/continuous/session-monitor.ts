@@ -54,9 +54,9 @@ export const SYNC_INTERVAL_MS = 2_000;
  * The life of monitored sessions: armed when a sign-in of a monitoring flow makes a provider
  * session, updated by its streams, ended (provider session destroyed, its grants and so its
  * refresh tokens revoked, every RP told by back-channel logout, audited) when confidence stays low
- * or the stream falls silent. Silence is watched by a timer in the process that last saw the
- * session, and checked again by any process that reads it, so a session whose process died ends
- * all the same at the next look.
+ * or the stream falls silent. Silence is watched by a timer in every process that has seen the
+ * session, and checked again by any process that reads it (userinfo, introspection, a refresh), so
+ * a session whose stream's process died ends all the same.
  */
 export class SessionMonitor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -111,6 +111,12 @@ export class SessionMonitor {
     return undefined;
   }
 
+  /** Whether the session was monitored and has ended (a silent one is ended now): its tokens must not be refreshed. */
+  async hasEnded(sessionUid: string): Promise<boolean> {
+    const stored = await this.deps.sessions.get(sessionUid);
+    return stored !== undefined && (stored.state === 'ended' || (await this.live(sessionUid)) === undefined);
+  }
+
   /** A stream's news (written at most every SYNC_INTERVAL_MS by the stream): its last frame's time and the confidence after its latest windows. */
   async update(session: MonitoredSession): Promise<void> {
     await this.deps.sessions.save(session, this.ttlOf(session));
@@ -123,8 +129,13 @@ export class SessionMonitor {
     const due = session.lastSeenAt + this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS - Date.now();
     const timer = setTimeout(() => {
       this.timers.delete(session.sessionUid);
-      // Another process may have seen frames since: live() decides on the shared record.
-      this.live(session.sessionUid).catch((err: Error) => this.deps.log.error({ err, session: session.sessionUid }, 'silence check failed'));
+      // Another process may have seen frames since: live() decides on the shared record, and this
+      // process keeps watching, in case that one dies.
+      this.live(session.sessionUid)
+        .then((still) => {
+          if (still && !this.timers.has(still.sessionUid)) this.watchSilence(still);
+        })
+        .catch((err: Error) => this.deps.log.error({ err, session: session.sessionUid }, 'silence check failed'));
     }, Math.max(0, due) + 50);
     timer.unref();
     this.timers.set(session.sessionUid, timer);

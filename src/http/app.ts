@@ -7,6 +7,7 @@ import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
+import { packageFile } from '../paths.js';
 import { baseSecurityHeaders } from '../security/headers.js';
 import type { Views } from './views.js';
 
@@ -33,13 +34,19 @@ function requestIds(log: Logger) {
 
 const STATIC_TYPES: Record<string, string> = { '.css': 'text/css', '.js': 'text/javascript' };
 
-/** The page assets (views/static: stylesheet, page scripts), read once at start-up. */
+// Browser libraries the pages load, served from their installed packages (no CDN).
+const VENDOR_SCRIPTS: Record<string, string> = {
+  'simplewebauthn-browser.js': packageFile('@simplewebauthn/browser', 'dist/bundle/index.umd.min.js'),
+};
+
+/** The page assets (views/static: stylesheet, page scripts, and the vendor scripts), read once at start-up. */
 function staticAssets(dir: string): Map<string, { type: string; body: Buffer }> {
   const assets = new Map<string, { type: string; body: Buffer }>();
   for (const file of readdirSync(dir)) {
     const type = STATIC_TYPES[extname(file)];
     if (type) assets.set(file, { type, body: readFileSync(join(dir, file)) });
   }
+  for (const [name, path] of Object.entries(VENDOR_SCRIPTS)) assets.set(name, { type: STATIC_TYPES['.js']!, body: readFileSync(path) });
   return assets;
 }
 

@@ -17,15 +17,18 @@ export interface Flow {
 
 export type NextStep =
   // `fused` when the step's match is one part of a fused requirement; `continuous` when the session
-  // it signs in to stays monitored by the step's stream, with these settings.
-  | { kind: 'step'; step: Step; fused?: FusedRequirement; continuous?: ContinuousSettings }
+  // it signs in to stays monitored by the step's stream, with these settings; `settings` the
+  // requirement's own settings for the step.
+  | { kind: 'step'; step: Step; fused?: FusedRequirement; continuous?: ContinuousSettings; settings?: StepSettings }
   // Every step of a fused requirement has reported its evidence: the engine decides on the sum.
   | { kind: 'decide'; requirement: FusedRequirement }
   | { kind: 'complete' }
   // The account lacks a required step it may set up now.
-  | { kind: 'enroll'; step: Step }
+  | { kind: 'enroll'; step: Step; settings?: StepSettings }
   // The account lacks a step the flow insists on.
   | { kind: 'blocked'; missing: string[] };
+
+type StepSettings = Readonly<Record<string, unknown>>;
 
 const countOf = (r: Exclude<Requirement, FusedRequirement>) => ('step' in r ? 1 : r.count);
 
@@ -105,8 +108,18 @@ export class FlowPolicy {
 
   /** The continuous-verification settings the flow asks of this step, if it monitors the session with it. */
   monitoring(flow: Flow, stepId: string): ContinuousSettings | undefined {
-    for (const r of flow.requirements) if ('step' in r && r.step === stepId && r.continuous) return r.continuous;
+    for (const r of flow.requirements) {
+      const settings = this.monitoredBy(r, stepId);
+      if (settings) return settings;
+    }
     return undefined;
+  }
+
+  /** The settings when this requirement's monitoring is done by the step's stream (its own step, or the one streaming step of a fused one). */
+  private monitoredBy(r: Requirement, stepId: string): ContinuousSettings | undefined {
+    if ('anyOf' in r || !r.continuous) return undefined;
+    const streams = 'step' in r ? r.step === stepId : r.fuse.includes(stepId) && Boolean(this.registry.get(stepId)?.streams);
+    return streams ? r.continuous : undefined;
   }
 
   /**
@@ -115,7 +128,7 @@ export class FlowPolicy {
    * only of flows with such a step).
    */
   async satisfiedBy(acrValues: string[], amr: string[], account: Account | undefined, monitored: () => Promise<boolean> = async () => false): Promise<boolean> {
-    const done = this.registry.ids().filter((id) => amr.includes(this.registry.require(id).amr));
+    const done = this.registry.doneIn(amr);
     let isMonitored: boolean | undefined;
     for (const acr of acrValues) {
       const name = this.current.acr[acr];
@@ -142,13 +155,15 @@ export class FlowPolicy {
         const pending = requirement.fuse.filter((id) => !scored.has(id));
         if (pending.length === 0) return { kind: 'decide', requirement };
         const next = await this.firstOpen(flow, pending, pending.length, account);
-        return next.kind === 'step' ? { ...next, fused: requirement } : next;
+        return next.kind === 'step' ? { ...next, fused: requirement, continuous: this.monitoredBy(requirement, next.step.id) } : next;
       }
       const ids = stepsOf(requirement);
       const need = countOf(requirement) - ids.filter((id) => done.has(id)).length;
       if (need <= 0) continue;
       const next = await this.firstOpen(flow, ids.filter((i) => !done.has(i)), need, account);
-      return next.kind === 'step' && 'step' in requirement && requirement.continuous ? { ...next, continuous: requirement.continuous } : next;
+      const settings = 'step' in requirement && requirement.settings ? { settings: requirement.settings } : {};
+      if (next.kind === 'step') return { ...next, continuous: this.monitoredBy(requirement, next.step.id), ...settings };
+      return next.kind === 'enroll' ? { ...next, ...settings } : next;
     }
     return { kind: 'complete' };
   }

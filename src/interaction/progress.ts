@@ -10,6 +10,8 @@ export interface Progress {
   accountId?: string;
   // Step ids completed in this interaction, in order.
   done: string[];
+  // The amr values a step reported instead of its own (see Step.amrIn), or a stepped-up session showed, by step id.
+  amr?: Record<string, string[]>;
   // Requirements added to the flow for this sign-in (by the risk signal, or a re-authentication
   // that must include a second factor).
   extra?: Requirement[];

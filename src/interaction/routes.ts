@@ -49,6 +49,9 @@ const signInPage = (ctx: Context) => `/interaction/${ctx.params.uid}`;
 // Prompt reasons after which earlier steps of the session no longer count.
 const FRESH_LOGIN_REASONS = new Set(['no_session', 'max_age', 'login_prompt', 'id_token_hint', 'claims_id_token_sub_value']);
 
+// The sign-in's amr values by step, with those a step just reported instead of its own.
+const reportedAmr = (progress: Progress, step: Step, amr: string[] | undefined) => (amr ? { ...progress.amr, [step.id]: amr } : progress.amr);
+
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Sign you in with your Tessera account',
   profile: 'See your name and username',
@@ -87,13 +90,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const session = details.session;
     const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
     if (fresh || !session?.accountId) return { flow: flow.name, acr: flow.acr, done: [] };
-    const sessionAmr = new Set(session.amr ?? []);
-    const done = steps.ids().filter((id) => sessionAmr.has(steps.require(id).amr));
+    const shown = steps.amrBySteps(session.amr ?? []);
+    const done = [...shown.keys()];
     // A step the flow monitors the session with counts only while the session is monitored: one
     // signed in without the stream is asked again, so that its stream starts. (Asked only of such flows.)
     const watched = done.filter((id) => policy.monitoring(flow, id));
     const unmonitored = watched.length > 0 && Boolean(session.uid) && !(await monitoring.active(session.uid!));
-    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done: unmonitored ? done.filter((id) => !watched.includes(id)) : done };
+    return { flow: flow.name, acr: flow.acr, accountId: session.accountId, done: unmonitored ? done.filter((id) => !watched.includes(id)) : done, amr: Object.fromEntries(shown) };
   }
 
   /** An essential acr this server cannot provide ends the request with the protocol's error. */
@@ -174,10 +177,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await record(details, withProgress(details.result, progress), false);
   }
 
-  const enrolling = (ctx: Context, step: Step, account: Account, pending: string) => ({ account, pending, contextId: pageContext(String(ctx.params.uid), 'enroll', step.id) });
+  const enrolling = (ctx: Context, step: Step, account: Account, pending: string, settings: StepState['settings']) => ({ account, pending, contextId: pageContext(String(ctx.params.uid), 'enroll', step.id), settings });
 
-  async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, clientName: string, extra: Record<string, unknown> = {}, status = 200) {
-    const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending));
+  async function renderEnrollment(ctx: Context, step: Step, account: Account, pending: string, settings: StepState['settings'], clientName: string, extra: Record<string, unknown> = {}, status = 200) {
+    const prompt = await step.enrollment!.prompt(enrolling(ctx, step, account, pending, settings));
     const action = `/interaction/${ctx.params.uid}/enroll/${step.id}`;
     renderForm(ctx, step.enrollment!.view, { client: clientName, action, ...prompt, ...(await pageExtras(ctx, step, 'enroll')), ...extra }, status);
   }
@@ -187,7 +190,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function advance(ctx: Context, details: Details, progress: Progress, clientName: string, known?: StepState): Promise<void> {
     const state = known ?? (await stateOf(details, progress));
     const next = await nextOf(progress, state.account);
-    if (next.kind === 'step') return renderStep(ctx, next.step, state, clientName);
+    if (next.kind === 'step') return renderStep(ctx, next.step, { ...state, settings: next.settings }, clientName);
     if (next.kind === 'decide') return decideFused(ctx, details, progress, clientName, state, next.requirement, attemptOf(ctx, String(details.params.client_id)));
     if (next.kind === 'blocked') return renderBlocked(ctx, next.missing);
     if (next.kind === 'enroll') {
@@ -197,9 +200,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
         pending = await next.step.enrollment!.begin(account);
         await saveProgress(details, { ...progress, pending: { ...progress.pending, [next.step.id]: pending } });
       }
-      return renderEnrollment(ctx, next.step, account, pending, clientName);
+      return renderEnrollment(ctx, next.step, account, pending, next.settings, clientName);
     }
-    const amr = progress.done.map((id) => steps.require(id).amr);
+    const amr = [...new Set(progress.done.flatMap((id) => progress.amr?.[id] ?? [steps.require(id).amr]))];
     await risk?.signals.remember(ctx, progress.accountId!);
     const monitor = progress.monitor ? { [MONITOR_RESULT]: progress.monitor } : {};
     await finish(ctx, details, { login: { accountId: progress.accountId!, acr: progress.acr, amr, remember: true }, ...monitor }, false);
@@ -220,8 +223,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   async function decideFused(ctx: Context, details: Details, progress: Progress, clientName: string, state: StepState, requirement: FusedRequirement, attempt: Attempt): Promise<void> {
     const account = state.account!;
     const accepted = await fusion.decide(requirement, progress.scored ?? {}, account, attempt, (id) => steps.require(id).amr);
-    const { scored: _decided, ...rest } = progress;
-    if (accepted) return proceed(ctx, details, { ...rest, done: [...rest.done, ...requirement.fuse.filter((id) => !rest.done.includes(id))] }, clientName, state);
+    const { scored: _decided, ...decided } = progress;
+    if (accepted) return proceed(ctx, details, { ...decided, done: [...decided.done, ...requirement.fuse.filter((id) => !decided.done.includes(id))] }, clientName, state);
+    // Refused: the streaming device, if any, must deliver again with the retry.
+    const { monitor, ...rest } = decided;
+    if (monitor) await monitoring.forget(monitor.continuationId);
     await saveProgress(details, rest);
     const again = await nextOf(rest, account);
     const outcome = { ok: false as const, status: 401, message: FUSED_REJECTION };
@@ -266,11 +272,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   /**
    * A request with `tessera_reauth=second_factor` (the account console's fresh sign-in before
-   * sensitive changes) must include one of the second factors the user has set up, so a
-   * password alone cannot remove or replace the others.
+   * sensitive changes) must include one more of the methods the user has set up besides the one
+   * that identified them, so a password (or a passkey) alone cannot remove or replace the others.
    */
-  async function secondFactorOf(account: Account): Promise<Requirement[]> {
-    const enrolled = (await steps.enrollmentOf(account, (step) => !step.identifies)).filter((e) => e.enrolled).map((e) => e.step.id);
+  async function secondFactorOf(account: Account, identifiedBy: Step): Promise<Requirement[]> {
+    const enrolled = (await steps.enrollmentOf(account, (step) => step.id !== identifiedBy.id)).filter((e) => e.enrolled).map((e) => e.step.id);
     return enrolled.length ? [{ anyOf: enrolled, count: 1 }] : [];
   }
 
@@ -292,10 +298,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   router.post('/:uid/step/:step', jsonOutcomes(signInPage), async (ctx) => {
-    const { form, details, clientName, progress, state, next, attempt, delivered } = await submission(ctx, 'step');
+    const { form, details, clientName, progress, state: sharedState, next, attempt, delivered } = await submission(ctx, 'step');
     // Only the step the flow asks for now may be submitted.
     if (next.kind !== 'step' || next.step.id !== ctx.params.step) return advance(ctx, details, progress, clientName);
     const step = next.step;
+    // The step also gets its requirement's settings.
+    const state = { ...sharedState, settings: next.settings };
     const fused = next.fused;
     // A monitored session needs the device that keeps streaming: a file chosen on the page has none.
     if (next.continuous && !delivered.continuationId) {
@@ -308,14 +316,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (!outcome.ok) return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status));
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const known = { ...state, account: outcome.account };
-    if (fused) {
-      if (!outcome.evidence) throw new Error(`step ${step.id} reported no evidence for a fused requirement`);
-      const updated: Progress = { ...progress, scored: { ...progress.scored, [step.id]: outcome.evidence } };
-      const after = await nextOf(updated, outcome.account);
-      if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
-      return proceed(ctx, details, updated, clientName, known);
-    }
-    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id] };
+    // The session this sign-in makes is monitored by the device's stream (for a fused requirement, once the sum accepts).
+    let monitor: Progress['monitor'];
     if (next.continuous && delivered.continuationId) {
       // The running confidence starts from the sign-in probe's calibrated LLR; without one there is nothing to run.
       if (!outcome.evidence) {
@@ -323,13 +325,23 @@ export function interactionRouter(deps: InteractionDeps): Router {
         const refused = { ok: false as const, status: 409, message: 'Your brain-signal enrollment was made with an older model that cannot keep verifying you. Set it up again in your account settings.' };
         return refusal(ctx, refused, () => renderStep(ctx, step, state, clientName, { error: refused.message }, refused.status));
       }
-      updated.monitor = { step: step.id, continuationId: delivered.continuationId, llr: outcome.evidence.llr, settings: next.continuous };
+      monitor = { step: step.id, continuationId: delivered.continuationId, llr: outcome.evidence.llr, settings: next.continuous };
     } else if (delivered.continuationId) {
       // This flow does not monitor the session: the device's continuation leads nowhere.
       await monitoring.forget(delivered.continuationId);
     }
-    if (step.identifies) {
-      const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account) : [];
+    if (fused) {
+      if (!outcome.evidence) throw new Error(`step ${step.id} reported no evidence for a fused requirement`);
+      const updated: Progress = { ...progress, scored: { ...progress.scored, [step.id]: outcome.evidence }, ...(monitor ? { monitor } : {}) };
+      const after = await nextOf(updated, outcome.account);
+      if (after.kind === 'decide') return decideFused(ctx, details, updated, clientName, known, after.requirement, attempt);
+      return proceed(ctx, details, updated, clientName, known);
+    }
+    const updated: Progress = { ...progress, accountId: outcome.account.id, done: [...progress.done, step.id], amr: reportedAmr(progress, step, outcome.amr), ...(monitor ? { monitor } : {}) };
+    // Risk signals and a re-authentication's second factor follow the step that told who the user is
+    // (an identifying step used as a later factor, such as a passkey after a password, adds nothing).
+    if (step.identifies && !progress.accountId) {
+      const reauth = details.params.tessera_reauth === 'second_factor' ? await secondFactorOf(outcome.account, step) : [];
       updated.extra = [...(risk ? await riskSteps(ctx, outcome.account, attempt) : []), ...reauth];
     }
     return proceed(ctx, details, updated, clientName, known);
@@ -340,13 +352,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const pending = progress.pending?.[String(ctx.params.step)];
     if (next.kind !== 'enroll' || next.step.id !== ctx.params.step || pending === undefined || !state.account) return advance(ctx, details, progress, clientName);
     const step = next.step;
-    const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending), attempt);
-    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, clientName, { error: outcome.message }, outcome.status));
+    const outcome = await step.enrollment!.confirm(form, enrolling(ctx, step, state.account, pending, next.settings), attempt);
+    if (!outcome.ok) return refusal(ctx, outcome, () => renderEnrollment(ctx, step, state.account!, pending, next.settings, clientName, { error: outcome.message }, outcome.status));
     // Confirming with a valid first use counts as performing the step in this sign-in, except for a
     // step that then monitors the session: its stream starts from a verification, asked next.
     const { [step.id]: _confirmed, ...stillPending } = progress.pending ?? {};
     const monitored = policy.monitoring(policy.byName(progress.flow, progress.extra), step.id);
-    await saveProgress(details, { ...progress, done: monitored ? progress.done : [...progress.done, step.id], pending: stillPending });
+    await saveProgress(details, { ...progress, done: monitored ? progress.done : [...progress.done, step.id], amr: reportedAmr(progress, step, outcome.amr), pending: stillPending });
     if (!outcome.show) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${ctx.params.uid}`);

@@ -33,6 +33,8 @@ export interface ProviderDeps {
   registrationThrottle: Middleware;
   // The live `tessera_continuous` claim of a monitored session (continuous authentication), for userinfo and introspection.
   continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
+  // Whether the session was monitored and has ended (checking its silence now): its refresh tokens then fail.
+  monitoringEnded(sessionUid: string): Promise<boolean>;
 }
 
 // The documented claim of a monitored session's running confidence (README, Continuous authentication).
@@ -138,6 +140,8 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
       email: ['email', 'email_verified'],
     },
     async findAccount(_ctx, sub, token) {
+      // Its grants went when the session ended; a refresh may be the first to see it fall silent.
+      if (token?.kind === 'RefreshToken' && token.sessionUid && (await deps.monitoringEnded(token.sessionUid))) return undefined;
       const account = await accounts.findRecent(sub);
       // A disabled account stops working everywhere (userinfo, refresh, new logins): at once when
       // disabled through this process, within a second when through another (see findRecent).

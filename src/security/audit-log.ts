@@ -13,8 +13,11 @@ export type AuditType =
   | 'credential.enrolled'
   | 'credential.enroll_failed'
   | 'credential.removed'
+  | 'credential.renamed'
   | 'credential.migrated'
   | 'credential.recovery_codes_issued'
+  // A passkey's signature counter did not increase: its authenticator may have been cloned.
+  | 'credential.clone_suspected'
   | 'account.profile_updated'
   | 'account.password_changed'
   | 'account.session_revoked'

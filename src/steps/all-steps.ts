@@ -3,6 +3,7 @@ import { SealedBox } from '../security/sealed-box.js';
 import { MODELS_DIR } from '../paths.js';
 import { createFaceStep } from './face/index.js';
 import { NeuralStep } from './neural/neural-step.js';
+import { createPasskeyStep } from './passkey/index.js';
 import { PasswordStep } from './password/password-step.js';
 import { StepRegistry } from './registry.js';
 import { TotpCredentials } from './totp/totp-credentials.js';
@@ -20,5 +21,6 @@ export async function createSteps(services: Services): Promise<StepRegistry> {
     new TotpStep(TotpCredentials.forMasterKey(services.db, master), throttle, audit, new SealedBox(master, 'totp-pending'), `Tessera (${new URL(config.issuer).host})`),
     createFaceStep(config, services, throttle, MODELS_DIR),
     NeuralStep.forConfig(services.db, master, throttle, audit, config, log),
+    createPasskeyStep(services),
   ]);
 }

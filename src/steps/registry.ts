@@ -22,10 +22,26 @@ export class StepRegistry {
     return step;
   }
 
-  /** What people call the methods behind amr values (a value no step claims is shown as is). */
+  /** The amr values each step contributed to a session's amr, by step id (steps it shows no sign of are absent). */
+  amrBySteps(amr: readonly string[]): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (const step of this.steps.values()) {
+      const values = step.amrIn ? step.amrIn(amr) : amr.includes(step.amr) ? [step.amr] : [];
+      if (values.length) found.set(step.id, values);
+    }
+    return found;
+  }
+
+  /** The steps a session's amr shows were done. */
+  doneIn(amr: readonly string[]): string[] {
+    return [...this.amrBySteps(amr).keys()];
+  }
+
+  /** What people call the methods behind amr values, each once (a value no step claims is shown as is). */
   methodNames(amr: readonly string[]): string {
-    const steps = [...this.steps.values()];
-    return amr.map((value) => steps.find((s) => s.amr === value)?.label ?? value).join(', ');
+    const claimedBy = new Map<string, string>();
+    for (const [id, values] of this.amrBySteps(amr)) for (const value of values) if (!claimedBy.has(value)) claimedBy.set(value, this.require(id).label);
+    return [...new Set(amr.map((value) => claimedBy.get(value) ?? value))].join(', ');
   }
 
   ids(): string[] {

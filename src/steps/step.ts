@@ -15,6 +15,8 @@ export interface StepState {
   // Set once an identifying step (password) has established who the user is.
   account?: Account;
   loginHint?: string;
+  /** The `settings` of the flow's requirement that asks for this step (checked by `Step.settingsProblems`). */
+  settings?: Readonly<Record<string, unknown>>;
 }
 
 /** A file sent with a step's submission (multipart/form-data), e.g. camera frames or a recording. */
@@ -71,11 +73,13 @@ export interface VerifyMode {
 }
 
 export type StepOutcome =
-  | { ok: true; account: Account; evidence?: MatchEvidence }
+  // `amr`, when given, replaces the step's own `amr` for this sign-in (see `Step.amrIn`).
+  | { ok: true; account: Account; evidence?: MatchEvidence; amr?: string[] }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number; keepInput?: Record<string, string> };
 
 export type EnrollOutcome =
-  | { ok: true; show?: { view: string; data: Record<string, unknown> } }
+  // `amr` as in StepOutcome, for a set-up during sign-in that counts as performing the step.
+  | { ok: true; show?: { view: string; data: Record<string, unknown> }; amr?: string[] }
   | { ok: false; status: number; message: string; retryAfterSeconds?: number };
 
 /** Something more a person may do with a credential they have, offered by the account console. */
@@ -92,6 +96,27 @@ export interface EnrollmentState {
   pending: string;
   /** Opaque, unique to this set-up page of this sign-in or console session: per-attempt challenges are bound to it. */
   contextId: string;
+  /** During sign-in: the `settings` of the flow's requirement that asks for this step. */
+  settings?: Readonly<Record<string, unknown>>;
+}
+
+/** One of several credentials an account holds for a step (see `StepEnrollment.several`). */
+export interface CredentialSummary {
+  /** Opaque, for the console's URLs. */
+  id: string;
+  name: string;
+  createdAt: number;
+  lastUsedAt?: number;
+  /** What kind of credential it is, in words ("synced passkey"). */
+  kind?: string;
+}
+
+/** A step whose account may hold several credentials: each is listed, renamed and removed on its own. */
+export interface SeveralCredentials {
+  list(account: Account): Promise<CredentialSummary[]>;
+  rename(account: Account, id: string, name: string, attempt: Attempt): Promise<EnrollOutcome>;
+  /** Deletes one credential for real; false when the account has none with this id. */
+  removeOne(account: Account, id: string, attempt: Attempt): Promise<boolean>;
 }
 
 /** Setting a step up for an account: started, shown, then confirmed by a first use. */
@@ -107,6 +132,8 @@ export interface StepEnrollment {
   remove(account: Account, attempt: Attempt): Promise<boolean>;
   /** Extra actions on an enrolled credential (TOTP: new recovery codes). */
   readonly actions?: readonly EnrollmentAction[];
+  /** Present when each set-up adds one more credential instead of the one (passkeys); `remove` then deletes them all. */
+  readonly several?: SeveralCredentials;
 }
 
 /**
@@ -117,8 +144,14 @@ export interface StepEnrollment {
 export interface Step {
   /** Stable identifier used in flows and URLs. */
   readonly id: string;
-  /** RFC 8176 Authentication Method Reference this step contributes to the ID token. */
+  /** RFC 8176 Authentication Method Reference this step contributes to the ID token (unless its outcome gives its own). */
   readonly amr: string;
+  /**
+   * Present when the step's outcomes report their own amr values (`StepOutcome.amr`): those of a
+   * session's amr that this step contributed, [] when it shows no sign of the step. Without it a
+   * session's amr shows the step when it holds `amr`.
+   */
+  amrIn?(sessionAmr: readonly string[]): string[];
   /** What people call it, for pages listing factors ("Authenticator app"). */
   readonly label: string;
   /** Whether the step can tell who the user is by itself (otherwise it needs `state.account`). */
@@ -145,6 +178,8 @@ export interface Step {
    * device sends; a flow asks for it with `{ "step": id, "continuous": {...} }` (src/continuous/).
    */
   readonly streams?: StepStreams;
+  /** Present when a flow's requirement of this step may carry `settings`: what is wrong with them ([] when nothing). */
+  settingsProblems?(settings: Readonly<Record<string, unknown>>): string[];
   /** Checks one submission of the step's form. */
   verify(input: StepInput, state: StepState, attempt: Attempt, mode?: VerifyMode): Promise<StepOutcome>;
   /** Loads what the step needs before its first use (models); called at start when a configured flow can ask for it. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
+import { PasskeyCredentials } from '../../src/steps/passkey/passkey-credentials.js';
 import { TotpCredentials } from '../../src/steps/totp/totp-credentials.js';
 import { adminToken, assertError, clientCacheExpiry, connectAdminApi, type AdminApi, type Operation } from '../support/admin-api.js';
 import { discoverRp, loginWithPassword } from '../support/rp.js';
@@ -225,6 +226,7 @@ describeOnEachBackend(
         { step: 'totp', amr: 'otp', enrolled: true, removable: true },
         { step: 'face', amr: 'face', enrolled: false, removable: true },
         { step: 'neural', amr: 'eeg', enrolled: false, removable: true },
+        { step: 'passkey', amr: 'hwk', enrolled: false, removable: true, credentials: [] },
       ]);
       assert.doesNotMatch(JSON.stringify(listed.body), /JBSWY3DPEHPK3PXP/);
       assertError(await api.call('delete', `/users/${id}/enrollments/password`), 409, 'not_removable');
@@ -234,6 +236,24 @@ describeOnEachBackend(
       assert.equal(await totp.remainingRecoveryCodes(id), 0);
       assertError(await api.call('delete', `/users/${id}/enrollments/totp`), 404, 'not_found', /enrollment/);
       assertError(await api.call('get', '/users/nobody/enrollments'), 404, 'not_found');
+    });
+
+    test('enrollments: passkeys listed one by one and removed one at a time', async () => {
+      const { server } = ctx();
+      const hana = await api.call('post', '/users', { body: { username: 'hana', password: PASSWORD } });
+      const id = hana.body.id as string;
+      const passkeys = new PasskeyCredentials(server.services.db);
+      const key = (n: number) => ({ accountId: id, credentialId: `cred-${n}-${id}`, publicKey: new Uint8Array([n]), signCount: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000', name: `Key ${n}`, deviceType: 'singleDevice' as const, backedUp: false });
+      const first = (await passkeys.add(key(1)))!;
+      await passkeys.add(key(2));
+      const listed = await api.call('get', `/users/${id}/enrollments`, { token: api.tokens.read });
+      const row = (listed.body.enrollments as { step: string; credentials?: { id: string; name: string; kind: string }[] }[]).find((e) => e.step === 'passkey')!;
+      assert.deepEqual(row.credentials!.map((c) => [c.name, c.kind]), [['Key 1', 'device-bound passkey'], ['Key 2', 'device-bound passkey']]);
+      assert.doesNotMatch(JSON.stringify(listed.body), /cred-1/, 'credential ids and keys stay inside');
+      assert.equal((await api.call('delete', `/users/${id}/enrollments/passkey/credentials/${first}`)).status, 204);
+      assert.deepEqual((await passkeys.ofAccount(id)).map((p) => p.name), ['Key 2']);
+      assertError(await api.call('delete', `/users/${id}/enrollments/passkey/credentials/${first}`), 404, 'not_found', /credential/);
+      assertError(await api.call('delete', `/users/${id}/enrollments/totp/credentials/${first}`), 409, 'not_several');
     });
 
     test('clients: create (secret once), get, list, update, rotate secret, delete; a deleted client gets no tokens', async () => {

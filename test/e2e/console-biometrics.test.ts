@@ -9,7 +9,7 @@ import { before, test } from 'node:test';
 import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
 import { BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos, type PosedPhoto } from '../support/face-images.js';
-import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
+import { alertOf, authorize, captureCodeOn, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { runCli } from '../support/spawn.js';
 import { describeOnEachBackend, type SuiteContext } from '../support/suite.js';
@@ -46,7 +46,6 @@ before(async () => {
 const JSON_ACCEPT = { accept: 'application/json' };
 const challengeOf = (page: Page) => challengeOn(page.html);
 const asFrames = (frames: Buffer[]) => frames.map((data) => ({ field: 'frame', data }));
-const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
 const statusUrlOn = (page: Page) => /data-status-url="([^"]+)"/.exec(page.html)?.[1];
 const noticeOf = (page: Page) => /<p class="notice"[^>]*>([^<]*)</.exec(page.html)?.[1];
 const json = (page: Page) => JSON.parse(page.html) as { ok: boolean; status?: number; message?: string; next?: string };
@@ -122,7 +121,7 @@ describeOnEachBackend(
       assert.equal(stranger.status, 303);
       assert.match(stranger.headers.get('location')!, /^\/auth\?/);
 
-      const sent = await runCli(['neural', 'send', '--code', codeOn(page)!, '--file', enrollmentFile, '--issuer', issuer(), '--json'], {});
+      const sent = await runCli(['neural', 'send', '--code', captureCodeOn(page)!, '--file', enrollmentFile, '--issuer', issuer(), '--json'], {});
       assert.equal(sent.code, 0, sent.stderr);
       assert.deepEqual(await status(), { status: 'received' });
       // The page's script then submits the (file-less) form: the delivered recording is the enrollment.
@@ -133,7 +132,7 @@ describeOnEachBackend(
 
       const login = await signInWith(issuer(), EEG, 'ada');
       assert.match(login.page.html, /Brain-signal check/);
-      const probe = await fetch(`${issuer()}/capture/${codeOn(login.page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: cutEdf(eegFile(21, 2), 0, 10) });
+      const probe = await fetch(`${issuer()}/capture/${captureCodeOn(login.page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: cutEdf(eegFile(21, 2), 0, 10) });
       assert.equal(probe.status, 202);
       const signedIn = await login.browser.submit(login.page, '/step/neural');
       assert.deepEqual((await tokensFrom(rp, signedIn, login.verifier)).claims()!.amr, ['pwd', 'eeg']);
@@ -148,7 +147,7 @@ describeOnEachBackend(
 
     test('cancelling a set-up returns to the sign-in methods; its page and device code stop working', async () => {
       const { browser, page } = await openSetup(issuer(), 'cat', 'neural');
-      const code = codeOn(page)!;
+      const code = captureCodeOn(page)!;
       const back = await browser.submit(page, `${pathOf(page)}/cancel`);
       assert.equal(pathOf(back), '/account/factors');
       assert.match(back.html, /id="factor-neural"[\s\S]*?not set up/);
@@ -184,7 +183,7 @@ describeOnEachBackend(
       assert.equal((await faceRows('cat')).length, 0);
 
       const eeg = await openSetup(issuer(), 'cat', 'neural');
-      const device = await fetch(`${issuer()}/capture/${codeOn(eeg.page)}`, { method: 'POST', body: 'hello, this is not a recording. '.repeat(20) });
+      const device = await fetch(`${issuer()}/capture/${captureCodeOn(eeg.page)}`, { method: 'POST', body: 'hello, this is not a recording. '.repeat(20) });
       assert.equal(device.status, 422);
       const upload = await eeg.browser.upload(eeg.page, pathOf(eeg.page), [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: new TextEncoder().encode('not an EDF file at all. '.repeat(20)) }]);
       assert.equal(upload.status, 422);
@@ -195,7 +194,7 @@ describeOnEachBackend(
       assert.equal(await neuralRow('cat'), undefined);
       assert.equal((await fetch(`${issuer()}/healthz`)).status, 200);
       // The code on the refreshed page still delivers a good recording.
-      assert.equal((await fetch(`${issuer()}/capture/${codeOn(empty)}`, { method: 'POST', body: cutEdf(rest, 120, 30) })).status, 202);
+      assert.equal((await fetch(`${issuer()}/capture/${captureCodeOn(empty)}`, { method: 'POST', body: cutEdf(rest, 120, 30) })).status, 202);
       assert.equal(noticeOf(await eeg.browser.submit(empty, pathOf(eeg.page))), 'The sign-in method is set up.');
     });
   },

@@ -1,7 +1,7 @@
 // Continuous authentication end to end on real eegmat recordings: an EEG sign-in whose flow monitors
 // the session; the headset streams over the WebSocket; subject A keeps the session, subject B ends
 // it within 10 s of signal (provider session gone, refresh token revoked, a valid back-channel
-// logout token at the RP); A over five minutes is never ended; bad input closes only the stream.
+// logout token at the RP), the account console's live view (in Chromium) following it; A over five minutes is never ended; bad input closes only the stream.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,10 @@ import { CLOSE_CODES } from '../../src/continuous/index.js';
 import { DeviceStream, exchangeContinuation, streamSeconds, type Closed } from '../../src/continuous/device-stream.js';
 import { SYNC_INTERVAL_MS } from '../../src/continuous/session-monitor.js';
 import { encodeFrame } from '../../src/continuous/stream-protocol.js';
-import { Browser, type Page } from '../support/browser.js';
+import { Browser } from '../support/browser.js';
+import { launchChromium, screenshot } from '../support/chromium.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
-import { authorize, tokensFrom } from '../support/interactive.js';
+import { authorize, captureCodeOn, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { freePort } from '../support/server.js';
 import { runCli, spawnServer, stopProcess } from '../support/spawn.js';
@@ -61,7 +62,6 @@ before(async () => {
 after(() => receiver.close());
 
 let rp: RpClient;
-const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
 
 describeOnEachBackend(
   'continuous authentication: EEG stream after sign-in',
@@ -82,7 +82,7 @@ describeOnEachBackend(
         page = await browser.upload(page, '/enroll/neural', [{ field: 'recording', data: opts.enroll, name: 'rest.edf', type: 'application/octet-stream' }]);
       }
       assert.match(page.html, /Brain-signal check/, 'a monitored step is verified, even right after its set-up');
-      const sent = await fetch(`${issuer()}/capture/${codeOn(page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probe });
+      const sent = await fetch(`${issuer()}/capture/${captureCodeOn(page)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: probe });
       assert.equal(sent.status, 202);
       const delivered = (await sent.json()) as { continuation?: string; token_endpoint?: string };
       assert.match(delivered.continuation ?? '', /^[A-Za-z0-9_-]{43}$/);
@@ -142,13 +142,36 @@ describeOnEachBackend(
       assert.equal(live.state, 'streaming');
       assert.equal(live.windows, claim.windows);
 
-      // Then someone else wears the headset: the session ends within 10 s of their signal.
-      logoutTokens.length = 0;
-      let bSeconds = 0;
-      const ended = (await streamSeconds(stream, b, 70, 100, { onAnswer: () => bSeconds++ })) as Closed;
-      assert.equal(ended?.code, CLOSE_CODES.low_confidence, JSON.stringify(ended));
-      assert.ok(bSeconds + 1 <= 10, `ended after ${bSeconds + 1} s of B's signal`);
-      t.diagnostic(`ended after ${bSeconds + 1} s of B's signal`);
+      // The same page in Chromium: its script follows the checks as they come, then says the session ended.
+      const chromium = await launchChromium();
+      try {
+        const page = await chromium.newPage();
+        await page.goto(`${issuer()}/account/sessions`);
+        await page.fill('#username', 'ada');
+        await page.fill('#password', PASSWORD);
+        await page.click('button[type=submit]');
+        const shown = page.locator('[data-continuous-url] [data-field="windows"]');
+        const windowsBefore = Number(await shown.textContent());
+        assert.equal(await streamSeconds(stream, a.rest, 130, 136), undefined);
+        // The page asks every 2 s; the shared record lags the stream by up to SYNC_INTERVAL_MS.
+        for (let i = 0; i < 50 && Number(await shown.textContent()) <= windowsBefore; i++) await new Promise((r) => setTimeout(r, 200));
+        assert.ok(Number(await shown.textContent()) > windowsBefore, 'the page follows the checks');
+        await screenshot(page, 'continuous', '01-console-live');
+
+        // Then someone else wears the headset: the session ends within 10 s of their signal.
+        logoutTokens.length = 0;
+        let bSeconds = 0;
+        const ended = (await streamSeconds(stream, b, 70, 100, { onAnswer: () => bSeconds++ })) as Closed;
+        assert.equal(ended?.code, CLOSE_CODES.low_confidence, JSON.stringify(ended));
+        assert.ok(bSeconds + 1 <= 10, `ended after ${bSeconds + 1} s of B's signal`);
+        t.diagnostic(`ended after ${bSeconds + 1} s of B's signal`);
+        await page.locator('p.continuous', { hasText: 'This session has ended' }).waitFor({ timeout: 10_000 });
+        assert.equal(await page.locator('li.session:has(p.continuous) form').count(), 0, 'no sign-out button for the ended session');
+        await screenshot(page, 'continuous', '02-console-ended');
+      } finally {
+        await chromium.close();
+      }
+
 
       const [end] = await audit('session.ended');
       assert.equal(end!.reason, 'low_confidence');
@@ -192,7 +215,7 @@ describeOnEachBackend(
       const browser = new Browser(issuer());
       const { verifier, page: login } = await authorize(rp, browser, { acr_values: WATCHED });
       const page = await browser.submit(login, '/step/password', { username: 'ada', password: PASSWORD });
-      const cli = runCli(['neural', 'send', '--code', codeOn(page)!, '--file', probe, '--stream', streamed, '--fast', '--json', '--issuer', issuer()], {});
+      const cli = runCli(['neural', 'send', '--code', captureCodeOn(page)!, '--file', probe, '--stream', streamed, '--fast', '--json', '--issuer', issuer()], {});
       const statusUrl = /data-status-url="([^"]+)"/.exec(page.html)![1]!;
       for (let i = 0; i < 100 && JSON.parse((await browser.request(statusUrl, { headers: { accept: 'application/json' } })).html).status !== 'received'; i++) {
         await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,8 @@
 // A flow that fuses the face and brain-signal steps (`{ "fuse": ["face", "neural"], "far": 1e-4 }`)
 // end to end, with real photos and real EEG: both set up at the first sign-in; afterwards each step
 // reports its calibrated score and one decision is made on their sum; another person's brain
-// signal sinks a genuine face; a replayed recording is still refused by the step itself.
+// signal sinks a genuine face; a replayed recording is still refused by the step itself; a fused
+// requirement that monitors the session is kept by the headset's stream, and ended by another person's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +11,18 @@ import { before, test } from 'node:test';
 import { Browser, type Page } from '../support/browser.js';
 import { cutEdf, eegFile } from '../support/eeg.js';
 import { BurstBuilder, challengeOn, liveCaptureTimes, posedPhotos, type PosedPhoto } from '../support/face-images.js';
-import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
+import { alertOf, authorize, captureCodeOn, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { describeOnEachBackend } from '../support/suite.js';
 import { PAD_OFF_FOR_LFW_BURSTS, sharedDataDir, sharedPipeline } from '../unit/face-support.js';
+import { decodeRecording } from '../../src/biometrics/neural/ingest.js';
+import { CLOSE_CODES } from '../../src/continuous/index.js';
+import { DeviceStream, exchangeContinuation, streamSeconds } from '../../src/continuous/device-stream.js';
 import { FUSED_REJECTION } from '../../src/interaction/fused-matches.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FUSED = 'urn:tessera:acr:face-and-eeg';
+const WATCHED = 'urn:tessera:acr:face-and-eeg-watched';
 const FAR = 1e-4;
 
 const configFile = join(mkdtempSync(join(tmpdir(), 'tessera-fusion-')), 'tessera.json');
@@ -27,15 +32,21 @@ writeFileSync(
     flows: {
       password: [{ step: 'password' }],
       fused: { requirements: [{ step: 'password' }, { fuse: ['face', 'neural'], far: FAR }], enrollAtLogin: true },
+      // The same, and the headset that delivered the EEG probe keeps the session verified afterwards.
+      watched: { requirements: [{ step: 'password' }, { fuse: ['face', 'neural'], far: FAR, continuous: {} }], enrollAtLogin: true },
     },
     defaultFlow: 'password',
-    acr: { 'urn:tessera:acr:password': 'password', [FUSED]: 'fused' },
+    acr: { 'urn:tessera:acr:password': 'password', [FUSED]: 'fused', [WATCHED]: 'watched' },
   }),
 );
 
-// Subject 21's brain and Junichiro Koizumi's face make one user; subject 22 is another person.
+// Subject 21's brain and Junichiro Koizumi's face make one user; subject 23 is another person.
+// (Not subject 22: its signal is the closest to 21's in eegmat, LLR about −7 against a face as
+// close as these photos, about +15, so their sum can clear −ln(1e-4) = 9.2: fusion as designed,
+// a strong match carrying a weak mismatch. Subject 23's is about −15.)
 const ada = { rest: eegFile(21, 1), task: eegFile(21, 2) };
-const bob = { rest: eegFile(22, 1) };
+const bob = { rest: eegFile(23, 1) };
+const bobStream = decodeRecording(Buffer.from(bob.rest));
 const recording = (edf: Uint8Array, name: string) => ({ field: 'recording', data: edf, name, type: 'application/octet-stream' });
 
 let person: PosedPhoto[] = [];
@@ -65,13 +76,13 @@ describeOnEachBackend(
       return (await ctx().server.services.audit.query({ type, subject, limit: 20 })).map((e) => e.details as Record<string, unknown>);
     };
 
-    async function startLogin() {
+    async function startLogin(acr = FUSED, username = 'fay') {
       const browser = new Browser(issuer());
-      const { verifier, page: login } = await authorize(rp, browser, { acr_values: FUSED });
-      return { browser, verifier, page: await browser.submit(login, '/step/password', { username: 'fay', password: PASSWORD }) };
+      const { verifier, page: login } = await authorize(rp, browser, { acr_values: acr });
+      return { browser, verifier, page: await browser.submit(login, '/step/password', { username, password: PASSWORD }) };
     }
-    const sendFace = async (browser: Browser, page: Page, action: string) => {
-      const frames = bursts.take(challengeOn(page.html)).frames;
+    const sendFace = async (browser: Browser, page: Page, action: string, from = bursts) => {
+      const frames = from.take(challengeOn(page.html)).frames;
       return browser.upload(page, action, frames.map((data) => ({ field: 'frame', data })), await liveCaptureTimes(frames.length));
     };
 
@@ -145,11 +156,44 @@ describeOnEachBackend(
       const done = await browser.upload(replayed, '/step/neural', [recording(cutEdf(ada.task, 20, 10), 'task-2.edf')]);
       assert.deepEqual((await tokensFrom(rp, done, verifier)).claims()!.amr, ['pwd', 'face', 'eeg']);
     });
+
+    test('a fused requirement can monitor the session: the headset that delivered the EEG probe keeps streaming, and another person ends it', async () => {
+      // Gus (a new account: fay's replay memory holds most of the photos) sets both up in this sign-in;
+      // the monitored EEG step is then verified, so that the stream starts from a match.
+      const { browser, verifier, page } = await startLogin(WATCHED, 'gus');
+      const photos = new BurstBuilder(person);
+      const eegSetUp = await sendFace(browser, page, '/enroll/face', photos);
+      const faceCheck = await browser.upload(eegSetUp, '/enroll/neural', [recording(cutEdf(ada.rest, 0, 60), 'rest.edf')]);
+      assert.match(faceCheck.html, /Face check/);
+      const eegPage = await sendFace(browser, faceCheck, '/step/face', photos);
+      // A file chosen on the page comes from no headset that could keep streaming.
+      const asFile = await browser.upload(eegPage, '/step/neural', [recording(cutEdf(ada.task, 40, 10), 'task.edf')]);
+      assert.equal(asFile.status, 400);
+      assert.match(alertOf(asFile)!, /send the recording from your headset app/);
+      const sent = await fetch(`${issuer()}/capture/${captureCodeOn(asFile)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: cutEdf(ada.task, 40, 10) });
+      assert.equal(sent.status, 202);
+      const { continuation } = (await sent.json()) as { continuation: string };
+      const claims = (await tokensFrom(rp, await browser.submit(asFile, '/step/neural'), verifier)).claims()!;
+      assert.deepEqual(claims.amr, ['pwd', 'face', 'eeg']);
+      assert.equal(claims.acr, WATCHED);
+      const [decision] = (await events('login.succeeded', claims.sub)).filter((d) => d.step === 'fuse');
+      assert.equal(decision!.decision, 'accept');
+      const [monitored] = await events('session.monitored', claims.sub);
+      assert.equal(monitored!.step, 'neural');
+
+      const { token, streamUrl } = await exchangeContinuation(issuer(), continuation, 10_000);
+      const stream = await DeviceStream.connect(streamUrl, token);
+      stream.hello(bobStream);
+      const ended = await streamSeconds(stream, bobStream, 70, 100);
+      assert.equal(ended?.code, CLOSE_CODES.low_confidence, JSON.stringify(ended));
+      const [end] = await events('session.ended', claims.sub);
+      assert.equal(end!.reason, 'low_confidence');
+    });
   },
   {
     env: { TESSERA_CONFIG: configFile, TESSERA_FACE_CHALLENGES: 'turn_left,turn_right', TESSERA_FACE_CHALLENGE_SECONDS: '20', ...PAD_OFF_FOR_LFW_BURSTS },
     async setup({ server }) {
-      await server.services.accounts.create({ username: 'fay', password: PASSWORD });
+      for (const username of ['fay', 'gus']) await server.services.accounts.create({ username, password: PASSWORD });
       const c = await server.services.clients.create({ name: 'Fused app', redirectUris: ['http://127.0.0.1:9/callback'], firstParty: true });
       rp = await discoverRp(server.issuer, c.client.clientId, { secret: c.secret });
     },

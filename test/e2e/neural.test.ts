@@ -12,7 +12,7 @@ import { currentNeuralModel } from '../../src/biometrics/neural/model-catalog.js
 import { readModelDescription } from '../../src/biometrics/neural/model-file.js';
 import type { Recording } from '../../src/biometrics/neural/recording.js';
 import { cutEdf, edfHeaderFor, edfToJsonSamples, eegFile } from '../support/eeg.js';
-import { alertOf, authorize, tokensFrom } from '../support/interactive.js';
+import { alertOf, authorize, captureCodeOn, tokensFrom } from '../support/interactive.js';
 import { discoverRp, type RpClient } from '../support/rp.js';
 import { expireRecord } from '../support/records.js';
 import { runCli } from '../support/spawn.js';
@@ -49,7 +49,6 @@ const adaProbe = file('ada-task-10s.edf', cutEdf(ada.task, 0, 10));
 
 let rp: RpClient;
 
-const codeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];
 const statusUrlOn = (page: Page) => /data-status-url="([^"]+)"/.exec(page.html)![1]!;
 
 async function startLogin(issuer: string, username: string) {
@@ -67,7 +66,7 @@ async function post(issuer: string, code: string, body: Uint8Array | string, typ
 
 /** Delivers a recording through the page's code and submits the page as its script would. */
 async function deliverAndSubmit(issuer: string, browser: Browser, page: Page, body: Uint8Array | string, action: string) {
-  const sent = await post(issuer, codeOn(page)!, body, typeof body === 'string' ? 'application/json' : 'application/octet-stream');
+  const sent = await post(issuer, captureCodeOn(page)!, body, typeof body === 'string' ? 'application/json' : 'application/octet-stream');
   assert.equal(sent.status, 202, JSON.stringify(sent.body));
   return browser.submit(page, action);
 }
@@ -84,7 +83,7 @@ describeOnEachBackend(
       const { browser, verifier, page } = await startLogin(issuer(), 'ada');
       assert.match(page.html, /Set up brain-signal sign-in/);
       assert.match(page.html, /<script src="\/static\/device-capture.js"/);
-      const code = codeOn(page)!;
+      const code = captureCodeOn(page)!;
       assert.match(code, /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/);
       const waiting = await browser.request(statusUrlOn(page), { headers: { accept: 'application/json' } });
       assert.deepEqual(JSON.parse(waiting.html), { status: 'waiting' });
@@ -111,7 +110,7 @@ describeOnEachBackend(
     test('the next sign-in verifies a 10 s task-run probe posted by the device client; score and decision are audited', async () => {
       const { browser, verifier, page } = await startLogin(issuer(), 'ada');
       assert.match(page.html, /Brain-signal check/);
-      const sent = await runCli(['neural', 'send', '--code', codeOn(page)!, '--file', adaProbe, '--issuer', issuer()], {});
+      const sent = await runCli(['neural', 'send', '--code', captureCodeOn(page)!, '--file', adaProbe, '--issuer', issuer()], {});
       assert.equal(sent.code, 0, sent.stderr);
       assert.match(sent.stdout, /sent .*ada-task-10s.edf \(10 s/);
       const done = await browser.submit(page, '/step/neural');
@@ -129,11 +128,11 @@ describeOnEachBackend(
 
     test('a used, wrong, superseded or expired code is refused; the CLI says why', async () => {
       const { browser, page } = await startLogin(issuer(), 'ada');
-      const code = codeOn(page)!;
+      const code = captureCodeOn(page)!;
       assert.equal((await post(issuer(), code, cutEdf(ada.task, 30, 10))).status, 202);
       // Two devices racing with one code: exactly one delivery counts.
       const racing = await startLogin(issuer(), 'ada');
-      const statuses = await Promise.all([0, 1].map(() => post(issuer(), codeOn(racing.page)!, cutEdf(ada.task, 30, 10)).then((r) => r.status)));
+      const statuses = await Promise.all([0, 1].map(() => post(issuer(), captureCodeOn(racing.page)!, cutEdf(ada.task, 30, 10)).then((r) => r.status)));
       assert.deepEqual(statuses.sort(), [202, 410]);
       const reused = await runCli(['neural', 'send', '--code', code, '--file', adaProbe, '--issuer', issuer()], {});
       assert.equal(reused.code, 1);
@@ -144,7 +143,7 @@ describeOnEachBackend(
       assert.match(badShape.stderr, /--code: expected the 8-character code/);
       // Reloading the page issues a new code; the old one stops working.
       const reloaded = await browser.request(page.url);
-      const fresh = codeOn(reloaded)!;
+      const fresh = captureCodeOn(reloaded)!;
       assert.notEqual(fresh, code);
       assert.equal((await post(issuer(), code, cutEdf(ada.task, 30, 10))).status, 404);
       // A code past its time to live is unknown, and the waiting page hears that it expired.
@@ -243,7 +242,7 @@ describeOnEachBackend(
       for (const [what, body, status, message] of cases) {
         // The device gets the reason at once, and the code stays usable for a better recording.
         for (let attempt = 0; attempt < 2; attempt++) {
-          const refused = await post(issuer(), codeOn(page)!, body, typeof body === 'string' ? 'application/json' : 'application/octet-stream');
+          const refused = await post(issuer(), captureCodeOn(page)!, body, typeof body === 'string' ? 'application/json' : 'application/octet-stream');
           assert.equal(refused.status, status, what);
           assert.match(refused.body.error_description!, message, what);
         }
@@ -251,12 +250,12 @@ describeOnEachBackend(
         const shown = await browser.upload(page, '/enroll/neural', [{ field: 'recording', name: 'x.edf', type: 'application/octet-stream', data: typeof body === 'string' ? new TextEncoder().encode(body) : body }]);
         assert.equal(shown.status, status, what);
         assert.match(alertOf(shown)!, /The recording cannot be used/, what);
-        assert.notEqual(codeOn(shown), codeOn(page));
+        assert.notEqual(captureCodeOn(shown), captureCodeOn(page));
         page = shown;
       }
       // A 2-hour recording is refused (413) from its declared size, before anything is read.
       const { header, recordBytes } = edfHeaderFor(ada.rest, 7200);
-      assert.equal(await postHugeEdf(issuer(), codeOn(page)!, header, recordBytes * 7200), 413);
+      assert.equal(await postHugeEdf(issuer(), captureCodeOn(page)!, header, recordBytes * 7200), 413);
       const sub = (await ctx().server.services.accounts.findByUsername('cat'))!.id;
       assert.equal(await db()('neural_templates').where({ account_id: sub }).first(), undefined);
       assert.equal((await db()('neural_submissions').where({ account_id: sub })).length, 0);
@@ -276,7 +275,7 @@ describeOnEachBackend(
       const before = await refusals();
       const { browser, page } = await startLogin(issuer(), 'cat');
       assert.match(page.html, /Brain-signal check/);
-      const code = codeOn(page)!;
+      const code = captureCodeOn(page)!;
       for (const type of ['image/png', 'text/html; charset=utf-8']) {
         const refused = await post(issuer(), code, cutEdf(ada.task, 20, 10), type);
         assert.equal(refused.status, 415, type);

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import type { FacePipeline } from '../../src/biometrics/face/index.js';
-import { BURST_QUALITY } from '../../src/steps/face/burst.js';
+import { BURST_QUALITY, framesPerMove } from '../../src/steps/face/burst.js';
 import type { ChallengeKind } from '../../src/steps/face/challenge.js';
 import { faceShape } from '../../src/steps/face/face-shape.js';
 import { faceHash } from '../../src/steps/face/frame-hash.js';
@@ -106,8 +106,6 @@ const MOVES: Record<ChallengeKind, { axis: keyof HeadPose; sign: number; reach: 
   look_down: { axis: 'pitch', sign: 1, reach: 0.11 },
 };
 
-/** Frames per movement, as the capture page takes them: two (one on the way, one there), more for a single movement. */
-export const framesPerMove = (moves: number) => Math.max(2, Math.ceil((5 - moves) / moves));
 
 /**
  * Capture times for `count` frames taken `gapMs` apart, as the page reports them (milliseconds

@@ -43,3 +43,6 @@ export async function tokensFrom(rp: RpClient, page: Page, verifier: string) {
 
 /** The error message shown on a page, if any. */
 export const alertOf = (page: Page) => /<p class="alert"[^>]*>([^<]*)</.exec(page.html)?.[1];
+
+/** The one-time capture code a step's page shows for a device to deliver its input with. */
+export const captureCodeOn = (page: Page) => /<code id="capture-code"[^>]*>([^<]+)</.exec(page.html)?.[1];

@@ -3,6 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadConfig } from '../../config/load.js';
+import { createLogger } from '../../src/log.js';
+import { openServices } from '../../src/services.js';
+import { PasskeyCredentials } from '../../src/steps/passkey/passkey-credentials.js';
 import { runCli } from '../support/spawn.js';
 
 const env = () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-cli-')) });
@@ -135,4 +139,23 @@ test('OAuth client settings and registration tokens: PAR, DPoP and JAR flags; to
   assert.ok(!list.stdout.includes(value), 'the value is never listed');
   assert.equal((await runCli(['client', 'registration-token', 'revoke', id], e)).code, 0);
   assert.ok(JSON.parse((await runCli(['client', 'registration-token', 'list', '--json'], e)).stdout)[0].revokedAt);
+});
+
+test("a user's passkeys: listed and removed one at a time", async () => {
+  const e = env();
+  // Passkeys are registered by a browser; here they are stored directly, as the step would.
+  const services = await openServices(loadConfig(e), createLogger('silent'));
+  const account = await services.accounts.create({ username: 'pat' });
+  const passkeys = new PasskeyCredentials(services.db);
+  const key = (n: number) => ({ accountId: account.id, credentialId: `cred-${n}`, publicKey: new Uint8Array([n]), signCount: 0, transports: [], aaguid: '00000000-0000-0000-0000-000000000000', name: `Key ${n}`, deviceType: 'multiDevice' as const, backedUp: true });
+  const first = (await passkeys.add(key(1)))!;
+  await passkeys.add(key(2));
+  await services.close();
+  const listed = await runCli(['user', 'credentials', 'pat', 'passkey', '--json'], e);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(JSON.parse(listed.stdout).map((c: { name: string; kind: string }) => [c.name, c.kind]), [['Key 1', 'synced passkey'], ['Key 2', 'synced passkey']]);
+  assert.equal((await runCli(['user', 'remove-credential', 'pat', 'passkey', first], e)).code, 0);
+  const again = await runCli(['user', 'remove-credential', 'pat', 'passkey', first], e);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /no such passkey credential/);
 });

@@ -11,7 +11,7 @@ import { loadConfig } from '../../config/load.js';
 import { createLogger } from '../../src/log.js';
 import { SealedBox } from '../../src/security/sealed-box.js';
 import { openServices, type Services } from '../../src/services.js';
-import { BURST_QUALITY } from '../../src/steps/face/burst.js';
+import { BURST_QUALITY, burstFrames, MAX_FRAMES, MIN_FRAMES } from '../../src/steps/face/burst.js';
 import { CHALLENGE_KINDS, Challenges, type ChallengeKind } from '../../src/steps/face/challenge.js';
 import { headPose } from '../../src/steps/face/head-pose.js';
 import { checkCaptureTimes, MAX_FRAME_GAP_MS } from '../../src/steps/face/capture-times.js';
@@ -64,6 +64,11 @@ describe('liveness rules', () => {
     const swapped = [...turnLeft.slice(0, 4), frame(0.33, 0.55, 0x5a, Math.PI / 3)];
     assert.equal((checkLiveness(swapped, ['turn_left']) as { reason: string }).reason, 'identity_changed');
   });
+});
+
+test('the capture page sends 5, 6 or 9 frames for one, two or three movements: always within the step\'s limits', () => {
+  assert.deepEqual([1, 2, 3].map(burstFrames), [5, 6, 9]);
+  for (const moves of [1, 2, 3]) assert.ok(burstFrames(moves) >= MIN_FRAMES && burstFrames(moves) <= MAX_FRAMES);
 });
 
 describe('capture times', () => {

@@ -6,14 +6,16 @@ import { FlowPolicy } from '../../src/interaction/flow-policy.js';
 import { StepRegistry } from '../../src/steps/registry.js';
 import type { Step } from '../../src/steps/step.js';
 
-// Policy decisions depend only on each step's id, amr, identifies flag, fusion capability and enrolment.
-function stepDouble(id: string, identifies: boolean, enrolled: Set<string>): Step {
+// Policy decisions depend only on each step's id, amr, identifies flag, fusion capability, whether
+// it can stream (the policy only asks whether `streams` is there) and enrolment.
+function stepDouble(id: string, identifies: boolean, enrolled: Set<string>, streaming = ['neural']): Step {
   return {
     id,
     amr: id,
     label: id,
     identifies,
     ...(id === 'face' || id === 'neural' ? { fusion: { matcher: id } } : {}),
+    ...(streaming.includes(id) ? { streams: {} as NonNullable<Step['streams']> } : {}),
     view: id,
     isEnrolled: async (account) => enrolled.has(`${account.username}:${id}`),
     prompt: async () => ({}),
@@ -113,4 +115,53 @@ test('invalid fused requirements are refused with a message naming the problem',
   refused([{ step: 'password' }, { step: 'face' }, { fuse: ['face', 'neural'], far: 1e-4 }], /face is fused here and also required elsewhere/);
   refused([{ fuse: ['face', 'neural'], far: 1e-4 }], /must identify the user/);
   refused([{ step: 'password' }, { fuse: ['face', 'iris'], far: 1e-4 }], /unknown step iris/);
+});
+
+test('a fused requirement that monitors the session: its streaming step keeps verifying; impossible ones are refused', async () => {
+  const watched = { fuse: ['face', 'neural'], far: 1e-4, continuous: { silenceSeconds: 20 } };
+  const p = new FlowPolicy({ ...config, flows: { ...config.flows, watched: [{ step: 'password' }, watched] } }, registry);
+  const flow = p.byName('watched');
+  const dora = { id: 'd1', username: 'dora' } as Account;
+  enrolled.add('dora:password').add('dora:face').add('dora:neural');
+  const face = (await p.next(flow, new Set(['password']), dora)) as { step: Step; continuous?: unknown; fused?: unknown };
+  assert.equal(face.step.id, 'face');
+  assert.equal(face.continuous, undefined, 'the face cannot stream');
+  const neural = (await p.next(flow, new Set(['password']), dora, new Set(['face']))) as { step: Step; continuous?: unknown; fused?: unknown };
+  assert.equal(neural.step.id, 'neural');
+  assert.deepEqual(neural.fused, watched);
+  assert.deepEqual(neural.continuous, { silenceSeconds: 20 });
+  assert.deepEqual(p.monitoring(flow, 'neural'), { silenceSeconds: 20 });
+  assert.equal(p.monitoring(flow, 'face'), undefined);
+
+  const flowsWith = (requirements: unknown[]) => ({ ...config, flows: { x: requirements }, defaultFlow: 'x', acr: {} }) as never;
+  const refused = (requirements: unknown[], message: RegExp, steps = registry) => assert.throws(() => new FlowPolicy(flowsWith(requirements), steps), message);
+  refused([{ step: 'password' }, { step: 'totp', continuous: {} }], /totp cannot verify continuously \(steps that can: neural\)/);
+  refused([{ step: 'password' }, { ...watched, continuous: { windowSeconds: 1 } }], /x\[1\]\.continuous: windowSeconds must be a whole number from 2 to 60/);
+  const silent = new StepRegistry(['password', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled, [])));
+  refused([{ step: 'password' }, watched], /face \+ neural cannot verify continuously \(steps that can: none\)/, silent);
+  const both = new StepRegistry(['password', 'face', 'neural'].map((id) => stepDouble(id, id === 'password', enrolled, ['face', 'neural'])));
+  refused([{ step: 'password' }, watched], /only one fused step may keep verifying the session \(face and neural can\)/, both);
+});
+
+test("a step requirement's settings are checked by that step and handed to it when it comes next", async () => {
+  const picky: Step = { ...stepDouble('key', true, enrolled), settingsProblems: (s) => (s.size === 'ok' ? [] : ['size: not ok']) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), picky]);
+  const flowsOf = (flow: unknown[]) => ({ flows: { f: flow }, defaultFlow: 'f', acr: {} }) as ConstructorParameters<typeof FlowPolicy>[0];
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'key', settings: { size: 'big' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: size: not ok'));
+  assert.throws(() => new FlowPolicy(flowsOf([{ step: 'password', settings: { size: 'ok' } }]), withKey), (e: ConfigError) => e.problems.includes('flows.f[0].settings: takes no settings'));
+  const accepted = new FlowPolicy(flowsOf([{ step: 'password' }, { step: 'key', settings: { size: 'ok' } }]), withKey);
+  const next = await accepted.next(accepted.byName('f'), new Set(['password']), undefined);
+  assert.deepEqual(next.kind === 'step' ? [next.step.id, next.settings] : next.kind, ['key', { size: 'ok' }]);
+});
+
+test('a step that reports its own amr values is recognised in a session by them, and named once', async () => {
+  const key: Step = { ...stepDouble('key', true, enrolled), amr: 'hwk', label: 'Passkey', amrIn: (amr) => (amr.includes('hwk') ? ['hwk', ...(amr.includes('user') ? ['user'] : [])] : []) };
+  const withKey = new StepRegistry([stepDouble('password', true, enrolled), stepDouble('totp', false, enrolled), key]);
+  assert.deepEqual([...withKey.amrBySteps(['pwd', 'hwk', 'user'])], [['key', ['hwk', 'user']]]);
+  assert.deepEqual(withKey.doneIn(['password', 'hwk', 'user']), ['password', 'key']);
+  assert.deepEqual(withKey.doneIn(['password', 'user']), ['password'], '"user" alone is no sign of the step');
+  assert.equal(withKey.methodNames(['password', 'hwk', 'user']), 'password, Passkey');
+  const stepped = new FlowPolicy({ flows: { f: [{ step: 'password' }, { step: 'key' }] }, defaultFlow: 'f', acr: { 'urn:x:key': 'f' } }, withKey);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password', 'hwk', 'user'], undefined), true);
+  assert.equal(await stepped.satisfiedBy(['urn:x:key'], ['password'], undefined), false);
 });

@@ -1,5 +1,6 @@
 // The sessions page: every session a headset keeps verified shows its running confidence, asked
-// from the server every two seconds; once the session has ended, the page says so.
+// from the server every two seconds; once the session has ended, the page says so (and drops its
+// sign-out button).
 (function () {
   'use strict';
   var items = document.querySelectorAll('[data-continuous-url]');
@@ -12,6 +13,10 @@
         .then(function (claim) {
           if (claim.state === 'ended') {
             item.textContent = 'This session has ended: the headset no longer confirmed it was you, or it went silent.';
+            // Nothing is left to sign out.
+            var session = item.closest('li');
+            var signOut = session && session.querySelector('form[action$="/revoke"]');
+            if (signOut) signOut.remove();
             return;
           }
           if (claim.state === 'waiting' || claim.state === 'streaming') {

@@ -16,6 +16,12 @@ import type { ReplayGuard } from './replay-guard.js';
 
 export const MIN_FRAMES = 5;
 export const MAX_FRAMES = 10;
+
+/** Frames per movement, as the capture page takes them: two (one on the way, one there), more for a single movement. */
+export const framesPerMove = (moves: number) => Math.max(2, Math.ceil((MIN_FRAMES - moves) / moves));
+
+/** The frames of the capture page's burst for a challenge of `moves` movements: one facing the camera, each movement's, one back at the centre between movements (views/static/face-capture.js). */
+export const burstFrames = (moves: number) => 1 + moves * framesPerMove(moves) + moves - 1;
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 // Each burst costs about a quarter of a second of CPU, whatever its outcome: a cap per account
 // keeps anyone past the password from keeping the models busy with unusable captures.

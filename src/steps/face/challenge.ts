@@ -7,6 +7,8 @@ import { SealedBox, SealedBoxError } from '../../security/sealed-box.js';
 
 export const CHALLENGE_KINDS = ['turn_left', 'turn_right', 'look_up', 'look_down'] as const;
 export type ChallengeKind = (typeof CHALLENGE_KINDS)[number];
+// Movements per challenge unless configured (TESSERA_FACE_CHALLENGE_MOVES).
+export const DEFAULT_CHALLENGE_MOVES = 2;
 
 /** One movement, in words (the page's guide and error messages). */
 export const MOVE_TEXT: Record<ChallengeKind, string> = {
