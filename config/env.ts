@@ -38,6 +38,13 @@ export const envMapping: Record<string, string> = {
   TESSERA_NEURAL_REPLAY_SIMILARITY: 'neuralReplaySimilarity',
   TESSERA_NEURAL_REPLAY_RETENTION_DAYS: 'neuralReplayRetentionDays',
   TESSERA_CAPTURE_CODE_TTL: 'captureCodeTTL',
+  TESSERA_PAR: 'pushedAuthorizationRequests',
+  TESSERA_PAR_REQUIRED: 'requirePushedAuthorizationRequests',
+  TESSERA_DPOP: 'dpop',
+  TESSERA_DPOP_REQUIRE_NONCE: 'dpopRequireNonce',
+  TESSERA_REQUEST_OBJECTS: 'requestObjects',
+  TESSERA_REGISTRATION: 'registration',
+  TESSERA_REGISTRATION_POLICIES: 'registrationPolicies',
   TESSERA_PASSKEY_CHALLENGE_SECONDS: 'passkeyChallengeSeconds',
   TESSERA_DEVICE_FLOW: 'deviceFlow',
   TESSERA_DEVICE_CODE_TTL: 'deviceCodeTTL',
@@ -45,7 +52,7 @@ export const envMapping: Record<string, string> = {
 };
 
 // Variables whose value is JSON rather than a scalar.
-export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS']);
+export const jsonEnv = new Set(['TESSERA_RESOURCE_SERVERS', 'TESSERA_REGISTRATION_POLICIES']);
 
 // Variables holding a comma-separated list.
 export const listEnv = new Set(['TESSERA_OUTBOUND_ALLOWED_HOSTS', 'TESSERA_RISK_SIGNALS', 'TESSERA_FACE_CHALLENGES']);

@@ -75,6 +75,20 @@ export const flowSchema = z.union([
   z.object({ requirements: z.array(requirementSchema).min(1), enrollAtLogin: z.boolean().default(false) }).strict(),
 ]);
 
+// A named restriction on what a client may register for itself (RFC 7591), attached to initial access tokens.
+export const registrationPolicySchema = z
+  .object({
+    // Exact hostnames that redirect and post-logout redirect URIs may name; unset: any host.
+    redirectUriHosts: z.array(z.string().min(1)).min(1).optional(),
+    // Those URIs must use https (unset: true).
+    httpsOnly: z.boolean().default(true),
+    grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).optional(),
+    authMethods: z.array(z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])).min(1).optional(),
+    // Scopes the client may list in its `scope`.
+    scopes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -167,6 +181,18 @@ export const configSchema = z
     // oidc-provider refuses outbound calls (back-channel logout, jwks_uri) to loopback and
     // private addresses to prevent SSRF; hosts listed here (exact hostnames or IPs) are exempt.
     outboundAllowedHosts: z.array(z.string().min(1)).default([]),
+    // OAuth features (README, OAuth features). PAR and DPoP only add options a client may use, so they are on;
+    // request objects and dynamic registration change what clients may send or create, so they are off.
+    pushedAuthorizationRequests: flag.default(true),
+    // Every client must push its authorization requests (each client can also require it for itself).
+    requirePushedAuthorizationRequests: flag.default(false),
+    dpop: flag.default(true),
+    // DPoP proofs must carry a server nonce (RFC 9449 §8): a proof made in advance cannot be used.
+    dpopRequireNonce: flag.default(false),
+    requestObjects: flag.default(false),
+    // Dynamic client registration (RFC 7591/7592), always behind an initial access token.
+    registration: flag.default(false),
+    registrationPolicies: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'policy names are 1–64 of A-Z a-z 0-9 _ -'), registrationPolicySchema).default({}),
   })
   .strict()
   // Consecutive moves of a challenge differ (a repeat would be one long movement).
@@ -180,6 +206,7 @@ export type Config = z.infer<typeof configSchema> & {
   storage: { sql: 'sqlite' | 'postgres'; shortLived: 'redis' | 'sql' };
 };
 export type ResourceServerConfig = z.infer<typeof resourceServerSchema>;
+export type RegistrationPolicy = z.infer<typeof registrationPolicySchema>;
 export type Requirement = z.infer<typeof requirementSchema>;
 export type FusedRequirement = Extract<Requirement, { fuse: string[] }>;
 export type ContinuousSettings = z.infer<typeof continuousSchema>;

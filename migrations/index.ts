@@ -10,6 +10,7 @@ import * as auditSubjectIndex from './20261128_008_audit_subject_partial_index.j
 import * as neuralSignalFingerprints from './20261204_009_neural_signal_fingerprints.js';
 import * as cancelableTemplates from './20261204_010_cancelable_templates.js';
 import * as passkeys from './20261208_011_passkeys.js';
+import * as registration from './20261208_012_registration.js';
 
 // Migrations are listed here rather than discovered on disk, so the compiled build,
 // tsx and the CLI all run exactly the same set in the same order.
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261204_009_neural_signal_fingerprints': neuralSignalFingerprints,
   '20261204_010_cancelable_templates': cancelableTemplates,
   '20261208_011_passkeys': passkeys,
+  '20261208_012_registration': registration,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

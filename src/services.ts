@@ -5,6 +5,7 @@ import { ClientService } from './accounts/clients.js';
 import { migrate, openDatabase, type Database } from './db/database.js';
 import type { Logger } from './log.js';
 import { Storage } from './oidc/adapter.js';
+import { InitialAccessTokens } from './oidc/initial-access-tokens.js';
 import { SigningKeyStore } from './oidc/signing-keys.js';
 import { RedisRecordStore } from './oidc/stores/redis-records.js';
 import type { RecordStore } from './oidc/stores/record-store.js';
@@ -24,6 +25,8 @@ export interface Services {
   masterKey: MasterKeySource;
   accounts: AccountService;
   clients: ClientService;
+  // What a client presents to register itself (dynamic client registration).
+  initialAccessTokens: InitialAccessTokens;
   keys: SigningKeyStore;
   audit: AuditLog;
   rateCounter: RateCounter;
@@ -55,6 +58,7 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
   const audit = new AuditLog(db, log);
   const clients = new ClientService(db, new SealedBox(masterKey.key, 'client-secret'));
   const sqlRecords = new SqlRecordStore(db);
+  const initialAccessTokens = new InitialAccessTokens(db, () => Object.keys(config.registrationPolicies));
   const rateCounter = redis ? new RedisRateCounter(redis, config.redisPrefix) : new SqlRateCounter(db);
 
   const sql = { sqlRecords, shortLivedRecords: redis ? new RedisRecordStore(redis, config.redisPrefix) : sqlRecords };
@@ -62,6 +66,7 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     sql: sql.sqlRecords,
     shortLived: sql.shortLivedRecords,
     clients,
+    initialAccessTokens,
     onReplay(model, grantId) {
       audit.note({ type: 'token.replay_detected', outcome: 'failure', details: { model, grant_id: grantId } });
     },
@@ -75,6 +80,7 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     masterKey,
     accounts: new AccountService(db),
     clients,
+    initialAccessTokens,
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),
     audit,
     rateCounter,

@@ -18,10 +18,13 @@ import { interactionRouter } from './interaction/routes.js';
 import type { Logger } from './log.js';
 import { VIEWS_DIR } from './paths.js';
 import { DeviceFlow } from './oidc/features/device-flow.js';
+import { REGISTRATION_PATH } from './oidc/features/registration.js';
+import { registrationThrottle } from './oidc/features/registration-throttle.js';
+import { ProtocolRefusals } from './oidc/protocol-refusals.js';
 import { ProviderHost } from './oidc/provider-host.js';
 import { Csrf } from './security/csrf.js';
 import { RefusedSubmissions } from './security/refused-submissions.js';
-import { deriveSecret, SealedBox } from './security/sealed-box.js';
+import { deriveKey, deriveSecret, SealedBox } from './security/sealed-box.js';
 import { openServices, type Services } from './services.js';
 import { FlowCatalogue } from './interaction/flow-catalogue.js';
 import { FlowPolicy } from './interaction/flow-policy.js';
@@ -76,9 +79,23 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   const csrf = new Csrf(deriveSecret(master, 'csrf'));
   const deviceFlow = new DeviceFlow({ config, views, audit, counter: services.rateCounter });
   const host: ProviderHost = new ProviderHost(
-    { config, flows: policy, storage, accounts, views, cookieKeys, stepUpNeeded, continuousClaim: (uid) => monitoring.monitor.claim(uid), monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid), deviceFlow },
+    {
+      config,
+      flows: policy,
+      storage,
+      accounts,
+      views,
+      cookieKeys,
+      dpopNonceSecret: deriveKey(master, 'dpop-nonces'),
+      registrationThrottle: registrationThrottle(REGISTRATION_PATH, services.rateCounter, audit, log),
+      stepUpNeeded,
+      continuousClaim: (uid) => monitoring.monitor.claim(uid),
+      monitoringEnded: (uid) => monitoring.monitor.hasEnded(uid),
+      deviceFlow,
+    },
     keys,
     audit,
+    new ProtocolRefusals(audit, log),
     log,
   );
   host.onAuthorized((ctx) => monitoring.authorized(ctx));
@@ -109,6 +126,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           config,
           accounts,
           clients: services.clients,
+          initialAccessTokens: services.initialAccessTokens,
           audit,
           keys,
           steps,

@@ -9,6 +9,8 @@ export interface ClientRecord {
   clientId: string;
   metadata: ClientMetadata;
   hasSecret: boolean;
+  // Created through the registration endpoint (RFC 7591) rather than by an administrator.
+  selfRegistered: boolean;
   createdAt: number;
 }
 
@@ -26,6 +28,11 @@ export interface NewClient {
   firstParty?: boolean;
   // The flow its sign-ins follow unless the request names an acr (tessera_flow).
   flow?: string;
+  // Protocol options (RFC 9126, RFC 9449): authorization requests only by PAR; access tokens only DPoP-bound.
+  requirePushedAuthorizationRequests?: boolean;
+  dpopBoundAccessTokens?: boolean;
+  // Authorization requests only as a request object signed with the client's key (RFC 9101).
+  requireSignedRequestObject?: boolean;
   // Applied to the metadata last, for settings the flags above do not cover.
   extra?: Record<string, unknown>;
 }
@@ -40,6 +47,12 @@ export interface ClientChanges {
   firstParty?: boolean;
   flow?: string | null;
   grantTypes?: string[];
+  requirePushedAuthorizationRequests?: boolean;
+  dpopBoundAccessTokens?: boolean;
+  requireSignedRequestObject?: boolean;
+  // The client's public keys (private_key_jwt, signed request objects): one replaces the other.
+  jwks?: { keys: unknown[] };
+  jwksUri?: string;
 }
 
 export class ClientError extends InputError {
@@ -50,8 +63,14 @@ const fromRow = (r: Record<string, unknown>): ClientRecord => ({
   clientId: String(r.client_id),
   metadata: JSON.parse(String(r.metadata)) as ClientMetadata,
   hasSecret: Boolean(r.secret_sealed),
+  selfRegistered: Boolean(r.self_registered),
   createdAt: Number(r.created_at),
 });
+
+const COLUMNS = ['client_id', 'metadata', 'secret_sealed', 'self_registered', 'created_at'];
+
+// What the provider is told of a self-registered client (see findForProvider); never stored in the metadata.
+export const SELF_REGISTERED = 'tessera_self_registered';
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
@@ -105,6 +124,9 @@ export class ClientService {
       backchannel_logout_session_required: input.backchannelLogoutUri ? true : undefined,
       tessera_first_party: input.firstParty ?? false,
       tessera_flow: input.flow,
+      require_pushed_authorization_requests: input.requirePushedAuthorizationRequests,
+      dpop_bound_access_tokens: input.dpopBoundAccessTokens,
+      require_signed_request_object: input.requireSignedRequestObject,
       ...input.extra,
     };
     const needsSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
@@ -124,16 +146,16 @@ export class ClientService {
       if (/unique|duplicate/i.test((err as Error).message)) throw new ClientError(`client ${clientId} already exists`, 'conflict');
       throw err;
     }
-    return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), createdAt: now }, secret };
+    return { client: { clientId, metadata: clean, hasSecret: Boolean(secret), selfRegistered: false, createdAt: now }, secret };
   }
 
   async list(): Promise<ClientRecord[]> {
-    const rows = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').orderBy('client_id');
+    const rows = await this.db('clients').select(COLUMNS).orderBy('client_id');
     return rows.map(fromRow);
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {
-    const row = await this.db('clients').select('client_id', 'metadata', 'secret_sealed', 'created_at').where({ client_id: clientId }).first();
+    const row = await this.db('clients').select(COLUMNS).where({ client_id: clientId }).first();
     return row ? fromRow(row) : undefined;
   }
 
@@ -158,7 +180,7 @@ export class ClientService {
   ): Promise<ClientRecord | undefined> {
     const current = await this.findForProvider(clientId);
     if (!current) return undefined;
-    const { client_secret: secret, ...metadata } = current;
+    const { client_secret: secret, [SELF_REGISTERED]: _flag, ...metadata } = current;
     const set = (key: string, value: unknown) => {
       if (value === null) delete metadata[key];
       else if (value !== undefined) metadata[key] = value;
@@ -176,6 +198,18 @@ export class ClientService {
       set('response_types', responseTypesFor(changes.grantTypes));
       checkPublicGrants(metadata.token_endpoint_auth_method, changes.grantTypes);
     }
+    set('require_pushed_authorization_requests', changes.requirePushedAuthorizationRequests);
+    set('dpop_bound_access_tokens', changes.dpopBoundAccessTokens);
+    set('require_signed_request_object', changes.requireSignedRequestObject);
+    if (changes.jwks && changes.jwksUri) throw new ClientError('give either jwks or jwksUri, not both');
+    if (changes.jwks) {
+      metadata.jwks = changes.jwks as ClientMetadata['jwks'];
+      delete metadata.jwks_uri;
+    }
+    if (changes.jwksUri) {
+      metadata.jwks_uri = changes.jwksUri;
+      delete metadata.jwks;
+    }
     for (const uri of [...(changes.redirectUris ?? []), ...(changes.postLogoutRedirectUris ?? [])]) {
       if (!URL.canParse(uri)) throw new ClientError(`not an absolute URL: ${uri}`);
     }
@@ -191,12 +225,35 @@ export class ClientService {
     return (await this.db('clients').where({ client_id: clientId }).delete()) === 1;
   }
 
-  /** Metadata as oidc-provider loads it, secret included. */
+  /**
+   * Stores a client as the registration endpoint (RFC 7591/7592) creates or updates it, secret sealed.
+   * It may replace only a client that was itself self-registered, never one an administrator created.
+   */
+  async saveRegistered(metadata: ClientMetadata): Promise<void> {
+    const { client_secret: secret, [SELF_REGISTERED]: _flag, ...rest } = metadata;
+    const clientId = metadata.client_id;
+    const now = Date.now();
+    const row = { metadata: JSON.stringify(rest), secret_sealed: typeof secret === 'string' ? this.box.seal(secret, clientId) : null, updated_at: now };
+    await this.db.transaction(async (trx) => {
+      const existing = await trx('clients').select('self_registered').where({ client_id: clientId }).first();
+      if (existing && !existing.self_registered) throw new ClientError(`client ${clientId} is not a self-registered client`, 'conflict');
+      if (existing) await trx('clients').where({ client_id: clientId }).update(row);
+      else await trx('clients').insert({ ...row, client_id: clientId, self_registered: true, created_at: now });
+    });
+  }
+
+  /** Deletes a self-registered client (RFC 7592 delete); administrators' clients are out of its reach. */
+  async deleteRegistered(clientId: string): Promise<void> {
+    await this.db('clients').where({ client_id: clientId, self_registered: true }).delete();
+  }
+
+  /** Metadata as oidc-provider loads it, secret included, and whether the client registered itself. */
   async findForProvider(clientId: string): Promise<ClientMetadata | undefined> {
-    const row = await this.db('clients').select('metadata', 'secret_sealed').where({ client_id: clientId }).first();
+    const row = await this.db('clients').select('metadata', 'secret_sealed', 'self_registered').where({ client_id: clientId }).first();
     if (!row) return undefined;
     const metadata = JSON.parse(row.metadata) as ClientMetadata;
     if (row.secret_sealed) metadata.client_secret = this.box.open(row.secret_sealed, clientId).toString('utf8');
+    if (row.self_registered) metadata[SELF_REGISTERED] = true;
     return metadata;
   }
 }

@@ -49,7 +49,7 @@ export function clientRoutes(deps: AdminDeps): AdminRoute[] {
     route<ClientId, undefined, z.infer<typeof s.clientChanges>>({
       method: 'patch',
       path: '/clients/{clientId}',
-      summary: "Change a client's name, redirect URIs, scope, back-channel logout URI, first-party flag, flow or grant types",
+      summary: "Change a client's name, redirect URIs, scope, back-channel logout URI, first-party flag, flow, grant types, keys (jwks, jwksUri) or protocol requirements (PAR, DPoP, signed request objects)",
       scope: ADMIN_WRITE,
       params: s.clientIdParam,
       body: s.clientChanges,

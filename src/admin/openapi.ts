@@ -67,7 +67,7 @@ export function openApiDocument(routes: AdminRoute[], issuer: string) {
           flows: {
             clientCredentials: {
               tokenUrl: `${issuer}/token`,
-              scopes: { [ADMIN_READ]: 'read users, clients, flows, enrollments, audit events and keys', [ADMIN_WRITE]: 'change them' },
+              scopes: { [ADMIN_READ]: 'read users, clients, initial access tokens, flows, enrollments, audit events and keys', [ADMIN_WRITE]: 'change them' },
             },
           },
         },

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { ClientService } from '../accounts/clients.js';
+import type { InitialAccessTokens } from '../oidc/initial-access-tokens.js';
 import type { FlowCatalogue } from '../interaction/flow-catalogue.js';
 import type { Logger } from '../log.js';
 import type { Storage } from '../oidc/adapter.js';
@@ -71,6 +72,7 @@ export interface AdminDeps {
   config: Config;
   accounts: AccountService;
   clients: ClientService;
+  initialAccessTokens: InitialAccessTokens;
   audit: AuditLog;
   keys: SigningKeyStore;
   steps: StepRegistry;

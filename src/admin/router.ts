@@ -9,6 +9,7 @@ import { AdminBearer, BearerError } from './bearer.js';
 import { clientRoutes } from './clients.js';
 import { enrollmentRoutes } from './enrollments.js';
 import { flowRoutes } from './flows.js';
+import { initialAccessTokenRoutes } from './initial-access-tokens.js';
 import { keyRoutes } from './keys.js';
 import { openApiDocument } from './openapi.js';
 import { adminIndicator } from './resource.js';
@@ -23,6 +24,7 @@ export const adminRoutes = (deps: AdminDeps): AdminRoute[] => [
   ...userRoutes(deps),
   ...enrollmentRoutes(deps),
   ...clientRoutes(deps),
+  ...initialAccessTokenRoutes(deps),
   ...flowRoutes(deps),
   ...auditRoutes(deps),
   ...keyRoutes(deps),

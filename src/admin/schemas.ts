@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requirementSchema } from '../../config/schema.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/accounts.js';
 import { DEVICE_CODE_GRANT } from '../oidc/features/device-flow.js';
+import { DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS } from '../oidc/initial-access-tokens.js';
 import { SIGNING_ALGS } from '../oidc/signing-keys.js';
 
 // Request and response shapes of the admin API. Requests are validated with these; the
@@ -70,7 +71,13 @@ const clientMetadata = z.looseObject({
   redirect_uris: z.array(z.string()),
 });
 
-export const client = z.strictObject({ clientId: z.string(), metadata: clientMetadata, hasSecret: z.boolean(), createdAt: epochMs });
+export const client = z.strictObject({
+  clientId: z.string(),
+  metadata: clientMetadata,
+  hasSecret: z.boolean(),
+  selfRegistered: z.boolean().describe('created through the registration endpoint (RFC 7591) with an initial access token'),
+  createdAt: epochMs,
+});
 export const clientList = z.strictObject({ clients: z.array(client) });
 export const createdClient = z.strictObject({
   client,
@@ -84,6 +91,15 @@ const grantTypes = z
   .min(1)
   .describe(`${DEVICE_CODE_GRANT} (RFC 8628) only while the device flow is switched on (TESSERA_DEVICE_FLOW)`);
 
+const jwks = z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+
+// Per-client protocol requirements, settable at creation and later.
+const protocolOptions = {
+  requirePushedAuthorizationRequests: z.boolean().optional().describe('authorization requests only through PAR (metadata require_pushed_authorization_requests, RFC 9126)'),
+  dpopBoundAccessTokens: z.boolean().optional().describe('access tokens only DPoP-bound (metadata dpop_bound_access_tokens, RFC 9449)'),
+  requireSignedRequestObject: z.boolean().optional().describe('authorization requests only as a request object signed with the client key (metadata require_signed_request_object, RFC 9101)'),
+};
+
 export const newClient = z.strictObject({
   clientId: z.string().optional(),
   name: z.string().min(1).max(256),
@@ -92,11 +108,12 @@ export const newClient = z.strictObject({
   grantTypes: grantTypes.optional(),
   authMethod: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).optional(),
   jwksUri: absoluteUrl.optional(),
-  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  jwks: jwks.optional(),
   scope: z.string().max(1024).optional(),
   backchannelLogoutUri: absoluteUrl.optional(),
   firstParty: z.boolean().optional(),
   flow: z.string().min(1).max(64).optional().describe('the flow its sign-ins follow unless the request names an acr (metadata tessera_flow)'),
+  ...protocolOptions,
 });
 
 export const clientChanges = z
@@ -109,8 +126,31 @@ export const clientChanges = z
     firstParty: z.boolean().optional(),
     flow: z.string().min(1).max(64).nullable().optional().describe('null returns the client to the default flow'),
     grantTypes: grantTypes.optional(),
+    ...protocolOptions,
+    jwks: jwks.optional().describe("replaces the client's public keys (and any jwksUri): key rotation for private_key_jwt"),
+    jwksUri: absoluteUrl.optional().describe('replaces the keys with ones fetched from this URL (and drops any jwks)'),
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'give at least one setting to change' });
+
+export const initialAccessTokenId = z.strictObject({ id: z.string().min(1).max(32) });
+export const initialAccessToken = z.strictObject({
+  id: z.string(),
+  policies: z.array(z.string()).describe('registration policies (config registrationPolicies) applied to what it registers'),
+  description: z.string().optional(),
+  createdAt: epochMs,
+  expiresAt: epochMs,
+  revokedAt: epochMs.optional(),
+});
+export const initialAccessTokenList = z.strictObject({ initialAccessTokens: z.array(initialAccessToken) });
+export const newInitialAccessToken = z.strictObject({
+  policies: z.array(z.string().min(1).max(64)).max(16).optional().describe('names of configured registration policies'),
+  description: z.string().min(1).max(256).optional(),
+  expiresInSeconds: z.number().int().min(60).max(365 * 24 * 3600).optional().describe(`default ${DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS} (7 days)`),
+});
+export const createdInitialAccessToken = z.strictObject({
+  initialAccessToken,
+  value: z.string().describe('the bearer token for POST /reg; shown only in this response, only its hash is kept'),
+});
 
 export const enrollmentList = z.strictObject({
   userId: z.string(),

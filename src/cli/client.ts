@@ -6,18 +6,23 @@ import { DEVICE_CODE_GRANT } from '../oidc/features/device-flow.js';
 import { parse, required, UsageError } from './args.js';
 import { flowCatalogue } from './flow.js';
 import { iso, print } from './output.js';
+import { REGISTRATION_TOKEN_HELP, registrationTokenCommand } from './registration-token.js';
 
 const HELP = `tessera client create --name NAME [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--grant-type authorization_code|refresh_token|client_credentials|device_code]...
                       [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
                       [--jwks-uri URL | --jwks-file FILE] [--scope "a b"] [--backchannel-logout-uri URL]
-                      [--first-party] [--flow FLOW] [--id CLIENT_ID]
+                      [--first-party] [--flow FLOW] [--id CLIENT_ID] [--require-par] [--dpop-bound]
+                      [--require-signed-request-object]
 tessera client list
 tessera client update CLIENT_ID [--name NAME] [--redirect-uri URL]... [--post-logout-redirect-uri URL]...
                       [--scope "a b"] [--backchannel-logout-uri URL] [--first-party true|false] [--flow FLOW]
                       [--grant-type TYPE]... (replaces the list)
+                      [--require-par true|false] [--dpop-bound true|false] [--require-signed-request-object true|false]
+                      [--jwks-uri URL | --jwks-file FILE]
 tessera client delete CLIENT_ID
-tessera client rotate-secret CLIENT_ID`;
+tessera client rotate-secret CLIENT_ID
+${REGISTRATION_TOKEN_HELP}`;
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];
@@ -45,6 +50,13 @@ function readJwks(path: string): { keys: unknown[] } {
   return parsed as { keys: unknown[] };
 }
 
+/** A true|false option of `client update`. */
+function trueOrFalse(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new UsageError(`${flag} must be true or false`);
+  return value === 'true';
+}
+
 /** A client's flow must exist, as the provider checks when it loads the client. */
 const flowExists = (s: Services) => async (metadata: ClientMetadata) => {
   const flow = metadata.tessera_flow;
@@ -67,6 +79,9 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         'backchannel-logout-uri': { type: 'string' },
         'first-party': { type: 'boolean' },
         flow: { type: 'string' },
+        'require-par': { type: 'boolean' },
+        'dpop-bound': { type: 'boolean' },
+        'require-signed-request-object': { type: 'boolean' },
       });
       const authMethod = values['auth-method'] ?? 'client_secret_basic';
       if (!AUTH_METHODS.includes(authMethod as (typeof AUTH_METHODS)[number])) {
@@ -86,6 +101,9 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         backchannelLogoutUri: values['backchannel-logout-uri'],
         firstParty: values['first-party'],
         flow: values.flow,
+        requirePushedAuthorizationRequests: values['require-par'],
+        dpopBoundAccessTokens: values['dpop-bound'],
+        requireSignedRequestObject: values['require-signed-request-object'],
       };
       const { client, secret } = await s.clients.create(input, { validate: flowExists(s) });
       await s.audit.record({ type: 'admin.client_created', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
@@ -99,12 +117,13 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
       const { values } = parse(args, {});
       const clients = await s.clients.list();
       return print(Boolean(values.json), clients, () => [
-        ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'CREATED'],
+        ['CLIENT_ID', 'NAME', 'AUTH', 'GRANTS', 'ORIGIN', 'CREATED'],
         ...clients.map((c) => [
           c.clientId,
           String(c.metadata.client_name ?? '-'),
           String(c.metadata.token_endpoint_auth_method),
           (c.metadata.grant_types ?? []).join(','),
+          c.selfRegistered ? 'registered' : 'admin',
           iso(c.createdAt),
         ]),
       ]);
@@ -121,21 +140,29 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
           'first-party': { type: 'string' },
           flow: { type: 'string' },
           'grant-type': { type: 'string', multiple: true },
+          'require-par': { type: 'string' },
+          'dpop-bound': { type: 'string' },
+          'require-signed-request-object': { type: 'string' },
+          'jwks-uri': { type: 'string' },
+          'jwks-file': { type: 'string' },
         },
         1,
       );
       const clientId = required(positionals[0], 'CLIENT_ID');
-      const firstParty = values['first-party'];
-      if (firstParty !== undefined && firstParty !== 'true' && firstParty !== 'false') throw new UsageError('--first-party must be true or false');
       const changes = {
         name: values.name,
         redirectUris: values['redirect-uri'],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
         scope: values.scope,
         backchannelLogoutUri: values['backchannel-logout-uri'],
-        firstParty: firstParty === undefined ? undefined : firstParty === 'true',
+        firstParty: trueOrFalse(values['first-party'], '--first-party'),
         flow: values.flow,
         grantTypes: grantTypesOf(s, values['grant-type']),
+        requirePushedAuthorizationRequests: trueOrFalse(values['require-par'], '--require-par'),
+        dpopBoundAccessTokens: trueOrFalse(values['dpop-bound'], '--dpop-bound'),
+        requireSignedRequestObject: trueOrFalse(values['require-signed-request-object'], '--require-signed-request-object'),
+        jwksUri: values['jwks-uri'],
+        jwks: values['jwks-file'] ? readJwks(values['jwks-file']) : undefined,
       };
       const fields = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
       if (!fields.length) throw new UsageError(`nothing to change\n${HELP}`);
@@ -162,6 +189,8 @@ export async function clientCommand(s: Services, [sub, ...args]: string[]): Prom
         ['(the secret is shown only now; the old one no longer works)'],
       ]);
     }
+    case 'registration-token':
+      return registrationTokenCommand(s, args);
     default:
       throw new UsageError(sub ? `unknown command: client ${sub}\n${HELP}` : HELP);
   }

@@ -17,7 +17,7 @@ const HELP = `usage: tessera <command> [options] [--json]
 
   migrate                      create or upgrade the database schema
   user create|list|disable|enable|set-password|delete|credentials|remove-credential
-  client create|list|update|delete|rotate-secret
+  client create|list|update|delete|rotate-secret|registration-token
   flow list|get|set|delete
   keys list|rotate
   neural send --code CODE --file RECORDING [--issuer URL]   deliver an EEG recording to a sign-in page

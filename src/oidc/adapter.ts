@@ -1,10 +1,15 @@
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { createHash } from 'node:crypto';
+import { errors, type Adapter, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { ClientService } from '../accounts/clients.js';
 import { RecentLookups } from '../db/recent-lookups.js';
-import { grantBoundModels, type RecordStore } from './stores/record-store.js';
+import type { InitialAccessTokens } from './initial-access-tokens.js';
+import { epochSeconds, grantBoundModels, type RecordStore } from './stores/record-store.js';
 
 // Records that must survive a Redis restart stay in SQL even when Redis is configured.
-const durableModels = new Set(['Grant', 'RefreshToken']);
+const durableModels = new Set(['Grant', 'RefreshToken', 'RegistrationAccessToken']);
+
+// Long-lived bearer credentials whose value is their id: stored under a hash of it, so the store never holds the value.
+const hashedModels = new Set(['RegistrationAccessToken']);
 
 // Kept this long past their expiry, so that a device still polling is told expired_token (RFC 8628)
 // rather than invalid_grant for a code it cannot tell from a wrong one. The payload's own expiry still rules.
@@ -14,6 +19,7 @@ export interface AdapterStores {
   sql: RecordStore;
   shortLived: RecordStore;
   clients: ClientService;
+  initialAccessTokens: InitialAccessTokens;
   onReplay(model: string, grantId: string | undefined): void;
 }
 
@@ -68,8 +74,13 @@ export class Storage {
     return this.storeFor(model).findByAccount(model, accountId);
   }
 
-  adapterFor = (model: string): Adapter =>
-    model === 'Client' ? this.clientAdapter : new RecordAdapter(model, this);
+  adapterFor = (model: string): Adapter => {
+    if (model === 'Client') return this.clientAdapter;
+    if (model === 'InitialAccessToken') return new InitialAccessTokenAdapter(this.stores.initialAccessTokens);
+    if (model === 'ReplayDetection') return new ReplayAdapter(this);
+    if (hashedModels.has(model)) return new HashedTokenAdapter(model, this.storeFor(model));
+    return new RecordAdapter(model, this);
+  };
 
   replayed(model: string, grantId: string | undefined) {
     this.stores.onReplay(model, grantId);
@@ -126,11 +137,11 @@ class RecordAdapter implements Adapter {
 // off that path while a deleted or changed client still stops working within a second.
 const CLIENT_MEMORY_MS = 1000;
 
-/** Clients are managed by the CLI/admin API; the provider only reads them. */
+/** Clients are managed by the CLI/admin API; the provider writes only self-registered ones (RFC 7591/7592). */
 class ClientAdapter implements Adapter {
   private readonly recent: RecentLookups<AdapterPayload | undefined>;
 
-  constructor(clients: ClientService) {
+  constructor(private readonly clients: ClientService) {
     this.recent = new RecentLookups((id) => clients.findForProvider(id) as Promise<AdapterPayload | undefined>, CLIENT_MEMORY_MS);
   }
 
@@ -140,6 +151,105 @@ class ClientAdapter implements Adapter {
 
   private readOnly(): never {
     throw new Error('clients are managed with `tessera client …`, not through the provider');
+  }
+
+  // Only the registration endpoint (RFC 7591/7592) writes clients through the provider.
+  async upsert(id: string, payload: AdapterPayload) {
+    await this.clients.saveRegistered({ ...payload, client_id: id } as ClientMetadata);
+    this.recent.forget(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume() {
+    this.readOnly();
+  }
+  async destroy(id: string) {
+    await this.clients.deleteRegistered(id);
+    this.recent.forget(id);
+  }
+  async revokeByGrantId() {
+    return undefined;
+  }
+}
+
+// How long a fresh claim is held before the provider's own save sets the real expiry: the DPoP
+// proof acceptance window (300 s) with a minute of clock tolerance.
+const REPLAY_CLAIM_SECONDS = 360;
+
+/**
+ * DPoP proof and client assertion jtis. oidc-provider's ReplayDetection.unique() looks the jti up
+ * and saves it if absent, which two processes can both pass at once. Here the look-up itself
+ * claims the jti with the store's atomic consume, so of concurrent uses on any processes exactly
+ * one finds nothing; the provider's save that follows sets the record's real expiry.
+ */
+class ReplayAdapter extends RecordAdapter {
+  private readonly replays: RecordStore;
+
+  constructor(storage: Storage) {
+    super('ReplayDetection', storage);
+    this.replays = storage.storeFor('ReplayDetection');
+  }
+
+  override async find(id: string) {
+    const seen = await this.replays.find('ReplayDetection', id);
+    if (seen) return seen;
+    const now = epochSeconds();
+    const claim = { jti: id, kind: 'ReplayDetection', iat: now, exp: now + REPLAY_CLAIM_SECONDS };
+    await this.replays.upsert('ReplayDetection', id, claim, REPLAY_CLAIM_SECONDS);
+    return (await this.replays.consume('ReplayDetection', id)) ? undefined : claim;
+  }
+}
+
+const hashOf = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** A token model keyed by a hash of its value: the value itself (also the payload's jti) is never stored. */
+class HashedTokenAdapter implements Adapter {
+  constructor(
+    private readonly model: string,
+    private readonly store: RecordStore,
+  ) {}
+
+  upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    const { jti: _value, ...rest } = payload;
+    return this.store.upsert(this.model, hashOf(id), rest, expiresIn);
+  }
+
+  async find(id: string) {
+    const stored = await this.store.find(this.model, hashOf(id));
+    return stored && { ...stored, jti: id };
+  }
+
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    await this.store.consume(this.model, hashOf(id));
+  }
+  destroy(id: string) {
+    return this.store.destroy(this.model, hashOf(id));
+  }
+  revokeByGrantId(grantId: string) {
+    return this.store.revokeByGrantId(this.model, grantId);
+  }
+}
+
+/** Initial access tokens are issued by administrators (InitialAccessTokens); the provider only reads them. */
+class InitialAccessTokenAdapter implements Adapter {
+  constructor(private readonly tokens: InitialAccessTokens) {}
+
+  find(id: string) {
+    return this.tokens.findForProvider(id);
+  }
+
+  private readOnly(): never {
+    throw new Error('initial access tokens are issued with `tessera client registration-token create`, not through the provider');
   }
 
   async upsert() {

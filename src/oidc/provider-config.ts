@@ -1,14 +1,20 @@
 import type { JsonWebKey } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC, type ClientMetadata, type JWKS } from 'oidc-provider';
+import type { Middleware } from 'koa';
 import type { Config, ResourceServerConfig } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { Views } from '../http/views.js';
 import { accountClient } from '../account/account-client.js';
+import { SELF_REGISTERED } from '../accounts/clients.js';
 import { adminIndicator, adminResourceServer } from '../admin/resource.js';
 import type { FlowPolicy } from '../interaction/flow-policy.js';
 import { MONITOR_RESULT } from '../interaction/progress.js';
 import type { Storage } from './adapter.js';
 import type { DeviceFlow } from './features/device-flow.js';
+import { dpop } from './features/dpop.js';
+import { pushedAuthorizationRequests } from './features/pushed-authorization-requests.js';
+import { isSelfService, registration, registrationManagement } from './features/registration.js';
+import { requestObjects } from './features/request-objects.js';
 
 const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
 
@@ -22,6 +28,10 @@ export interface ProviderDeps {
   accounts: AccountService;
   views: Views;
   cookieKeys: string[];
+  // Derived from the master key: every process issues and accepts the same DPoP server nonces.
+  dpopNonceSecret: Buffer;
+  // Counts failed token checks on the registration endpoints per IP (when registration is on).
+  registrationThrottle: Middleware;
   // The live `tessera_continuous` claim of a monitored session (continuous authentication), for userinfo and introspection.
   continuousClaim(sessionUid: string | undefined): Promise<object | undefined>;
   // Whether the session was monitored and has ended (checking its silence now): its refresh tokens then fail.
@@ -160,9 +170,12 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     // tessera_reauth=second_factor: a re-authentication that must include a second factor the user has.
     extraParams: ['tessera_reauth'],
     extraClientMetadata: {
-      // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow.
-      properties: ['tessera_first_party', 'tessera_flow'],
-      validator(_ctx, key, value) {
+      // tessera_first_party skips consent; tessera_flow names the client's default sign-in flow;
+      // tessera_self_registered (set by the client store, never by the client) marks dynamically registered clients.
+      properties: ['tessera_first_party', 'tessera_flow', SELF_REGISTERED],
+      validator(ctx, key, value) {
+        // Administrators' settings: a client registering or updating itself may not set any of them.
+        if (isSelfService(ctx) && value !== undefined) throw new errors.InvalidClientMetadata(`${key} cannot be registered by the client`);
         if (key === 'tessera_first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('tessera_first_party must be a boolean');
         }
@@ -200,6 +213,11 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
         },
       },
       backchannelLogout: { enabled: true },
+      pushedAuthorizationRequests: pushedAuthorizationRequests(config),
+      dPoP: dpop(config, deps.dpopNonceSecret),
+      requestObjects: requestObjects(config),
+      registration: registration(config),
+      registrationManagement: registrationManagement(config),
       claimsParameter: { enabled: true },
       deviceFlow: deps.deviceFlow.feature(),
       rpInitiatedLogout: {
@@ -223,6 +241,10 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
           // Admin tokens act for a machine client, never for a user who signed in to some RP.
           if (indicator === adminIndicator(config) && !(ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials')) {
             throw new errors.InvalidTarget('the admin API accepts only client credentials tokens');
+          }
+          // Whatever scope it registered, a client that registered itself never acts on the admin API.
+          if (indicator === adminIndicator(config) && ctx.oidc.client?.metadata()[SELF_REGISTERED]) {
+            throw new errors.InvalidTarget('self-registered clients cannot use the admin API');
           }
           const rs = resourceServers.get(indicator);
           if (!rs) throw new errors.InvalidTarget(`unknown resource indicator: ${indicator}`);
@@ -277,6 +299,7 @@ export function buildProvider(deps: ProviderDeps, jwks: JsonWebKey[]): Provider 
     if (claim) Object.assign(body, { [CONTINUOUS_CLAIM]: claim });
   });
   deps.deviceFlow.install(provider);
+  if (config.registration) provider.use(deps.registrationThrottle);
   provider.proxy = config.trustProxy;
   return provider;
 }

@@ -4,6 +4,7 @@ import type { AdapterPayload, KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../security/audit-log.js';
 import type { Logger } from '../log.js';
 import { buildProvider, type ProviderDeps } from './provider-config.js';
+import type { ProtocolRefusals } from './protocol-refusals.js';
 import type { SigningKeyStore } from './signing-keys.js';
 
 const ERROR_EVENTS = [
@@ -14,6 +15,10 @@ const ERROR_EVENTS = [
   'userinfo.error',
   'end_session.error',
   'pushed_authorization_request.error',
+  'registration_create.error',
+  'registration_read.error',
+  'registration_update.error',
+  'registration_delete.error',
   'jwks.error',
   'discovery.error',
 ];
@@ -42,6 +47,7 @@ export class ProviderHost {
     private readonly deps: ProviderDeps,
     private readonly keys: SigningKeyStore,
     private readonly audit: AuditLog,
+    private readonly refusals: ProtocolRefusals,
     private readonly log: Logger,
   ) {}
 
@@ -128,6 +134,16 @@ export class ProviderHost {
     events.on('authorization.success', (ctx: KoaContextWithOIDC) => {
       for (const listener of this.authorizedListeners) listener(ctx);
     });
+    // Dynamic client registration (RFC 7591/7592): clients created, changed or deleted by themselves.
+    for (const [event, type] of [
+      ['registration_create.success', 'client.registered'],
+      ['registration_update.success', 'client.registration_updated'],
+      ['registration_delete.success', 'client.registration_deleted'],
+    ] as const) {
+      events.on(event, (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+        audit.note({ type, outcome: 'success', ...metaOf(ctx), clientId: client.clientId, details: { policies: ctx.oidc.entities.InitialAccessToken?.policies ?? ctx.oidc.entities.RegistrationAccessToken?.policies } });
+      });
+    }
     events.on('end_session.success', (ctx: KoaContextWithOIDC) => {
       audit.note({ type: 'logout', outcome: 'success', subject: ctx.oidc.session?.accountId, ...metaOf(ctx) });
     });
@@ -138,11 +154,8 @@ export class ProviderHost {
       log.error({ requestId: ctx.state.requestId, err }, 'provider server error');
     });
     for (const event of ERROR_EVENTS) {
-      events.on(event, (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string }) => {
-        log.info(
-          { requestId: ctx.state.requestId, event, error: err.error, description: err.error_description, clientId: ctx.oidc?.client?.clientId },
-          'request rejected',
-        );
+      events.on(event, (ctx: KoaContextWithOIDC, err: { error?: string; error_description?: string; error_detail?: string; status?: number }) => {
+        this.refusals.note(ctx, event, err);
       });
     }
   }

@@ -35,6 +35,8 @@ export type AuditType =
   | 'token.issued'
   | 'token.revoked'
   | 'token.replay_detected'
+  // oidc-provider refused a protocol request (details: event, route, RFC error code).
+  | 'oauth.request_refused'
   | 'grant.revoked'
   | 'key.rotated'
   | 'admin.user_created'
@@ -47,6 +49,14 @@ export type AuditType =
   | 'admin.client_updated'
   | 'admin.client_deleted'
   | 'admin.client_secret_rotated'
+  | 'admin.initial_access_token_created'
+  | 'admin.initial_access_token_revoked'
+  // Dynamic client registration: a client created, updated or deleted itself (RFC 7591/7592).
+  | 'client.registered'
+  | 'client.registration_updated'
+  | 'client.registration_deleted'
+  // An address was locked out of the registration endpoints after failed token checks.
+  | 'registration.locked_out'
   | 'admin.credential_removed'
   | 'admin.flow_created'
   | 'admin.flow_updated'

@@ -46,7 +46,12 @@ export class SealedBoxError extends Error {
   override name = 'SealedBoxError';
 }
 
+/** Derives a stable 32-byte key (e.g. the DPoP nonce secret) shared by every process with the same master key. */
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera:${purpose}`, 32));
+}
+
 /** Derives stable secrets (cookie signing keys) shared by every process with the same master key. */
 export function deriveSecret(masterKey: Buffer, purpose: string): string {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera:${purpose}`, 32)).toString('base64url');
+  return deriveKey(masterKey, purpose).toString('base64url');
 }

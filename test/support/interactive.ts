@@ -3,18 +3,30 @@ import * as oidc from 'openid-client';
 import type { Browser, Page } from './browser.js';
 import type { RpClient } from './rp.js';
 
-/** An authorization request (PKCE S256, state "st") for any browser to open, with its verifier. */
-export async function authorizationUrl(rp: RpClient, extra: Record<string, string> = {}) {
+/** The parameters of an authorization request (PKCE S256, state "st"), with its verifier. */
+async function authorizationParams(rp: RpClient, extra: Record<string, string>) {
   const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp.config, {
+  const params = {
     redirect_uri: rp.redirectUri,
     scope: 'openid',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state: 'st',
     ...extra,
-  });
-  return { verifier, url };
+  };
+  return { verifier, params };
+}
+
+/** An authorization request (PKCE S256, state "st") for any browser to open, with its verifier. */
+export async function authorizationUrl(rp: RpClient, extra: Record<string, string> = {}) {
+  const { verifier, params } = await authorizationParams(rp, extra);
+  return { verifier, url: oidc.buildAuthorizationUrl(rp.config, params) };
+}
+
+/** The same request pushed to the PAR endpoint (RFC 9126) by the RP: the URL carries only client_id and request_uri. */
+export async function pushedAuthorizationUrl(rp: RpClient, extra: Record<string, string> = {}, options?: oidc.DPoPOptions) {
+  const { verifier, params } = await authorizationParams(rp, extra);
+  return { verifier, url: await oidc.buildAuthorizationUrlWithPAR(rp.config, params, options) };
 }
 
 /** Sends the browser to the authorization endpoint (PKCE, state "st"); returns where it stops. */

@@ -111,6 +111,36 @@ test('flows: set from flags or a JSON file, list, get, delete; same checks and m
   await fails(['flow', 'delete', 'plain'], 2, /no such flow: plain/);
 });
 
+test('OAuth client settings and registration tokens: PAR, DPoP and JAR flags; tokens shown once, listed, revoked', async () => {
+  const e = { ...env(), TESSERA_REGISTRATION_POLICIES: JSON.stringify({ partners: { redirectUriHosts: ['app.example'] } }) };
+  const created = await runCli(['client', 'create', '--name', 'Strict', '--redirect-uri', 'https://app.example/cb', '--require-par', '--dpop-bound', '--require-signed-request-object', '--json'], e);
+  assert.equal(created.code, 0, created.stderr);
+  const { client_id, metadata } = JSON.parse(created.stdout);
+  assert.equal(metadata.require_pushed_authorization_requests, true);
+  assert.equal(metadata.dpop_bound_access_tokens, true);
+  assert.equal(metadata.require_signed_request_object, true);
+  const jwksFile = join(e.DATA_DIR, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k2' }] }));
+  const updated = await runCli(['client', 'update', client_id, '--require-par', 'false', '--dpop-bound', 'false', '--jwks-file', jwksFile, '--json'], e);
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.equal(JSON.parse(updated.stdout).metadata.require_pushed_authorization_requests, false);
+  assert.equal(JSON.parse(updated.stdout).metadata.jwks.keys[0].kid, 'k2');
+  assert.match((await runCli(['client', 'update', client_id, '--dpop-bound', 'maybe'], e)).stderr, /--dpop-bound must be true or false/);
+
+  const unknown = await runCli(['client', 'registration-token', 'create', '--policy', 'nobody'], e);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown registration policy: nobody \(configured: partners\)/);
+  const token = await runCli(['client', 'registration-token', 'create', '--policy', 'partners', '--description', 'Acme', '--json'], e);
+  assert.equal(token.code, 0, token.stderr);
+  const { id, value } = JSON.parse(token.stdout);
+  assert.match(value, /^[A-Za-z0-9_-]{43}$/);
+  const list = await runCli(['client', 'registration-token', 'list', '--json'], e);
+  assert.deepEqual(JSON.parse(list.stdout).map((t: { id: string }) => t.id), [id]);
+  assert.ok(!list.stdout.includes(value), 'the value is never listed');
+  assert.equal((await runCli(['client', 'registration-token', 'revoke', id], e)).code, 0);
+  assert.ok(JSON.parse((await runCli(['client', 'registration-token', 'list', '--json'], e)).stdout)[0].revokedAt);
+});
+
 test("a user's passkeys: listed and removed one at a time", async () => {
   const e = env();
   // Passkeys are registered by a browser; here they are stored directly, as the step would.
