@@ -5,6 +5,15 @@ import * as s from './schemas.js';
 
 export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
   const { accounts, steps, audit } = deps;
+  /** The user and the step a removal names (404 for either unknown). */
+  const userAndStep = async (id: string, step: string) => {
+    const account = await accounts.findById(id);
+    if (!account) throw notFound('user');
+    const target = steps.get(step);
+    if (!target) throw notFound('step');
+    return { account, target };
+  };
+  const attemptOf = (input: { ctx: { ip: string; get(header: string): string } }) => ({ ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined });
   return [
     route<z.infer<typeof s.userId>>({
       method: 'get',
@@ -35,17 +44,14 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
       errors: { 409: 'the step is not removable' },
       async handle(input) {
         const { id, step } = input.params;
-        const account = await accounts.findById(id);
-        if (!account) throw notFound('user');
-        const target = steps.get(step);
-        if (!target) throw notFound('step');
+        const { account, target } = await userAndStep(id, step);
         const { enrollment } = target;
         // The password is replaced (reset credentials), not removed.
         if (!enrollment) {
           const removable = steps.ids().filter((other) => steps.require(other).enrollment);
           throw new AdminHttpError(409, 'not_removable', `the ${step} step cannot be removed (removable steps: ${removable.join(', ')})`);
         }
-        if (!(await enrollment.remove(account, { ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined }))) throw notFound('enrollment');
+        if (!(await enrollment.remove(account, attemptOf(input)))) throw notFound('enrollment');
         await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step } });
         return { status: 204 };
       },
@@ -60,13 +66,10 @@ export function enrollmentRoutes(deps: AdminDeps): AdminRoute[] {
       errors: { 409: 'the step holds one credential per user' },
       async handle(input) {
         const { id, step, credential } = input.params;
-        const account = await accounts.findById(id);
-        if (!account) throw notFound('user');
-        const target = steps.get(step);
-        if (!target) throw notFound('step');
+        const { account, target } = await userAndStep(id, step);
         const several = target.enrollment?.several;
         if (!several) throw new AdminHttpError(409, 'not_several', `the ${step} step holds one credential per user: DELETE /users/{id}/enrollments/${step}`);
-        if (!(await several.removeOne(account, credential, { ip: input.ctx.ip, userAgent: input.ctx.get('user-agent') || undefined }))) throw notFound('credential');
+        if (!(await several.removeOne(account, credential, attemptOf(input)))) throw notFound('credential');
         await auditAdmin(audit, input, { type: 'admin.credential_removed', subject: id, details: { step, credential } });
         return { status: 204 };
       },

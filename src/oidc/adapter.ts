@@ -133,15 +133,26 @@ class RecordAdapter implements Adapter {
   }
 }
 
+/** Models the provider looks up by id only: never by session uid or user code. */
+class FoundByIdOnly {
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+}
+
 // Client metadata is read on every token request; a one-second memory takes the database
 // off that path while a deleted or changed client still stops working within a second.
 const CLIENT_MEMORY_MS = 1000;
 
 /** Clients are managed by the CLI/admin API; the provider writes only self-registered ones (RFC 7591/7592). */
-class ClientAdapter implements Adapter {
+class ClientAdapter extends FoundByIdOnly implements Adapter {
   private readonly recent: RecentLookups<AdapterPayload | undefined>;
 
   constructor(private readonly clients: ClientService) {
+    super();
     this.recent = new RecentLookups((id) => clients.findForProvider(id) as Promise<AdapterPayload | undefined>, CLIENT_MEMORY_MS);
   }
 
@@ -157,12 +168,6 @@ class ClientAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload) {
     await this.clients.saveRegistered({ ...payload, client_id: id } as ClientMetadata);
     this.recent.forget(id);
-  }
-  async findByUid() {
-    return undefined;
-  }
-  async findByUserCode() {
-    return undefined;
   }
   async consume() {
     this.readOnly();
@@ -207,11 +212,13 @@ class ReplayAdapter extends RecordAdapter {
 const hashOf = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** A token model keyed by a hash of its value: the value itself (also the payload's jti) is never stored. */
-class HashedTokenAdapter implements Adapter {
+class HashedTokenAdapter extends FoundByIdOnly implements Adapter {
   constructor(
     private readonly model: string,
     private readonly store: RecordStore,
-  ) {}
+  ) {
+    super();
+  }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
     const { jti: _value, ...rest } = payload;
@@ -223,12 +230,6 @@ class HashedTokenAdapter implements Adapter {
     return stored && { ...stored, jti: id };
   }
 
-  async findByUid() {
-    return undefined;
-  }
-  async findByUserCode() {
-    return undefined;
-  }
   async consume(id: string) {
     await this.store.consume(this.model, hashOf(id));
   }
@@ -241,8 +242,10 @@ class HashedTokenAdapter implements Adapter {
 }
 
 /** Initial access tokens are issued by administrators (InitialAccessTokens); the provider only reads them. */
-class InitialAccessTokenAdapter implements Adapter {
-  constructor(private readonly tokens: InitialAccessTokens) {}
+class InitialAccessTokenAdapter extends FoundByIdOnly implements Adapter {
+  constructor(private readonly tokens: InitialAccessTokens) {
+    super();
+  }
 
   find(id: string) {
     return this.tokens.findForProvider(id);
@@ -254,12 +257,6 @@ class InitialAccessTokenAdapter implements Adapter {
 
   async upsert() {
     this.readOnly();
-  }
-  async findByUid() {
-    return undefined;
-  }
-  async findByUserCode() {
-    return undefined;
   }
   async consume() {
     this.readOnly();

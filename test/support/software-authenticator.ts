@@ -58,14 +58,7 @@ export class SoftwareAuthenticator {
     idLength.writeUInt16BE(this.credentialId.length);
     const authData = Buffer.concat([sha256(rpId), Buffer.from([this.flags(AT)]), u32(this.counter), aaguid, idLength, this.credentialId, isoCBOR.encode(cose)]);
     const attestationObject = isoCBOR.encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]) as never);
-    const id = b64(this.credentialId);
-    return JSON.stringify({
-      id,
-      rawId: id,
-      type: 'public-key',
-      clientExtensionResults: {},
-      response: { clientDataJSON: b64(this.clientData('webauthn.create', challenge, origin)), attestationObject: b64(attestationObject), transports: ['internal'] },
-    });
+    return this.credentialJson({ clientDataJSON: b64(this.clientData('webauthn.create', challenge, origin)), attestationObject: b64(attestationObject), transports: ['internal'] });
   }
 
   /** The JSON a browser posts after `navigator.credentials.get()`; `userHandle` as a discoverable credential returns it. */
@@ -73,13 +66,12 @@ export class SoftwareAuthenticator {
     const authData = Buffer.concat([sha256(opts.rpId ?? new URL(origin).hostname), Buffer.from([this.flags(0)]), u32(this.counter)]);
     const clientDataJSON = this.clientData('webauthn.get', challenge, origin);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), this.key);
+    return this.credentialJson({ clientDataJSON: b64(clientDataJSON), authenticatorData: b64(authData), signature: b64(signature), userHandle: opts.userHandle && isoBase64URL.fromUTF8String(opts.userHandle) });
+  }
+
+  /** A PublicKeyCredential as the browser serialises it, around an authenticator response. */
+  private credentialJson(response: Record<string, unknown>): string {
     const id = b64(this.credentialId);
-    return JSON.stringify({
-      id,
-      rawId: id,
-      type: 'public-key',
-      clientExtensionResults: {},
-      response: { clientDataJSON: b64(clientDataJSON), authenticatorData: b64(authData), signature: b64(signature), userHandle: opts.userHandle && isoBase64URL.fromUTF8String(opts.userHandle) },
-    });
+    return JSON.stringify({ id, rawId: id, type: 'public-key', clientExtensionResults: {}, response });
   }
 }
