@@ -124,6 +124,10 @@ export const configSchema = z
     interactionTTL: positiveInt.default(3600),
     clientCredentialsTTL: positiveInt.default(600),
     shutdownGraceSeconds: positiveInt.default(10),
+    // Prometheus /metrics: on the main port unless metricsPort is set; a bearer token when metricsToken is.
+    metrics: flag.default(true),
+    metricsPort: z.coerce.number().int().min(1).max(65535).optional(),
+    metricsToken: z.string().min(16, { message: 'TESSERA_METRICS_TOKEN must be at least 16 characters' }).optional(),
     // The account console asks for a fresh sign-in before sensitive changes older than this.
     accountReauthSeconds: positiveInt.default(300),
     login: z

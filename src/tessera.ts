@@ -22,6 +22,8 @@ import { REGISTRATION_PATH } from './oidc/features/registration.js';
 import { registrationThrottle } from './oidc/features/registration-throttle.js';
 import { ProtocolRefusals } from './oidc/protocol-refusals.js';
 import { ProviderHost } from './oidc/provider-host.js';
+import { listenForMetrics, METRICS_PATH, metricsRouter } from './metrics/metrics-endpoint.js';
+import { Metrics } from './metrics/metrics.js';
 import { Csrf } from './security/csrf.js';
 import { RefusedSubmissions } from './security/refused-submissions.js';
 import { deriveKey, deriveSecret, SealedBox } from './security/sealed-box.js';
@@ -41,6 +43,8 @@ export interface Tessera {
   host: ProviderHost;
   server: Server;
   url: string;
+  // The separate metrics listener's URL, when TESSERA_METRICS_PORT is set.
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -111,6 +115,12 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   }, FLOW_SYNC_MS);
   flowSync.unref();
 
+  const metrics = config.metrics ? new Metrics({ db, redis, keys }) : undefined;
+  if (metrics) audit.observe((event) => metrics.observeAudit(event));
+  const metricsRoutes = metrics ? metricsRouter(metrics, config.metricsToken) : undefined;
+  // With its own port, /metrics is served only there (reachable by the scraper, not the public).
+  const metricsServer = metricsRoutes && config.metricsPort ? await listenForMetrics(metricsRoutes, config.metricsPort, config.host) : undefined;
+
   let stopping = false;
   const app = createApp({
     host,
@@ -118,7 +128,9 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     log,
     trustProxy: config.trustProxy,
     cookieKeys,
+    metrics,
     routers: [
+      ...(metricsRoutes && !metricsServer ? [{ prefixes: [METRICS_PATH], router: metricsRoutes }] : []),
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
       {
         prefixes: [`${ADMIN_PREFIX}/`],
@@ -162,6 +174,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           capturePage,
           fusion: new FusedMatches(services.throttle, audit),
           monitoring: monitoring.signIn,
+          onStepOutcome: metrics && ((flow, step, outcome) => metrics.signIns.inc({ flow, step, outcome })),
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),
@@ -193,8 +206,11 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     host,
     server,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsServer && `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`,
     async stop() {
       stopping = true;
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       clearInterval(purge);
       clearInterval(flowSync);
       host.stop();
