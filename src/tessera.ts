@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { accountRouter } from './account/router.js';
@@ -52,7 +53,13 @@ export interface Tessera {
  * Builds and starts one server process: stores, keys, provider, routes, HTTP listener.
  * `stop` drains in-flight requests (up to the grace period) before closing the stores.
  */
-export async function startTessera(config: Config, log: Logger, opts: { services?: Services } = {}): Promise<Tessera> {
+export interface StartOptions {
+  services?: Services;
+  // A cluster worker whose metrics the primary aggregates and serves on TESSERA_METRICS_PORT.
+  metricsByPrimary?: boolean;
+}
+
+export async function startTessera(config: Config, log: Logger, opts: StartOptions = {}): Promise<Tessera> {
   const services = opts.services ?? (await openServices(config, log));
   const { keys, accounts, audit, db, redis } = services;
   await keys.ensure();
@@ -117,9 +124,14 @@ export async function startTessera(config: Config, log: Logger, opts: { services
 
   const metrics = config.metrics ? new Metrics({ db, redis, keys }) : undefined;
   if (metrics) audit.observe((event) => metrics.observeAudit(event));
-  const metricsRoutes = metrics ? metricsRouter(metrics, config.metricsToken) : undefined;
+  if (metrics && opts.metricsByPrimary) {
+    // Constructing one installs prom-client's listener that answers the primary's requests.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([metrics.registry]);
+  }
+  const metricsRoutes = metrics ? metricsRouter(metrics.registry, config.metricsToken) : undefined;
   // With its own port, /metrics is served only there (reachable by the scraper, not the public).
-  const metricsServer = metricsRoutes && config.metricsPort ? await listenForMetrics(metricsRoutes, config.metricsPort, config.host) : undefined;
+  const metricsServer = metricsRoutes && config.metricsPort && !opts.metricsByPrimary ? await listenForMetrics(metricsRoutes, config.metricsPort, config.host) : undefined;
 
   let stopping = false;
   const app = createApp({
@@ -130,7 +142,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     cookieKeys,
     metrics,
     routers: [
-      ...(metricsRoutes && !metricsServer ? [{ prefixes: [METRICS_PATH], router: metricsRoutes }] : []),
+      ...(metricsRoutes && !config.metricsPort ? [{ prefixes: [METRICS_PATH], router: metricsRoutes }] : []),
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
       {
         prefixes: [`${ADMIN_PREFIX}/`],

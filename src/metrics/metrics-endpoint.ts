@@ -2,15 +2,20 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { Metrics } from './metrics.js';
 
 export const METRICS_PATH = '/metrics';
+
+/** A process's registry, or the cluster primary's aggregate of its workers' registries. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 // Digests have one length, so the comparison takes the same time whatever was sent.
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** GET /metrics in Prometheus text format; with a token, only for `Authorization: Bearer <token>`. */
-export function metricsRouter(metrics: Metrics, token: string | undefined): Router {
+export function metricsRouter(source: MetricsSource, token: string | undefined): Router {
   const wanted = token === undefined ? undefined : digest(token);
   const router = new Router();
   router.get(METRICS_PATH, async (ctx) => {
@@ -24,8 +29,8 @@ export function metricsRouter(metrics: Metrics, token: string | undefined): Rout
         return;
       }
     }
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.type = source.contentType;
+    ctx.body = await source.metrics();
   });
   return router;
 }

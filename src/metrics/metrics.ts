@@ -75,6 +75,8 @@ export class Metrics {
         name: 'tessera_redis_up',
         help: '1 while the Redis connection is ready, else 0',
         registers: [this.registry],
+        // Across cluster workers: up only if every worker's connection is.
+        aggregator: 'min',
         collect() {
           this.set(redis.status === 'ready' ? 1 : 0);
         },
@@ -85,6 +87,8 @@ export class Metrics {
       help: 'Age of each published signing key (retired ones until their last token expires), by kid, algorithm and state (next, current, retired)',
       labelNames: ['kid', 'alg', 'state'],
       registers: [this.registry],
+      // Every worker reads the same keys.
+      aggregator: 'max',
       async collect() {
         const now = Date.now();
         // Keys rotate away: start afresh so a deleted key's series ends.

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +11,7 @@ import { postgresRedisBackend, REDIS_URL, sqliteBackend, type Backend } from '..
 import { Browser } from '../support/browser.js';
 import { discoverRp, loginWithPassword } from '../support/rp.js';
 import { freePort, startTestServer, type TestServer } from '../support/server.js';
+import { spawnServer, stopProcess } from '../support/spawn.js';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 const PASSWORD = 'metrics are counted';
@@ -154,5 +157,33 @@ describe('metrics on a separate port (SQLite)', () => {
     assert.ok(!text.includes('tessera_redis_up'), 'no Redis configured, no Redis gauge');
     assert.equal((await scrape(server.issuer)).status, 404);
     assert.equal((await fetch(`${server.metricsUrl}/healthz`)).status, 404);
+  });
+});
+
+describe('metrics of a cluster (TESSERA_WORKERS=2)', () => {
+  test('the primary serves the sum of its workers\' registries on the metrics port', async () => {
+    const backend = await postgresRedisBackend();
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const child = await spawnServer(
+      { ...backend.env, HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', TESSERA_MASTER_KEY: randomBytes(32).toString('base64'), TESSERA_WORKERS: '2', TESSERA_METRICS_PORT: String(metricsPort), TESSERA_METRICS_TOKEN: TOKEN },
+      port,
+    );
+    try {
+      // A connection each: the primary deals them out to both workers in turn.
+      const requests = 6;
+      for (let i = 0; i < requests; i++) {
+        await new Promise<void>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
+      }
+      const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+      assert.equal((await scrape(metricsUrl)).status, 401);
+      const text = await (await scrape(metricsUrl, TOKEN)).text();
+      assert.equal(sample(text, 'tessera_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'), requests);
+      assert.equal(sample(text, 'tessera_redis_up'), 1);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404);
+      assert.equal(await stopProcess(child), 0);
+    } finally {
+      child.kill('SIGKILL');
+      await backend.dispose();
+    }
   });
 });
