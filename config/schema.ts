@@ -203,6 +203,10 @@ export const configSchema = z
   .refine((c) => c.faceChallengeMoves === 1 || new Set(c.faceChallenges).size >= 2, {
     path: ['faceChallengeMoves'],
     message: 'a sequence of more than one movement needs at least two faceChallenges to choose from',
+  })
+  .refine((c) => c.metricsPort === undefined || c.metricsPort !== c.port, {
+    path: ['metricsPort'],
+    message: 'TESSERA_METRICS_PORT must differ from PORT (leave it unset to serve /metrics on the main port)',
   });
 
 export type Config = z.infer<typeof configSchema> & {
