@@ -124,6 +124,10 @@ export const configSchema = z
     interactionTTL: positiveInt.default(3600),
     clientCredentialsTTL: positiveInt.default(600),
     shutdownGraceSeconds: positiveInt.default(10),
+    // Prometheus /metrics: on the main port unless metricsPort is set; a bearer token when metricsToken is.
+    metrics: flag.default(true),
+    metricsPort: z.coerce.number().int().min(1).max(65535).optional(),
+    metricsToken: z.string().min(16, { message: 'TESSERA_METRICS_TOKEN must be at least 16 characters' }).optional(),
     // The account console asks for a fresh sign-in before sensitive changes older than this.
     accountReauthSeconds: positiveInt.default(300),
     login: z
@@ -199,6 +203,10 @@ export const configSchema = z
   .refine((c) => c.faceChallengeMoves === 1 || new Set(c.faceChallenges).size >= 2, {
     path: ['faceChallengeMoves'],
     message: 'a sequence of more than one movement needs at least two faceChallenges to choose from',
+  })
+  .refine((c) => c.metricsPort === undefined || c.metricsPort !== c.port, {
+    path: ['metricsPort'],
+    message: 'TESSERA_METRICS_PORT must differ from PORT (leave it unset to serve /metrics on the main port)',
   });
 
 export type Config = z.infer<typeof configSchema> & {

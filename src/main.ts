@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { listenForMetrics, metricsRouter } from './metrics/metrics-endpoint.js';
 import { sqliteFile } from './db/database.js';
 import { openServices } from './services.js';
 import { startTessera } from './tessera.js';
@@ -18,7 +20,7 @@ async function serve(config: Config, log: Logger, role: 'single' | 'worker'): Pr
   if (services.masterKey.origin === 'generated-file') {
     log.warn({ path: services.masterKey.path }, 'generated a master key file; back it up, or set TESSERA_MASTER_KEY for production');
   }
-  const tessera = await startTessera(config, log, { services });
+  const tessera = await startTessera(config, log, { services, metricsByPrimary: role === 'worker' && config.metricsPort !== undefined });
   if (role === 'single' || cluster.worker?.id === 1) {
     log.info({ issuer: config.issuer, storage: describeStorage(config), discovery: `${config.issuer}/.well-known/openid-configuration` }, 'Tessera is serving');
     console.error(`Tessera issuer ${config.issuer}\n  storage:   ${describeStorage(config)}\n  discovery: ${config.issuer}/.well-known/openid-configuration`);
@@ -40,11 +42,18 @@ async function serve(config: Config, log: Logger, role: 'single' | 'worker'): Pr
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** The workers' registries, summed by the primary: one scrape on the metrics port sees the whole cluster. */
+function serveClusterMetrics(config: Config, port: number) {
+  const aggregator = new AggregatorRegistry();
+  return listenForMetrics(metricsRouter({ contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() }, config.metricsToken), port, config.host);
+}
+
 /** The primary prepares the shared stores once, then runs one worker per core. */
 async function supervise(config: Config, log: Logger, workers: number): Promise<void> {
   const services = await openServices(config, log);
   await services.keys.ensure();
   await services.close();
+  const metricsServer = config.metrics && config.metricsPort ? await serveClusterMetrics(config, config.metricsPort) : undefined;
   for (let i = 0; i < workers; i++) cluster.fork();
   let stopping = false;
   cluster.on('exit', (worker, code) => {
@@ -54,6 +63,8 @@ async function supervise(config: Config, log: Logger, workers: number): Promise<
   });
   const stop = () => {
     stopping = true;
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
   };
   process.on('SIGTERM', stop);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { accountRouter } from './account/router.js';
@@ -22,6 +23,8 @@ import { REGISTRATION_PATH } from './oidc/features/registration.js';
 import { registrationThrottle } from './oidc/features/registration-throttle.js';
 import { ProtocolRefusals } from './oidc/protocol-refusals.js';
 import { ProviderHost } from './oidc/provider-host.js';
+import { listenForMetrics, METRICS_PATH, metricsRouter } from './metrics/metrics-endpoint.js';
+import { Metrics } from './metrics/metrics.js';
 import { Csrf } from './security/csrf.js';
 import { RefusedSubmissions } from './security/refused-submissions.js';
 import { deriveKey, deriveSecret, SealedBox } from './security/sealed-box.js';
@@ -41,6 +44,8 @@ export interface Tessera {
   host: ProviderHost;
   server: Server;
   url: string;
+  // The separate metrics listener's URL, when TESSERA_METRICS_PORT is set.
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +53,13 @@ export interface Tessera {
  * Builds and starts one server process: stores, keys, provider, routes, HTTP listener.
  * `stop` drains in-flight requests (up to the grace period) before closing the stores.
  */
-export async function startTessera(config: Config, log: Logger, opts: { services?: Services } = {}): Promise<Tessera> {
+export interface StartOptions {
+  services?: Services;
+  // A cluster worker whose metrics the primary aggregates and serves on TESSERA_METRICS_PORT.
+  metricsByPrimary?: boolean;
+}
+
+export async function startTessera(config: Config, log: Logger, opts: StartOptions = {}): Promise<Tessera> {
   const services = opts.services ?? (await openServices(config, log));
   const { keys, accounts, audit, db, redis } = services;
   await keys.ensure();
@@ -111,6 +122,17 @@ export async function startTessera(config: Config, log: Logger, opts: { services
   }, FLOW_SYNC_MS);
   flowSync.unref();
 
+  const metrics = config.metrics ? new Metrics({ db, redis, keys }) : undefined;
+  if (metrics) audit.observe((event) => metrics.observeAudit(event));
+  if (metrics && opts.metricsByPrimary) {
+    // Constructing one installs prom-client's listener that answers the primary's requests.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([metrics.registry]);
+  }
+  const metricsRoutes = metrics ? metricsRouter(metrics.registry, config.metricsToken) : undefined;
+  // With its own port, /metrics is served only there (reachable by the scraper, not the public).
+  const metricsServer = metricsRoutes && config.metricsPort && !opts.metricsByPrimary ? await listenForMetrics(metricsRoutes, config.metricsPort, config.host) : undefined;
+
   let stopping = false;
   const app = createApp({
     host,
@@ -118,7 +140,9 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     log,
     trustProxy: config.trustProxy,
     cookieKeys,
+    metrics,
     routers: [
+      ...(metricsRoutes && !config.metricsPort ? [{ prefixes: [METRICS_PATH], router: metricsRoutes }] : []),
       { prefixes: ['/healthz', '/readyz'], router: healthRouter(db, redis, () => stopping) },
       {
         prefixes: [`${ADMIN_PREFIX}/`],
@@ -162,6 +186,7 @@ export async function startTessera(config: Config, log: Logger, opts: { services
           capturePage,
           fusion: new FusedMatches(services.throttle, audit),
           monitoring: monitoring.signIn,
+          onStepOutcome: metrics && ((flow, step, outcome) => metrics.signIns.inc({ flow, step, outcome })),
           risk: config.riskStep
             ? {
                 step: steps.require(config.riskStep),
@@ -193,8 +218,11 @@ export async function startTessera(config: Config, log: Logger, opts: { services
     host,
     server,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsServer && `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`,
     async stop() {
       stopping = true;
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       clearInterval(purge);
       clearInterval(flowSync);
       host.stop();

@@ -6,6 +6,8 @@ import Koa, { type Context, type Next } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
+import { httpMetrics } from '../metrics/http-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ProviderHost } from '../oidc/provider-host.js';
 import { packageFile } from '../paths.js';
 import { baseSecurityHeaders } from '../security/headers.js';
@@ -98,6 +100,7 @@ export interface AppDeps {
   log: Logger;
   trustProxy: boolean;
   cookieKeys: string[];
+  metrics?: Metrics;
   // Each router with the path prefixes it serves, so protocol requests skip route matching.
   routers: { prefixes: string[]; router: Router }[];
 }
@@ -107,6 +110,7 @@ export function createApp(deps: AppDeps): Koa {
   // Koa would print every thrown error; ours are logged once, with the request id.
   app.silent = true;
   const assets = staticAssets(join(deps.views.dir, 'static'));
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestIds(deps.log));
   app.use(async (ctx, next) => {
     baseSecurityHeaders(ctx);

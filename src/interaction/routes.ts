@@ -37,6 +37,8 @@ export interface InteractionDeps {
   fusion: FusedMatches;
   // Continuous authentication: continuations of devices that delivered a step's input, and whether a session is monitored now.
   monitoring: { forget(continuationId: string): Promise<void>; active(sessionUid: string): Promise<boolean> };
+  // Told of every step submission's outcome (metrics).
+  onStepOutcome?: (flow: string, step: string, outcome: 'success' | 'failure' | 'throttled') => void;
 }
 
 // One page of a sign-in: a step's page or its enrollment page. Device capture codes feed it, and a
@@ -66,7 +68,7 @@ type Details = Awaited<ReturnType<ProviderHost['current']['interactionDetails']>
  * Nothing here knows how any particular step works.
  */
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage, fusion, monitoring } = deps;
+  const { host, views, csrf, accounts, steps, policy, risk, audit, refusals, capturePage, fusion, monitoring, onStepOutcome } = deps;
   const router = new Router({ prefix: '/interaction' });
 
   // Loads the interaction bound to this browser's cookie and checks it is the one in the URL.
@@ -311,8 +313,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message }, outcome.status));
     }
     const locked = fused && state.account ? await fusion.locked(state.account, attempt) : undefined;
-    if (locked) return refusal(ctx, locked, () => renderStep(ctx, step, state, clientName, { error: locked.message }, locked.status));
+    if (locked) {
+      onStepOutcome?.(progress.flow, step.id, 'throttled');
+      return refusal(ctx, locked, () => renderStep(ctx, step, state, clientName, { error: locked.message }, locked.status));
+    }
     const outcome = await step.verify(form, state, attempt, fused ? { fused: true } : undefined);
+    onStepOutcome?.(progress.flow, step.id, outcome.ok ? 'success' : outcome.status === 429 ? 'throttled' : 'failure');
     if (!outcome.ok) return refusal(ctx, outcome, () => renderStep(ctx, step, state, clientName, { error: outcome.message, ...outcome.keepInput }, outcome.status));
     if (progress.accountId && outcome.account.id !== progress.accountId) ctx.throw(400, 'This step was completed for a different account. Start again.');
     const known = { ...state, account: outcome.account };

@@ -110,6 +110,7 @@ export class AuditLog {
   private draining: Promise<void> | undefined;
   private soon: NodeJS.Immediate | undefined;
   private later: NodeJS.Timeout | undefined;
+  private readonly observers: ((event: AuditEvent) => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -134,7 +135,13 @@ export class AuditLog {
     }, NOTE_BATCH_MS);
   }
 
+  /** Sees every event as it is queued (metrics count security outcomes here, in one place). */
+  observe(observer: (event: AuditEvent) => void): void {
+    this.observers.push(observer);
+  }
+
   private enqueue(event: AuditEvent): Promise<void> {
+    for (const observer of this.observers) observer(event);
     const row = {
       at: Date.now(),
       type: event.type,

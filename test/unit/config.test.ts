@@ -80,3 +80,15 @@ test('face settings: threshold and challenges from the environment, bad ones nam
   // A sequence needs two movements to alternate between.
   assert.throws(() => loadConfig({ TESSERA_FACE_CHALLENGES: 'turn_left' }), /TESSERA_FACE_CHALLENGE_MOVES \(faceChallengeMoves\): a sequence of more than one movement needs at least two/);
 });
+
+test('metrics settings: on by default; the port must differ from PORT; a short token is refused without echoing it', () => {
+  const c = loadConfig({ TESSERA_METRICS_PORT: '9464', TESSERA_METRICS_TOKEN: 'a-long-enough-scrape-token' });
+  assert.equal(c.metrics, true);
+  assert.equal(c.metricsPort, 9464);
+  assert.equal(loadConfig({ TESSERA_METRICS: 'false' }).metrics, false);
+  assert.throws(() => loadConfig({ PORT: '9464', TESSERA_METRICS_PORT: '9464' }), /TESSERA_METRICS_PORT must differ from PORT/);
+  assert.throws(
+    () => loadConfig({ TESSERA_METRICS_TOKEN: 'short-secret' }),
+    (err: ConfigError) => /at least 16 characters/.test(err.message) && !err.message.includes('short-secret'),
+  );
+});
