@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build stage: native modules (argon2, better-sqlite3) compile here; `prepare` builds the
-# TypeScript and converts the shipped face-api weights into ONNX models under models/.
+# TypeScript, converts the shipped face-api weights into ONNX models under models/ and builds the
+# breached-password filter under build/.
 FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -24,6 +25,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY views ./views
 COPY --from=build /app/models ./models
+COPY --from=build /app/build ./build
 RUN mkdir -p /var/lib/tessera && chown node:node /var/lib/tessera && ln -s /app/bin/tessera.js /usr/local/bin/tessera
 USER node
 VOLUME ["/var/lib/tessera"]

@@ -52,6 +52,9 @@ export const envMapping: Record<string, string> = {
   TESSERA_DEVICE_FLOW: 'deviceFlow',
   TESSERA_DEVICE_CODE_TTL: 'deviceCodeTTL',
   TESSERA_DEVICE_POLL_INTERVAL: 'devicePollInterval',
+  TESSERA_PASSWORD_MIN_LENGTH: 'passwordMinLength',
+  TESSERA_PASSWORD_MIN_SCORE: 'passwordMinScore',
+  TESSERA_PASSWORD_BREACH_CHECK: 'passwordBreachCheck',
 };
 
 // Variables whose value is JSON rather than a scalar.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_PASSWORD_LENGTH } from '../src/accounts/accounts.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/biometrics/face/match.js';
 import { DEFAULT_PAD_THRESHOLD } from '../src/biometrics/face/pad.js';
 import { CHALLENGE_KINDS, DEFAULT_CHALLENGE_MOVES } from '../src/steps/face/challenge.js';
@@ -139,6 +140,12 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    // Passwords people choose (admin API, CLI, account console; README, Password policy): at least
+    // this long (never under the built-in floor), at least this zxcvbn score (0–4), and refused
+    // when found in the leaked-password list.
+    passwordMinLength: z.coerce.number().int().min(MIN_PASSWORD_LENGTH).max(128).default(MIN_PASSWORD_LENGTH),
+    passwordMinScore: z.coerce.number().int().min(0).max(4).default(3),
+    passwordBreachCheck: flag.default(true),
     resourceServers: z.array(resourceServerSchema).default([]),
     // Named sign-in flows: ordered requirements on authentication steps.
     flows: z.record(z.string().min(1), flowSchema).default({

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { AccountService } from './accounts/accounts.js';
+import { loadBreachedPasswords } from './accounts/breached-passwords.js';
 import { ClientService } from './accounts/clients.js';
+import { PasswordPolicy } from './accounts/password-policy.js';
 import { migrate, openDatabase, type Database } from './db/database.js';
 import type { Logger } from './log.js';
 import { Storage } from './oidc/adapter.js';
@@ -24,6 +26,8 @@ export interface Services {
   redis?: Redis;
   masterKey: MasterKeySource;
   accounts: AccountService;
+  // What a password a person chooses must pass (admin API, CLI, account console).
+  passwordPolicy: PasswordPolicy;
   clients: ClientService;
   // What a client presents to register itself (dynamic client registration).
   initialAccessTokens: InitialAccessTokens;
@@ -79,6 +83,10 @@ export async function openServices(config: Config, log: Logger, opts: { migrate?
     redis,
     masterKey,
     accounts: new AccountService(db),
+    passwordPolicy: new PasswordPolicy(
+      { minLength: config.passwordMinLength, minScore: config.passwordMinScore, breachCheck: config.passwordBreachCheck },
+      config.passwordBreachCheck ? loadBreachedPasswords(log) : undefined,
+    ),
     clients,
     initialAccessTokens,
     keys: new SigningKeyStore(db, new SealedBox(masterKey.key, 'signing-key')),

@@ -149,6 +149,7 @@ export async function startTessera(config: Config, log: Logger, opts: StartOptio
         router: adminRouter({
           config,
           accounts,
+          passwordPolicy: services.passwordPolicy,
           clients: services.clients,
           initialAccessTokens: services.initialAccessTokens,
           audit,
@@ -165,7 +166,7 @@ export async function startTessera(config: Config, log: Logger, opts: StartOptio
       },
       {
         prefixes: [ACCOUNT_PREFIX],
-        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle: services.throttle, cookieBox: new SealedBox(master, 'account-console'), capturePage, continuousClaim: (uid) => monitoring.monitor.claim(uid) }),
+        router: accountRouter({ config, host, views, csrf, accounts, steps, audit, refusals, storage, throttle: services.throttle, passwordPolicy: services.passwordPolicy, cookieBox: new SealedBox(master, 'account-console'), capturePage, continuousClaim: (uid) => monitoring.monitor.claim(uid) }),
       },
       {
         prefixes: [`${CAPTURE_PREFIX}/`],

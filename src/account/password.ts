@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
-import { AccountError, checkNewPassword, type AccountService } from '../accounts/accounts.js';
+import type { AccountService } from '../accounts/accounts.js';
 import { verifyPassword } from '../accounts/password-hash.js';
+import { PasswordRefused, type PasswordPolicy } from '../accounts/password-policy.js';
 import type { Storage } from '../oidc/adapter.js';
 import type { CredentialThrottle } from '../security/credential-throttle.js';
 import type { AccountConsole } from './console.js';
@@ -9,10 +10,10 @@ const PAGE = '/account/password';
 
 /**
  * Changing the password: the current one is checked under the same per-account and per-IP
- * limits as the sign-in page (same counters), the new one validated and hashed like the CLI's.
+ * limits as the sign-in page (same counters), the new one must pass the password policy like the CLI's.
  */
-export function passwordRoutes(router: Router, kit: AccountConsole, deps: { accounts: AccountService; throttle: CredentialThrottle; storage: Storage }): void {
-  const { accounts, throttle, storage } = deps;
+export function passwordRoutes(router: Router, kit: AccountConsole, deps: { accounts: AccountService; throttle: CredentialThrottle; storage: Storage; policy: PasswordPolicy }): void {
+  const { accounts, throttle, storage, policy } = deps;
   const title = 'Change your password';
 
   router.get('/password', kit.signedIn, (ctx) => {
@@ -28,10 +29,11 @@ export function passwordRoutes(router: Router, kit: AccountConsole, deps: { acco
     if (!fields.current_password || !next) return refuse(400, 'Enter your current password and a new one.');
     if (next !== fields.confirm_password) return refuse(400, 'The new password and its confirmation do not match.');
     try {
-      checkNewPassword(next);
+      await policy.check(next, account);
     } catch (err) {
-      if (err instanceof AccountError) return refuse(400, `The new ${err.message}.`);
-      throw err;
+      if (!(err instanceof PasswordRefused)) throw err;
+      await kit.record(ctx, { type: 'account.password_changed', outcome: 'failure', details: { reason: `password_${err.reason}` } });
+      return refuse(400, err.message);
     }
 
     const locked = await throttle.check(account.username, ctx.ip);

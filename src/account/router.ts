@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
+import type { PasswordPolicy } from '../accounts/password-policy.js';
 import type { Views } from '../http/views.js';
 import type { CapturePage } from '../interaction/capture-page.js';
 import type { Storage } from '../oidc/adapter.js';
@@ -34,6 +35,7 @@ export interface AccountConsoleDeps {
   refusals: RefusedSubmissions;
   storage: Storage;
   throttle: CredentialThrottle;
+  passwordPolicy: PasswordPolicy;
   // Seals the console's cookies (its own purpose-bound key).
   cookieBox: SealedBox;
   // One-time codes for setting up steps whose input comes from another device.
@@ -71,7 +73,7 @@ export function accountRouter(deps: AccountConsoleDeps): Router {
   });
 
   profileRoutes(router, kit, accounts);
-  passwordRoutes(router, kit, { accounts, throttle, storage });
+  passwordRoutes(router, kit, { accounts, throttle, storage, policy: deps.passwordPolicy });
   factorRoutes(router, kit, steps, storage, deps.capturePage);
   sessionRoutes(router, kit, { host, storage, cookies, steps, continuousClaim: deps.continuousClaim });
   activityRoutes(router, kit, audit);

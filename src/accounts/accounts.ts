@@ -46,7 +46,7 @@ export const MAX_PASSWORD_LENGTH = 1024;
 // Usernames are matched case-insensitively; stored folded so the unique index enforces it.
 export const normaliseUsername = (u: string) => u.trim().toLowerCase();
 
-export function checkNewPassword(password: string): void {
+function checkNewPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new AccountError(`password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   if (password.length > MAX_PASSWORD_LENGTH) throw new AccountError(`password must be at most ${MAX_PASSWORD_LENGTH} characters`);
 }

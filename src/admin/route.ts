@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config/schema.js';
 import type { AccountService } from '../accounts/accounts.js';
 import type { ClientService } from '../accounts/clients.js';
+import type { PasswordPolicy } from '../accounts/password-policy.js';
 import type { InitialAccessTokens } from '../oidc/initial-access-tokens.js';
 import type { FlowCatalogue } from '../interaction/flow-catalogue.js';
 import type { Logger } from '../log.js';
@@ -71,6 +72,8 @@ export function route<P = undefined, Q = undefined, B = undefined>(def: AdminRou
 export interface AdminDeps {
   config: Config;
   accounts: AccountService;
+  // Checked on every password set here (create, set-password): a refusal is a 400 with its reason.
+  passwordPolicy: PasswordPolicy;
   clients: ClientService;
   initialAccessTokens: InitialAccessTokens;
   audit: AuditLog;

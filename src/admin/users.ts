@@ -6,7 +6,7 @@ import * as s from './schemas.js';
 type Id = z.infer<typeof s.userId>;
 
 export function userRoutes(deps: AdminDeps): AdminRoute[] {
-  const { accounts, audit, storage, announceEnded } = deps;
+  const { accounts, passwordPolicy, audit, storage, announceEnded } = deps;
   // A disabled or deleted user keeps nothing: sessions end (their clients are told), grants and their tokens are revoked.
   const revokeAll = async (id: string) => {
     const { sessions, grants } = await storage.revokeAccount(id);
@@ -42,8 +42,9 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       scope: ADMIN_WRITE,
       body: s.newUser,
       responses: { 201: { description: 'the new user', schema: s.user } },
-      errors: { 409: 'the username is taken' },
+      errors: { 400: 'invalid input, or the password is refused by the password policy (too short, leaked, too easy to guess)', 409: 'the username is taken' },
       async handle(input) {
+        if (input.body.password !== undefined) await passwordPolicy.check(input.body.password, input.body);
         const user = await accounts.create(input.body);
         await auditAdmin(audit, input, { type: 'admin.user_created', subject: user.id });
         input.ctx.set('Location', `/admin/v1/users/${user.id}`);
@@ -100,8 +101,10 @@ export function userRoutes(deps: AdminDeps): AdminRoute[] {
       params: s.userId,
       body: s.newPassword,
       responses: { 204: { description: 'password set' } },
+      errors: { 400: 'invalid input, or the password is refused by the password policy (too short, leaked, too easy to guess)' },
       async handle(input) {
         const user = await existing(input.params.id);
+        await passwordPolicy.check(input.body.password, user);
         await accounts.setPassword(user.id, input.body.password);
         await auditAdmin(audit, input, { type: 'admin.password_set', subject: user.id });
         return { status: 204 };

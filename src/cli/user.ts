@@ -39,15 +39,12 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
         'password-hash-stdin': { type: 'boolean' },
       });
       if (values['password-stdin'] && values['password-hash-stdin']) throw new UsageError('use --password-stdin or --password-hash-stdin, not both');
+      // An imported hash has no plaintext to check; a password typed here passes the policy first.
       const passwordHash = values['password-hash-stdin'] ? await readStdinSecret('--password-hash-stdin') : undefined;
-      const account = await s.accounts.create({
-        username: required(values.username, '--username'),
-        email: values.email,
-        emailVerified: values['email-verified'],
-        name: values.name,
-        password: passwordHash ? undefined : await passwordFrom(values),
-        passwordHash,
-      });
+      const owner = { username: required(values.username, '--username'), email: values.email, name: values.name };
+      const password = passwordHash ? undefined : await passwordFrom(values);
+      if (password !== undefined) await s.passwordPolicy.check(password, owner);
+      const account = await s.accounts.create({ ...owner, emailVerified: values['email-verified'], password, passwordHash });
       await s.audit.record({ type: 'admin.user_created', outcome: 'success', subject: account.id, details: via });
       return print(Boolean(values.json), account, () => [[`created user ${account.username} (${account.id})`]]);
     }
@@ -75,6 +72,7 @@ export async function userCommand(s: Services, [sub, ...args]: string[]): Promis
       const account = await s.accounts.resolve(required(positionals[0], 'USER'));
       const password = await passwordFrom(values);
       if (!password) throw new UsageError('give the new password with --password-stdin or TESSERA_PASSWORD');
+      await s.passwordPolicy.check(password, account);
       await s.accounts.setPassword(account.id, password);
       await s.audit.record({ type: 'admin.password_set', outcome: 'success', subject: account.id, details: via });
       return print(Boolean(values.json), { id: account.id, passwordSet: true }, () => [[`password set for ${account.username}`]]);

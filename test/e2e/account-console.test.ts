@@ -133,7 +133,10 @@ describeOnEachBackend(
       assert.match(alertOf(wrong)!, /current password is not correct/);
       const short = await submitFresh(browser, wrong, '/account/password', fields(password, 'short'));
       assert.equal(short.status, 400);
-      const mismatch = await submitFresh(browser, short, '/account/password', fields(password, 'a brand new passphrase', 'something else'));
+      const leaked = await submitFresh(browser, short, '/account/password', fields(password, 'Teleseti83'));
+      assert.equal(leaked.status, 400);
+      assert.match(alertOf(leaked)!, /appears in lists of leaked passwords/);
+      const mismatch = await submitFresh(browser, leaked, '/account/password', fields(password, 'a brand new passphrase', 'something else'));
       assert.equal(mismatch.status, 400);
       const done = await submitFresh(browser, mismatch, '/account/password', { ...fields(password, 'a brand new passphrase'), sign_out_others: 'yes' });
       assert.equal(noticeOf(done), 'Your password was changed.');
@@ -144,7 +147,10 @@ describeOnEachBackend(
       await assert.rejects(loginWithPassword(rp, ctx().server.issuer, { username: 'carol', password: old }));
       await loginWithPassword(rp, ctx().server.issuer, { username: 'carol', password });
       const events = await eventsOf(ctx(), 'account.password_changed');
-      assert.deepEqual(events.map((e) => e.outcome), ['success', 'failure']);
+      assert.deepEqual(
+        events.map((e) => [e.outcome, e.details?.reason]),
+        [['success', undefined], ['failure', 'password_breached'], ['failure', 'password_too_short'], ['failure', 'wrong_password']],
+      );
       assert.ok(!JSON.stringify(events).includes(password), 'no password in the audit trail');
     });
 

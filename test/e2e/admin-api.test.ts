@@ -156,6 +156,18 @@ describeOnEachBackend(
       assertError(await api.call('get', '/users?role=admin'), 400, 'invalid_request', /query: .*role/);
     });
 
+    test('the password policy: a leaked or guessable password is refused with its reason, and nothing is stored', async () => {
+      const leaked = await api.call('post', '/users', { body: { username: 'paula', password: 'Teleseti83' } });
+      assertError(leaked, 400, 'invalid_request', /appears in lists of leaked passwords/);
+      assert.deepEqual((await api.call('get', '/users?usernamePrefix=paula')).body.users, [], 'no account was created');
+      // The owner's own name and email make an otherwise strong password guessable.
+      const created = await api.call('post', '/users', { body: { username: 'paula', email: 'paula.diaz@example.com', name: 'Paula Diaz', password: PASSWORD } });
+      const before = await ctx().server.services.accounts.passwordHashOf('paula');
+      const personal = await api.call('put', `/users/${created.body.id}/password`, { body: { password: 'paula.diaz2024' } });
+      assertError(personal, 400, 'invalid_request', /^Too easy to guess: ./);
+      assert.equal((await ctx().server.services.accounts.passwordHashOf('paula'))?.hash, before?.hash, 'the password is unchanged');
+    });
+
     test('validation errors name the field', async () => {
       assertError(await api.call('post', '/users', { body: { email: 'x@example.com' } }), 400, 'invalid_request', /body\.username/);
       assertError(await api.call('post', '/users', { body: { username: 'dave', password: 'short' } }), 400, 'invalid_request', /body\.password: .*8/);

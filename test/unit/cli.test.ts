@@ -38,6 +38,12 @@ test('scriptable: password from stdin, JSON output, secrets printed once', async
   const short = await runCli(['user', 'set-password', 'zoe'], { ...e, TESSERA_PASSWORD: 'short' });
   assert.equal(short.code, 1);
   assert.match(short.stderr, /at least 8 characters/);
+  const leaked = await runCli(['user', 'create', '--username', 'yann', '--password-stdin'], e, 'Teleseti83\n');
+  assert.equal(leaked.code, 1);
+  assert.match(leaked.stderr, /appears in lists of leaked passwords/);
+  const guessable = await runCli(['user', 'set-password', 'zoe'], { ...e, TESSERA_PASSWORD: 'zoe@example.com!' });
+  assert.equal(guessable.code, 1);
+  assert.match(guessable.stderr, /Too easy to guess/);
   const client = await runCli(['client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--json'], e);
   const { client_id, client_secret } = JSON.parse(client.stdout);
   assert.match(client_secret, /^[A-Za-z0-9_-]{43}$/);
