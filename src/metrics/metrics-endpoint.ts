@@ -29,8 +29,17 @@ export function metricsRouter(source: MetricsSource, token: string | undefined):
         return;
       }
     }
-    ctx.type = source.contentType;
-    ctx.body = await source.metrics();
+    try {
+      const text = await source.metrics();
+      ctx.type = source.contentType;
+      ctx.body = text;
+    } catch (err) {
+      // The cluster primary could not collect every worker's registry (one starting or stopping):
+      // a failed scrape, said so, rather than a partial sum that would look like a drop.
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      ctx.body = { error: 'metrics_unavailable', error_description: `metrics could not be collected: ${(err as Error).message}` };
+    }
   });
   return router;
 }

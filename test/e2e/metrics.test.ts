@@ -169,12 +169,20 @@ describe('metrics of a cluster (TESSERA_WORKERS=2)', () => {
       port,
     );
     try {
+      const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+      // Until both workers have started, the primary cannot collect every registry: 503.
+      let ready = await scrape(metricsUrl, TOKEN);
+      for (let i = 0; i < 50 && ready.status !== 200; i++) {
+        assert.equal(ready.status, 503);
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await scrape(metricsUrl, TOKEN);
+      }
+      assert.equal(ready.status, 200);
       // A connection each: the primary deals them out to both workers in turn.
       const requests = 6;
       for (let i = 0; i < requests; i++) {
         await new Promise<void>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
       }
-      const metricsUrl = `http://127.0.0.1:${metricsPort}`;
       assert.equal((await scrape(metricsUrl)).status, 401);
       const text = await (await scrape(metricsUrl, TOKEN)).text();
       assert.equal(sample(text, 'tessera_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'), requests);
