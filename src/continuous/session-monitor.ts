@@ -102,19 +102,22 @@ export class SessionMonitor {
    * silent too long is ended first (whichever process looks).
    */
   async live(sessionUid: string): Promise<LiveSession | undefined> {
+    return this.liveFrom(await this.deps.sessions.get(sessionUid));
+  }
+
+  /** Whether the session was monitored and has ended (a silent one is ended now): its tokens must not be refreshed. */
+  async hasEnded(sessionUid: string): Promise<boolean> {
     const stored = await this.deps.sessions.get(sessionUid);
+    return stored !== undefined && (await this.liveFrom(stored)) === undefined;
+  }
+
+  private async liveFrom(stored: MonitoredSession | undefined): Promise<LiveSession | undefined> {
     if (!stored || stored.state === 'ended') return undefined;
     const session = stored as LiveSession;
     const silentMs = Date.now() - session.lastSeenAt;
     if (silentMs < this.silenceSeconds(session) * 1000 + SYNC_INTERVAL_MS) return session;
     await this.end(session, 'silent', { silent_seconds: Math.round(silentMs / 1000) });
     return undefined;
-  }
-
-  /** Whether the session was monitored and has ended (a silent one is ended now): its tokens must not be refreshed. */
-  async hasEnded(sessionUid: string): Promise<boolean> {
-    const stored = await this.deps.sessions.get(sessionUid);
-    return stored !== undefined && (stored.state === 'ended' || (await this.live(sessionUid)) === undefined);
   }
 
   /** A stream's news (written at most every SYNC_INTERVAL_MS by the stream): its last frame's time and the confidence after its latest windows. */
